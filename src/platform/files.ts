@@ -1,0 +1,166 @@
+/**
+ * Reading and writing files and URLs the same way in every runtime. Node modules are imported lazily
+ * (`await import('node:...')`) so a browser bundle never loads them; in a browser, paths are URLs and
+ * only reading is possible.
+ */
+import { detectRuntime, environmentVariable, hasFileSystem } from './runtime.js';
+
+type FsPromises = typeof import('node:fs/promises');
+type PathModule = typeof import('node:path');
+
+/** A file or URL that could not be read or written; `code` carries the system error code if any. */
+export class PlatformFileError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.name = 'PlatformFileError';
+    this.code = code;
+  }
+}
+
+async function fs(): Promise<FsPromises> {
+  if (!hasFileSystem()) {
+    throw new PlatformFileError(
+      `file access is not available in ${detectRuntime()}; pass bytes or a URL instead of a file path`,
+    );
+  }
+  return import('node:fs/promises');
+}
+
+async function path(): Promise<PathModule> {
+  return import('node:path');
+}
+
+function isUrl(location: string | URL): boolean {
+  if (location instanceof URL) return location.protocol !== 'file:';
+  return /^(https?|blob|data):/i.test(location);
+}
+
+/** Bytes of a file (Node, Deno) or of an http(s)/blob/data URL (anywhere). */
+export async function readBytes(location: string | URL): Promise<Uint8Array> {
+  if (isUrl(location) || !hasFileSystem()) return fetchBytes(location);
+  const f = await fs();
+  try {
+    const buffer = await f.readFile(location);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  } catch (e) {
+    throw wrapSystemError(e, `cannot read ${String(location)}`);
+  }
+}
+
+/** A UTF-8 text file or URL; a byte-order mark is dropped. */
+export async function readText(location: string | URL): Promise<string> {
+  const bytes = await readBytes(location);
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+export async function fileExists(location: string | URL): Promise<boolean> {
+  if (isUrl(location) || !hasFileSystem()) return false;
+  const f = await fs();
+  try {
+    await f.access(location);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes a file so that readers only ever see the old or the complete new content: the bytes go to a
+ * temporary file in the same directory (a rename across file systems is not atomic), are flushed to
+ * disk, then renamed over the target. If anything fails the temporary file is removed and the previous
+ * file is untouched. `content` may be chunks, produced lazily, so large files need not be built in memory.
+ */
+export async function writeBytesAtomic(
+  target: string,
+  content: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<void> {
+  const f = await fs();
+  const p = await path();
+  const dir = p.dirname(p.resolve(target));
+  const temp = p.join(dir, `.${p.basename(target)}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  let handle: Awaited<ReturnType<FsPromises['open']>> | undefined;
+  try {
+    handle = await f.open(temp, 'wx');
+    const chunks = content instanceof Uint8Array ? [content] : content;
+    for await (const chunk of chunks) await handle.write(chunk);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await f.rename(temp, target);
+  } catch (e) {
+    if (handle !== undefined) await handle.close().catch(() => undefined);
+    await f.rm(temp, { force: true }).catch(() => undefined);
+    throw wrapSystemError(e, `cannot write ${target}`);
+  }
+}
+
+export async function writeTextAtomic(target: string, text: string): Promise<void> {
+  await writeBytesAtomic(target, new TextEncoder().encode(text));
+}
+
+/** The regular files directly inside a directory, as full paths, sorted. */
+export async function listFiles(directory: string): Promise<string[]> {
+  const f = await fs();
+  const p = await path();
+  try {
+    const entries = await f.readdir(directory, { withFileTypes: true });
+    return entries.filter((e) => e.isFile()).map((e) => p.join(directory, e.name)).sort();
+  } catch (e) {
+    throw wrapSystemError(e, `cannot list ${directory}`);
+  }
+}
+
+export async function isDirectory(location: string): Promise<boolean> {
+  if (isUrl(location) || !hasFileSystem()) return false;
+  const f = await fs();
+  try {
+    return (await f.stat(location)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where downloads are cached: `TEXTLOOM_CACHE`, else `$XDG_CACHE_HOME/textloom`, else
+ * `~/.cache/textloom`. Undefined in a browser (which has its own HTTP cache).
+ */
+export async function cacheDirectory(): Promise<string | undefined> {
+  if (!hasFileSystem()) return undefined;
+  const p = await path();
+  const explicit = environmentVariable('TEXTLOOM_CACHE');
+  if (explicit) return p.resolve(explicit);
+  const xdg = environmentVariable('XDG_CACHE_HOME');
+  if (xdg) return p.join(xdg, 'textloom');
+  const { homedir } = await import('node:os');
+  return p.join(homedir(), '.cache', 'textloom');
+}
+
+/** Bytes behind a URL with the runtime's fetch; a non-2xx status is an error naming the status. */
+export async function fetchBytes(url: string | URL): Promise<Uint8Array> {
+  if (typeof fetch !== 'function') {
+    throw new PlatformFileError(`cannot fetch ${String(url)}: this runtime has no fetch()`);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new PlatformFileError(`cannot fetch ${String(url)}: ${(e as Error).message}`);
+  }
+  if (!response.ok) {
+    throw new PlatformFileError(`cannot fetch ${String(url)}: HTTP ${response.status} ${response.statusText}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function wrapSystemError(e: unknown, what: string): PlatformFileError {
+  if (e instanceof PlatformFileError) return e;
+  const code = (e as { code?: string }).code;
+  const reason =
+    code === 'ENOENT' ? 'no such file or directory'
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'EISDIR' ? 'it is a directory'
+    : code === 'ENOSPC' ? 'no space left on the device'
+    : (e as Error).message;
+  return new PlatformFileError(`${what}: ${reason}`, code);
+}

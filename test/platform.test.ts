@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  detectRuntime,
+  readBytes,
+  readText,
+  fileExists,
+  writeBytesAtomic,
+  cacheDirectory,
+  yieldToEventLoop,
+  PlatformFileError,
+} from '../src/platform/index.js';
+
+test('detects Node', () => {
+  assert.equal(detectRuntime(), 'node');
+});
+
+test('atomic write replaces the file and leaves no temporary behind', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-platform-'));
+  const target = join(dir, 'out.bin');
+  await writeBytesAtomic(target, new Uint8Array([1, 2, 3]));
+  await writeBytesAtomic(target, [new Uint8Array([4, 5]), new Uint8Array([6])]);
+  assert.deepEqual([...(await readBytes(target))], [4, 5, 6]);
+  assert.deepEqual(readdirSync(dir), ['out.bin']);
+  assert.equal(await fileExists(target), true);
+  assert.equal(await fileExists(join(dir, 'missing')), false);
+});
+
+test('a write that fails midway keeps the previous file intact', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-platform-'));
+  const target = join(dir, 'model.safetensors');
+  writeFileSync(target, 'previous');
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    yield new TextEncoder().encode('half of the new');
+    throw new Error('disk went away');
+  }
+  await assert.rejects(writeBytesAtomic(target, failing()), /cannot write .*model\.safetensors: disk went away/);
+  assert.equal(readFileSync(target, 'utf8'), 'previous');
+  assert.deepEqual(readdirSync(dir), ['model.safetensors']);
+});
+
+test('reading a missing file says which file and why', async () => {
+  await assert.rejects(
+    readText('/nonexistent/textloom/corpus.txt'),
+    (e: unknown) => e instanceof PlatformFileError && e.code === 'ENOENT' && /corpus\.txt: no such file/.test(e.message),
+  );
+});
+
+test('cache directory honours TEXTLOOM_CACHE', async () => {
+  const saved = process.env['TEXTLOOM_CACHE'];
+  process.env['TEXTLOOM_CACHE'] = '/tmp/tl-cache';
+  try {
+    assert.equal(await cacheDirectory(), '/tmp/tl-cache');
+  } finally {
+    if (saved === undefined) delete process.env['TEXTLOOM_CACHE'];
+    else process.env['TEXTLOOM_CACHE'] = saved;
+  }
+});
+
+test('yieldToEventLoop lets a pending timer run', async () => {
+  let fired = false;
+  setImmediate(() => (fired = true));
+  await yieldToEventLoop();
+  await yieldToEventLoop();
+  assert.equal(fired, true);
+});
