@@ -1,0 +1,74 @@
+/**
+ * Headless Chromium for the browser tests: Debian's /usr/bin/chromium driven by playwright-core (never a
+ * browser download), pages served by scripts/serve.mjs so they run cross-origin isolated under the same
+ * strict CSP as the demo.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { repoRoot } from './paths.js';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+const BASE_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/**
+ * WebGPU on SwiftShader, Chromium's software Vulkan. An adapter is only offered to secure contexts,
+ * which http://127.0.0.1 is and about:blank is not.
+ */
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+
+export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`${CHROMIUM_PATH} is missing; install Debian's chromium (apt-get install chromium), as .ci/run does`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [...BASE_ARGS, ...(options.webgpu ? WEBGPU_ARGS : [])],
+  });
+}
+
+export interface Server {
+  origin: string;
+  stop(): void;
+}
+
+/** Starts scripts/serve.mjs on a free port. */
+export async function startServer(): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(new URL('scripts/serve.mjs', repoRoot)), '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const origin = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /serving (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`serve.mjs exited with ${code} before listening: ${err}`)));
+  });
+  return { origin, stop: () => child.kill() };
+}
+
+/**
+ * Collects what a page reports through the console and its uncaught errors, so a failing test shows
+ * the page's own error rather than a timeout.
+ */
+export function recordPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+  });
+  return errors;
+}
