@@ -1,0 +1,152 @@
+/**
+ * The tutorial's `preprocess_text`, bit for bit with CPython 3.11:
+ *
+ *     text = text.lower()
+ *     text = re.sub(r'\d+', '', text)
+ *     text = re.sub(r'\s+', ' ', text)
+ *     text = re.sub(r'\W', ' ', text)
+ *
+ * Python's `\d`, `\s`, `\w` and `str.lower()` are Unicode-aware and differ from JavaScript's (U+FEFF,
+ * U+0085, U+001C..U+001F, final sigma, Unicode versions), so the classes come from tables generated
+ * from CPython (unicode-tables.ts) and the four passes run as one scan over code points.
+ * Lone surrogates are kept as code points, as Python keeps them in a str (they end up as spaces).
+ */
+import { lowerTable, pythonTable, PY } from './unicode.js';
+
+const CAPITAL_SIGMA = 0x03a3;
+const SMALL_SIGMA = 0x03c3;
+const FINAL_SIGMA = 0x03c2;
+const SPACE = 0x20;
+const CHUNK = 8192;
+
+/** Code point starting at index i of s (a lone surrogate is its own code point). */
+function codePointAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+  }
+  return c;
+}
+
+/** Code point ending just before index i of s. */
+function codePointBefore(s: string, i: number): number {
+  const d = s.charCodeAt(i - 1);
+  if (d >= 0xdc00 && d <= 0xdfff && i >= 2) {
+    const c = s.charCodeAt(i - 2);
+    if (c >= 0xd800 && c <= 0xdbff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+  }
+  return d;
+}
+
+const width = (cp: number): number => (cp >= 0x10000 ? 2 : 1);
+
+/**
+ * CPython's rule for U+03A3 in str.lower(): final (U+03C2) when preceded by a cased code point
+ * (skipping case-ignorables) and not followed by one (again skipping case-ignorables).
+ * `start` and `end` are the UTF-16 bounds of the sigma in s.
+ */
+function lowerSigma(s: string, start: number, end: number): number {
+  const table = pythonTable();
+  let i = start;
+  let before = -1;
+  while (i > 0) {
+    const cp = codePointBefore(s, i);
+    i -= width(cp);
+    if ((table.flags(cp) & PY.CASE_IGNORABLE) === 0) {
+      before = cp;
+      break;
+    }
+  }
+  if (before < 0 || (table.flags(before) & PY.CASED) === 0) return SMALL_SIGMA;
+  let j = end;
+  while (j < s.length) {
+    const cp = codePointAt(s, j);
+    j += width(cp);
+    const flags = table.flags(cp);
+    if ((flags & PY.CASE_IGNORABLE) === 0) return (flags & PY.CASED) !== 0 ? SMALL_SIGMA : FINAL_SIGMA;
+  }
+  return FINAL_SIGMA;
+}
+
+/** Python's `str.lower()`, for code points and with the final-sigma context. */
+export function pythonLower(text: string): string {
+  const out = new StringSink();
+  forEachLowered(text, (cp) => out.push(cp));
+  return out.finish();
+}
+
+/** Calls emit with each code point of Python's `text.lower()`, in order. */
+function forEachLowered(text: string, emit: (cp: number) => void): void {
+  const { bmp, astral, multi } = lowerTable();
+  for (let i = 0; i < text.length; ) {
+    const cp = codePointAt(text, i);
+    const w = width(cp);
+    if (cp < 0x80) {
+      emit(cp >= 0x41 && cp <= 0x5a ? cp + 32 : cp);
+    } else if (cp === CAPITAL_SIGMA) {
+      emit(lowerSigma(text, i, i + w));
+    } else if (cp < 0x10000) {
+      const low = bmp[cp];
+      const expansion = low === cp ? multi.get(cp) : undefined;
+      if (expansion === undefined) emit(low);
+      else for (const ch of expansion) emit(ch.codePointAt(0)!);
+    } else {
+      emit(astral.get(cp) ?? cp);
+    }
+    i += w;
+  }
+}
+
+/** Accumulates code points into a string without one concatenation per character. */
+class StringSink {
+  private units: number[] = [];
+  private parts: string[] = [];
+
+  push(cp: number): void {
+    if (cp >= 0x10000) {
+      this.units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
+    } else {
+      this.units.push(cp);
+    }
+    if (this.units.length >= CHUNK) this.drain();
+  }
+
+  finish(): string {
+    this.drain();
+    return this.parts.join('');
+  }
+
+  private drain(): void {
+    if (this.units.length === 0) return;
+    this.parts.push(String.fromCharCode(...this.units));
+    this.units = [];
+  }
+}
+
+/**
+ * The tutorial's `preprocess_text(text)`: lowercase, delete digit runs, collapse whitespace runs to
+ * one space, replace every non-word code point with a space. Same output as CPython 3.11.
+ */
+export function preprocessText(text: string): string {
+  if (typeof text !== 'string') {
+    throw new TypeError(`preprocessText: expected a string, got ${text === null ? 'null' : typeof text}`);
+  }
+  const table = pythonTable();
+  const out = new StringSink();
+  // True while the last kept code point was whitespace: `\s+` runs are only formed after the
+  // digit deletion, so digits between two spaces do not end the run.
+  let inSpace = false;
+  forEachLowered(text, (cp) => {
+    const flags = table.flags(cp);
+    if ((flags & PY.DECIMAL) !== 0) return;
+    if ((flags & PY.SPACE) !== 0) {
+      if (!inSpace) out.push(SPACE);
+      inSpace = true;
+      return;
+    }
+    inSpace = false;
+    out.push((flags & PY.WORD) !== 0 ? cp : SPACE);
+  });
+  return out.finish();
+}
