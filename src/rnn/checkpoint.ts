@@ -1,0 +1,280 @@
+/**
+ * RNN checkpoints: one safetensors file whose tensors carry PyTorch `state_dict` names (so the tutorial's
+ * `RNNModel` loads it with `load_state_dict(load_file(path))`), and whose `__metadata__` carries the format
+ * name and version, the model config and the tokenizer. A resumable checkpoint adds Adam's moments
+ * (`optimizer.*` tensors), the carried hidden state (`trainer.hidden.*`) and the trainer's position and RNG
+ * state; PyTorch then needs `strict=False`, since those tensors are not parameters.
+ *
+ * A file written by PyTorch (no textloom metadata) loads too: the config is read off the tensor shapes.
+ */
+import { parseSafetensors, serializeSafetensors, SafetensorsError, type TensorToWrite } from '../io/safetensors.js';
+import { readBytes, writeBytesAtomic } from '../platform/index.js';
+import type { TrainerState } from './trainer.js';
+
+export const CHECKPOINT_FORMAT = 'textloom.rnn';
+export const CHECKPOINT_VERSION = 1;
+
+export type CellType = 'rnn' | 'lstm' | 'gru';
+export const CELL_TYPES: readonly CellType[] = ['rnn', 'lstm', 'gru'];
+const GATES: Record<CellType, number> = { rnn: 1, lstm: 4, gru: 3 };
+
+export interface RNNConfig {
+  cell: CellType;
+  vocabSize: number;
+  embedSize: number;
+  hiddenSize: number;
+  numLayers: number;
+}
+
+export type Tensor = { shape: number[]; data: Float32Array };
+export type TensorMap = Map<string, Tensor>;
+
+/** What saving and loading need from a model; RNNModel provides it. */
+export interface CheckpointableModel {
+  stateDict(): TensorMap;
+  loadStateDict(map: TensorMap): void;
+  optimizerState(): { step: number; tensors: TensorMap };
+  loadOptimizerState(state: { step: number; tensors: TensorMap }): void;
+}
+
+/** A checkpoint that cannot be read: truncated, foreign, or inconsistent with its own config. */
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+/** The training run a resumable checkpoint continues. */
+export interface TrainingSnapshot {
+  optimizer: { step: number; tensors: TensorMap };
+  trainer: TrainerState;
+  /** The options of the run (JSON), so a resume can check it continues the same run. */
+  options?: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  config: RNNConfig;
+  /** The tokenizer as the text module serialized it; null for a bare PyTorch file. */
+  tokenizer: unknown;
+  weights: TensorMap;
+  training: TrainingSnapshot | null;
+  /** Free-form string metadata of the file (everything, including textloom's own keys). */
+  metadata: Record<string, string>;
+}
+
+const OPTIMIZER_PREFIX = 'optimizer.';
+const HIDDEN_PREFIX = 'trainer.hidden.';
+
+/** PyTorch parameter names and shapes of the tutorial's RNNModel with this config, in its order. */
+export function parameterShapes(config: RNNConfig): Map<string, number[]> {
+  const { vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = config;
+  const G = GATES[config.cell];
+  const shapes = new Map<string, number[]>([['embed.weight', [V, E]]]);
+  for (let k = 0; k < L; k++) {
+    shapes.set(`rnn.weight_ih_l${k}`, [G * H, k === 0 ? E : H]);
+    shapes.set(`rnn.weight_hh_l${k}`, [G * H, H]);
+    shapes.set(`rnn.bias_ih_l${k}`, [G * H]);
+    shapes.set(`rnn.bias_hh_l${k}`, [G * H]);
+  }
+  shapes.set('linear.weight', [V, H]);
+  shapes.set('linear.bias', [V]);
+  return shapes;
+}
+
+export function validateConfig(config: unknown, where = 'config'): RNNConfig {
+  if (config === null || typeof config !== 'object') {
+    throw new CheckpointError(`${where}: expected an object {cell, vocabSize, embedSize, hiddenSize, numLayers}, got ${String(config)}`);
+  }
+  const c = config as Record<string, unknown>;
+  if (!CELL_TYPES.includes(c['cell'] as CellType)) {
+    throw new CheckpointError(`${where}: cell must be one of ${CELL_TYPES.join(', ')}, got ${JSON.stringify(c['cell'])}`);
+  }
+  for (const key of ['vocabSize', 'embedSize', 'hiddenSize', 'numLayers']) {
+    const v = c[key];
+    if (!Number.isInteger(v) || (v as number) <= 0) {
+      throw new CheckpointError(`${where}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  return {
+    cell: c['cell'] as CellType,
+    vocabSize: c['vocabSize'] as number,
+    embedSize: c['embedSize'] as number,
+    hiddenSize: c['hiddenSize'] as number,
+    numLayers: c['numLayers'] as number,
+  };
+}
+
+/** The config of a PyTorch-layout tensor set, read off the shapes. */
+export function inferConfig(tensors: ReadonlyMap<string, { shape: number[] }>): RNNConfig {
+  const shape = (name: string): number[] => {
+    const t = tensors.get(name);
+    if (!t) {
+      throw new CheckpointError(
+        `not an RNN checkpoint: tensor "${name}" is missing (found ${[...tensors.keys()].slice(0, 8).join(', ') || 'no tensors'}); ` +
+          'expected the PyTorch names embed.weight, rnn.weight_ih_l0, ..., linear.weight',
+      );
+    }
+    return t.shape;
+  };
+  const [vocabSize, embedSize] = shape('embed.weight') as [number, number];
+  const [gatesTimesHidden, hiddenSize] = shape('rnn.weight_hh_l0') as [number, number];
+  const gates = gatesTimesHidden / hiddenSize;
+  const cell = CELL_TYPES.find((c) => GATES[c] === gates);
+  if (cell === undefined) {
+    throw new CheckpointError(
+      `rnn.weight_hh_l0 has shape [${gatesTimesHidden}, ${hiddenSize}], which is ${gates} gates; expected 1 (RNN), 4 (LSTM) or 3 (GRU)`,
+    );
+  }
+  let numLayers = 0;
+  while (tensors.has(`rnn.weight_ih_l${numLayers}`)) numLayers++;
+  return { cell, vocabSize: vocabSize!, embedSize: embedSize!, hiddenSize: hiddenSize!, numLayers };
+}
+
+/** Checks that `weights` holds exactly the parameters of `config`, each with its shape. */
+export function checkWeights(weights: ReadonlyMap<string, { shape: number[] }>, config: RNNConfig): void {
+  const expected = parameterShapes(config);
+  for (const [name, shape] of expected) {
+    const t = weights.get(name);
+    if (!t) throw new CheckpointError(`checkpoint is missing tensor "${name}" [${shape.join(', ')}] of a ${describeConfig(config)}`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new CheckpointError(
+        `tensor "${name}" has shape [${t.shape.join(', ')}] but a ${describeConfig(config)} needs [${shape.join(', ')}]`,
+      );
+    }
+  }
+  for (const name of weights.keys()) {
+    if (!expected.has(name)) throw new CheckpointError(`checkpoint has unexpected tensor "${name}" for a ${describeConfig(config)}`);
+  }
+}
+
+export function describeConfig(c: RNNConfig): string {
+  return `${c.cell.toUpperCase()} (vocab ${c.vocabSize}, embed ${c.embedSize}, hidden ${c.hiddenSize}, ${c.numLayers} layer${c.numLayers === 1 ? '' : 's'})`;
+}
+
+export interface CheckpointContent {
+  config: RNNConfig;
+  weights: TensorMap;
+  tokenizer?: unknown;
+  training?: TrainingSnapshot;
+  /** Extra string metadata to record (e.g. the corpus name). */
+  metadata?: Record<string, string>;
+}
+
+/** The bytes of a checkpoint. */
+export function encodeCheckpoint(content: CheckpointContent): Uint8Array {
+  const config = validateConfig(content.config);
+  checkWeights(content.weights, config);
+  const tensors = new Map<string, TensorToWrite>(content.weights);
+  const metadata: Record<string, string> = {
+    ...content.metadata,
+    format: 'pt',
+    textloom_format: CHECKPOINT_FORMAT,
+    textloom_format_version: String(CHECKPOINT_VERSION),
+    config: JSON.stringify(config),
+  };
+  if (content.tokenizer !== undefined) metadata['tokenizer'] = JSON.stringify(content.tokenizer);
+  if (content.training) {
+    const { optimizer, trainer, options } = content.training;
+    for (const [name, t] of optimizer.tensors) tensors.set(OPTIMIZER_PREFIX + name, t);
+    trainer.hidden.forEach((data, i) => tensors.set(`${HIDDEN_PREFIX}${i}`, { shape: [data.length], data }));
+    const { hidden: _hidden, ...position } = trainer;
+    metadata['optimizer_step'] = String(optimizer.step);
+    metadata['trainer'] = JSON.stringify({ ...position, hiddenCount: trainer.hidden.length });
+    if (options) metadata['training_options'] = JSON.stringify(options);
+  }
+  return serializeSafetensors(tensors, metadata);
+}
+
+function parseJsonField(metadata: Record<string, string>, key: string): unknown {
+  try {
+    return JSON.parse(metadata[key]!);
+  } catch {
+    throw new CheckpointError(`checkpoint metadata "${key}" is not valid JSON; the file is corrupt`);
+  }
+}
+
+/** Reads checkpoint bytes; `name` (a path) only serves error messages. */
+export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkpoint {
+  let parsed;
+  try {
+    parsed = parseSafetensors(bytes);
+  } catch (e) {
+    if (e instanceof SafetensorsError) {
+      throw new CheckpointError(`${name} is not a readable checkpoint: ${e.message.replace(/^safetensors: /, '')}`);
+    }
+    throw e;
+  }
+  const { tensors, metadata } = parsed;
+  const format = metadata['textloom_format'];
+  if (format !== undefined && format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${name} is a "${format}" file, not an RNN checkpoint (${CHECKPOINT_FORMAT})`);
+  }
+  const version = metadata['textloom_format_version'];
+  if (format !== undefined && version !== String(CHECKPOINT_VERSION)) {
+    throw new CheckpointError(
+      `${name} has checkpoint format version ${version}; this textloom reads version ${CHECKPOINT_VERSION} (upgrade textloom)`,
+    );
+  }
+  const weights: TensorMap = new Map();
+  const optimizerTensors: TensorMap = new Map();
+  const hidden: Float32Array[] = [];
+  for (const [key, t] of tensors) {
+    if (key.startsWith(OPTIMIZER_PREFIX)) optimizerTensors.set(key.slice(OPTIMIZER_PREFIX.length), t);
+    else if (key.startsWith(HIDDEN_PREFIX)) hidden[Number(key.slice(HIDDEN_PREFIX.length))] = t.data;
+    else weights.set(key, { shape: t.shape, data: t.data });
+  }
+  const config = metadata['config'] !== undefined
+    ? validateConfig(parseJsonField(metadata, 'config'), `${name} config`)
+    : inferConfig(weights);
+  checkWeights(weights, config);
+  const tokenizer = metadata['tokenizer'] !== undefined ? parseJsonField(metadata, 'tokenizer') : null;
+
+  let training: TrainingSnapshot | null = null;
+  if (metadata['trainer'] !== undefined) {
+    const { hiddenCount, ...position } = parseJsonField(metadata, 'trainer') as TrainerState & { hiddenCount: number };
+    if (hidden.length !== hiddenCount || hidden.some((h) => h === undefined)) {
+      throw new CheckpointError(`${name}: expected ${hiddenCount} trainer.hidden.* tensors, found ${hidden.filter(Boolean).length}`);
+    }
+    const step = Number(metadata['optimizer_step']);
+    if (!Number.isInteger(step) || step < 0) {
+      throw new CheckpointError(`${name}: optimizer_step must be a non-negative integer, got ${metadata['optimizer_step']}`);
+    }
+    training = { optimizer: { step, tensors: optimizerTensors }, trainer: { ...position, hidden } };
+    if (metadata['training_options'] !== undefined) {
+      training.options = parseJsonField(metadata, 'training_options') as Record<string, unknown>;
+    }
+  }
+  return { config, tokenizer, weights, training, metadata };
+}
+
+/** Writes a checkpoint atomically: a failure leaves the previous file at `path` untouched. */
+export async function saveCheckpoint(path: string, content: CheckpointContent): Promise<void> {
+  await writeBytesAtomic(path, encodeCheckpoint(content));
+}
+
+export async function loadCheckpoint(location: string | URL): Promise<Checkpoint> {
+  return decodeCheckpoint(await readBytes(location), String(location));
+}
+
+/** Saves the weights (and, with a training snapshot, the optimizer) of a live model. */
+export function modelContent(
+  model: CheckpointableModel,
+  config: RNNConfig,
+  extra: { tokenizer?: unknown; trainer?: TrainerState; options?: Record<string, unknown>; metadata?: Record<string, string> } = {},
+): CheckpointContent {
+  const content: CheckpointContent = { config, weights: model.stateDict() };
+  if (extra.tokenizer !== undefined) content.tokenizer = extra.tokenizer;
+  if (extra.metadata !== undefined) content.metadata = extra.metadata;
+  if (extra.trainer !== undefined) {
+    content.training = { optimizer: model.optimizerState(), trainer: extra.trainer };
+    if (extra.options !== undefined) content.training.options = extra.options;
+  }
+  return content;
+}
+
+/** Loads weights (and optimizer state, if the checkpoint has it) into a model built with its config. */
+export function restoreModel(model: CheckpointableModel, checkpoint: Checkpoint): void {
+  model.loadStateDict(checkpoint.weights);
+  if (checkpoint.training) model.loadOptimizerState(checkpoint.training.optimizer);
+}

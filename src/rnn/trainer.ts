@@ -1,0 +1,336 @@
+/**
+ * Training loop for RNN language models: truncated BPTT over contiguous streams (src/rnn/dataset.ts),
+ * the hidden state carried from batch to batch and detached (the model's trainStep does both), Adam with
+ * an optional learning-rate schedule, gradient clipping, validation at the end of each epoch, early
+ * stopping, progress events, a cooperative AbortSignal and an exact resume point.
+ *
+ * Each epoch starts the B streams at a random offset in [0, seqLen) drawn from the trainer's seeded
+ * generator, so successive epochs cut the text at different places; the hidden state is reset then
+ * because the streams jump.
+ */
+import { Random } from '../util/random.js';
+import { now, yieldToEventLoop } from '../platform/index.js';
+import { StreamBatches, validationBatches, type TokenSplit } from './dataset.js';
+import { learningRate, LR_SCHEDULES, type LrScheduleName } from './lr-schedule.js';
+
+/** The recurrent state as the trainer uses it (see RNNModel.createState). */
+export interface TrainableState {
+  readonly batch: number;
+  reset(): void;
+  toArrays(): Float32Array[];
+  loadArrays(arrays: Float32Array[]): void;
+}
+
+/** What the trainer needs from a model; RNNModel provides it. */
+export interface TrainableModel<S extends TrainableState = TrainableState> {
+  createState(batch: number): S;
+  trainStep(
+    inputs: Int32Array, // (T, B)
+    targets: Int32Array, // (T, B)
+    T: number,
+    B: number,
+    state: S,
+    options: { lr: number; weightDecay?: number; clipNorm?: number },
+  ): { loss: number; gradNorm: number };
+  evaluate(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: S): number;
+}
+
+export interface StepProgress {
+  type: 'step';
+  epoch: number; // 1-based
+  epochs: number;
+  step: number; // 1-based within the epoch
+  stepsPerEpoch: number;
+  globalStep: number; // 1-based over the run
+  totalSteps: number;
+  loss: number;
+  perplexity: number;
+  /** Mean loss of this epoch so far. */
+  averageLoss: number;
+  gradNorm: number;
+  lr: number;
+  tokensPerSecond: number;
+  elapsedMs: number;
+  etaMs: number;
+}
+
+export interface EpochProgress {
+  type: 'epoch';
+  epoch: number;
+  epochs: number;
+  trainLoss: number;
+  trainPerplexity: number;
+  valLoss: number | null;
+  valPerplexity: number | null;
+  tokensPerSecond: number;
+  elapsedMs: number;
+}
+
+export type TrainProgress = StepProgress | EpochProgress;
+
+export interface TrainOptions {
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  seqLen: number;
+  /** Maximum global gradient norm; 0 or absent disables clipping. */
+  clip?: number;
+  weightDecay?: number;
+  lrSchedule?: LrScheduleName;
+  /** Steps of linear warmup before the schedule. Default 0. */
+  warmupSteps?: number;
+  /** Evaluate `data.validation` at the end of each epoch. Default: true when there is validation data. */
+  validation?: boolean;
+  /** Stop when the validation loss has not improved by `minDelta` for `patience` epochs. */
+  earlyStopping?: { patience: number; minDelta?: number };
+  /** Seed of the epoch offsets. Default 0. */
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: TrainProgress) => void;
+  /** Continue from a state returned by an earlier (stopped) run. */
+  resume?: TrainerState;
+}
+
+/** Everything besides the model's weights and Adam moments that an exact resume needs. */
+export interface TrainerState {
+  /** 0-based epoch in progress. */
+  epoch: number;
+  /** Next batch of that epoch. */
+  batchIndex: number;
+  /** Steps done over the whole run. */
+  globalStep: number;
+  /** Stream offset of the epoch in progress. */
+  offset: number;
+  rng: number[];
+  /** The carried hidden state (RecurrentState.toArrays()). */
+  hidden: Float32Array[];
+  /** Running sum of this epoch's losses and its step count. */
+  epochLossSum: number;
+  bestValLoss: number | null;
+  epochsWithoutImprovement: number;
+}
+
+export type StopReason = 'completed' | 'aborted' | 'early-stopping';
+
+export interface TrainResult {
+  reason: StopReason;
+  /** Loss of every step run by this call, in order. */
+  losses: number[];
+  epochs: EpochProgress[];
+  /** Last validation loss and perplexity, when validation ran. */
+  valLoss: number | null;
+  valPerplexity: number | null;
+  tokensPerSecond: number;
+  /** Where to continue (pass as `resume`), with the model's own state saved alongside. */
+  state: TrainerState;
+}
+
+/** Keeps the page responsive without paying for a yield after every short step. */
+const YIELD_INTERVAL_MS = 12;
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new RangeError(`train: ${message}`);
+}
+
+function validateOptions(options: TrainOptions, data: TokenSplit): void {
+  check(options !== null && typeof options === 'object', 'options must be an object');
+  const positiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
+  check(positiveInt(options.epochs), `epochs must be a positive integer, got ${options.epochs}`);
+  check(positiveInt(options.batchSize), `batchSize must be a positive integer, got ${options.batchSize}`);
+  check(positiveInt(options.seqLen), `seqLen must be a positive integer, got ${options.seqLen}`);
+  check(Number.isFinite(options.lr) && options.lr > 0, `lr must be a positive number, got ${options.lr}`);
+  if (options.clip !== undefined) {
+    check(Number.isFinite(options.clip) && options.clip >= 0, `clip must be >= 0 (0 disables clipping), got ${options.clip}`);
+  }
+  if (options.weightDecay !== undefined) {
+    check(Number.isFinite(options.weightDecay) && options.weightDecay >= 0, `weightDecay must be >= 0, got ${options.weightDecay}`);
+  }
+  if (options.lrSchedule !== undefined) {
+    check(
+      LR_SCHEDULES.includes(options.lrSchedule),
+      `lrSchedule must be one of ${LR_SCHEDULES.join(', ')}, got ${JSON.stringify(options.lrSchedule)}`,
+    );
+  }
+  if (options.warmupSteps !== undefined) {
+    check(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0, `warmupSteps must be a non-negative integer, got ${options.warmupSteps}`);
+  }
+  if (options.seed !== undefined) check(Number.isInteger(options.seed), `seed must be an integer, got ${options.seed}`);
+  if (options.onProgress !== undefined) check(typeof options.onProgress === 'function', 'onProgress must be a function');
+  if (options.validation === true) {
+    check(data.validation.length > 0, 'validation is on but there is no validation data; hold out a fraction of the corpus');
+  }
+  if (options.earlyStopping !== undefined) {
+    const { patience, minDelta } = options.earlyStopping;
+    check(positiveInt(patience), `earlyStopping.patience must be a positive integer, got ${patience}`);
+    check(minDelta === undefined || (Number.isFinite(minDelta) && minDelta >= 0), `earlyStopping.minDelta must be >= 0, got ${minDelta}`);
+    check(data.validation.length > 0 && options.validation !== false, 'earlyStopping needs validation data and validation on');
+  }
+}
+
+/** Mean cross-entropy of `ids` under the model, with a fresh state, in batches of the training shape. */
+export async function evaluateLoss(
+  model: TrainableModel,
+  ids: Int32Array,
+  batchSize: number,
+  seqLen: number,
+): Promise<number> {
+  const batches = validationBatches(ids, batchSize, seqLen);
+  const state = model.createState(batches.batchSize);
+  let sum = 0;
+  let lastYield = now();
+  for (const batch of batches) {
+    sum += model.evaluate(batch.inputs, batch.targets, batch.seqLen, batch.batchSize, state);
+    if (now() - lastYield > YIELD_INTERVAL_MS) {
+      await yieldToEventLoop();
+      lastYield = now();
+    }
+  }
+  return sum / batches.count;
+}
+
+function epochOffset(rng: Random, seqLen: number, trainLength: number, batchSize: number): number {
+  // The offset must leave every row at least one full window.
+  const slack = Math.floor(trainLength / batchSize) - seqLen - 1;
+  return rng.int(Math.max(1, Math.min(seqLen, slack + 1)));
+}
+
+export async function train(model: TrainableModel, data: TokenSplit, options: TrainOptions): Promise<TrainResult> {
+  validateOptions(options, data);
+  const { epochs, batchSize, seqLen } = options;
+  const clip = options.clip ?? 0;
+  const schedule = options.lrSchedule ?? 'constant';
+  const warmup = options.warmupSteps ?? 0;
+  const validate = options.validation ?? data.validation.length > 0;
+  const minDelta = options.earlyStopping?.minDelta ?? 0;
+  // Sizes the run once so the schedule and ETA know the total; epoch offsets change the count by <= 1.
+  const stepsPerEpoch = new StreamBatches(data.train, batchSize, seqLen, 0, 'the training split').count;
+  const totalSteps = epochs * stepsPerEpoch;
+  if (validate) validationBatches(data.validation, batchSize, seqLen);
+
+  const rng = new Random(options.seed ?? 0);
+  const hidden = model.createState(batchSize);
+  const resumed = options.resume;
+  const s: TrainerState = resumed
+    ? { ...resumed, hidden: [] }
+    : {
+        epoch: 0,
+        batchIndex: 0,
+        globalStep: 0,
+        offset: epochOffset(rng, seqLen, data.train.length, batchSize),
+        rng: [],
+        hidden: [],
+        epochLossSum: 0,
+        bestValLoss: null,
+        epochsWithoutImprovement: 0,
+      };
+  if (resumed) {
+    check(resumed.epoch < epochs, `cannot resume at epoch ${resumed.epoch + 1}: the run has ${epochs} epochs`);
+    rng.setState(resumed.rng);
+    hidden.loadArrays(resumed.hidden);
+  }
+
+  const losses: number[] = [];
+  const epochEvents: EpochProgress[] = [];
+  let valLoss: number | null = null;
+  let reason: StopReason = 'completed';
+  const start = now();
+  let trainMs = 0;
+  let tokens = 0;
+  let lastYield = start;
+
+  const snapshot = (): TrainerState => ({ ...s, rng: rng.getState(), hidden: hidden.toArrays().map((a) => a.slice()) });
+
+  outer: while (s.epoch < epochs) {
+    const batches = new StreamBatches(data.train, batchSize, seqLen, s.offset, 'the training split');
+    while (s.batchIndex < batches.count) {
+      if (options.signal?.aborted) {
+        reason = 'aborted';
+        break outer;
+      }
+      const stepStart = now();
+      const batch = batches.batch(s.batchIndex);
+      const lr = learningRate(schedule, options.lr, s.globalStep, totalSteps, warmup);
+      const stepOptions: { lr: number; weightDecay?: number; clipNorm?: number } = { lr };
+      if (options.weightDecay) stepOptions.weightDecay = options.weightDecay;
+      if (clip > 0) stepOptions.clipNorm = clip;
+      const { loss, gradNorm } = model.trainStep(batch.inputs, batch.targets, seqLen, batchSize, hidden, stepOptions);
+      if (!Number.isFinite(loss)) {
+        throw new RangeError(
+          `train: the loss became ${loss} at epoch ${s.epoch + 1}, step ${s.batchIndex + 1}; lower lr (now ${lr}) or set clip`,
+        );
+      }
+      trainMs += now() - stepStart;
+      tokens += seqLen * batchSize;
+      losses.push(loss);
+      s.epochLossSum += loss;
+      s.batchIndex++;
+      s.globalStep++;
+      const tokensPerSecond = tokens / (trainMs / 1000);
+      options.onProgress?.({
+        type: 'step',
+        epoch: s.epoch + 1,
+        epochs,
+        step: s.batchIndex,
+        stepsPerEpoch: batches.count,
+        globalStep: s.globalStep,
+        totalSteps,
+        loss,
+        perplexity: Math.exp(loss),
+        averageLoss: s.epochLossSum / s.batchIndex,
+        gradNorm,
+        lr,
+        tokensPerSecond,
+        elapsedMs: now() - start,
+        etaMs: (Math.max(0, totalSteps - s.globalStep) * seqLen * batchSize * 1000) / tokensPerSecond,
+      });
+      if (now() - lastYield > YIELD_INTERVAL_MS) {
+        await yieldToEventLoop();
+        lastYield = now();
+      }
+    }
+
+    const trainLoss = s.epochLossSum / Math.max(1, s.batchIndex);
+    valLoss = validate ? await evaluateLoss(model, data.validation, batchSize, seqLen) : null;
+    const event: EpochProgress = {
+      type: 'epoch',
+      epoch: s.epoch + 1,
+      epochs,
+      trainLoss,
+      trainPerplexity: Math.exp(trainLoss),
+      valLoss,
+      valPerplexity: valLoss === null ? null : Math.exp(valLoss),
+      tokensPerSecond: tokens / (trainMs / 1000),
+      elapsedMs: now() - start,
+    };
+    epochEvents.push(event);
+    options.onProgress?.(event);
+
+    s.epoch++;
+    s.batchIndex = 0;
+    s.epochLossSum = 0;
+    s.offset = epochOffset(rng, seqLen, data.train.length, batchSize);
+    hidden.reset();
+    if (valLoss !== null) {
+      if (s.bestValLoss === null || valLoss < s.bestValLoss - minDelta) {
+        s.bestValLoss = valLoss;
+        s.epochsWithoutImprovement = 0;
+      } else {
+        s.epochsWithoutImprovement++;
+      }
+      if (options.earlyStopping && s.epochsWithoutImprovement >= options.earlyStopping.patience && s.epoch < epochs) {
+        reason = 'early-stopping';
+        break;
+      }
+    }
+  }
+
+  return {
+    reason,
+    losses,
+    epochs: epochEvents,
+    valLoss,
+    valPerplexity: valLoss === null ? null : Math.exp(valLoss),
+    tokensPerSecond: trainMs > 0 ? tokens / (trainMs / 1000) : 0,
+    state: snapshot(),
+  };
+}

@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  saveCheckpoint,
+  loadCheckpoint,
+  parameterShapes,
+  inferConfig,
+  CheckpointError,
+  type RNNConfig,
+  type TensorMap,
+} from '../src/rnn/checkpoint.js';
+import { serializeSafetensors } from '../src/io/safetensors.js';
+
+const fixtureDir = (name: string): URL => new URL(`../../test/fixtures/rnn/${name}/`, import.meta.url);
+const fixtureBytes = (name: string, file: string): Uint8Array => new Uint8Array(readFileSync(new URL(file, fixtureDir(name))));
+const fixtureModel = (name: string): { parameter_names: string[]; parameter_shapes: Record<string, number[]> } =>
+  JSON.parse(readFileSync(new URL('train.json', fixtureDir(name)), 'utf8')).model;
+
+test('parameter names and shapes are exactly those of the PyTorch RNNModel fixtures', () => {
+  const cases: [string, RNNConfig][] = [
+    ['rnn_tiny', { cell: 'rnn', vocabSize: 50, embedSize: 8, hiddenSize: 16, numLayers: 1 }],
+    ['lstm_tiny', { cell: 'lstm', vocabSize: 50, embedSize: 8, hiddenSize: 16, numLayers: 1 }],
+    ['gru_deep', { cell: 'gru', vocabSize: 300, embedSize: 24, hiddenSize: 40, numLayers: 3 }],
+    ['lstm_deep', { cell: 'lstm', vocabSize: 300, embedSize: 24, hiddenSize: 40, numLayers: 3 }],
+  ];
+  for (const [name, config] of cases) {
+    const expected = fixtureModel(name);
+    const shapes = parameterShapes(config);
+    assert.deepEqual([...shapes.keys()], expected.parameter_names, name);
+    assert.deepEqual(Object.fromEntries(shapes), expected.parameter_shapes, name);
+  }
+});
+
+test('a PyTorch file loads: the config is read off the shapes', () => {
+  for (const [name, cell, layers] of [['rnn_deep', 'rnn', 3], ['gru_tiny', 'gru', 1], ['lstm_deep', 'lstm', 3]] as const) {
+    const checkpoint = decodeCheckpoint(fixtureBytes(name, 'final.safetensors'), name);
+    const vocab = name.endsWith('deep') ? 300 : 50;
+    assert.equal(checkpoint.config.cell, cell);
+    assert.equal(checkpoint.config.numLayers, layers);
+    assert.equal(checkpoint.config.vocabSize, vocab);
+    assert.equal(checkpoint.tokenizer, null);
+    assert.equal(checkpoint.training, null);
+    assert.equal(checkpoint.weights.size, 3 + 4 * layers);
+  }
+});
+
+test('a textloom checkpoint round-trips weights, config, tokenizer and the training snapshot', async () => {
+  const source = decodeCheckpoint(fixtureBytes('lstm_tiny', 'init.safetensors'));
+  const tokenizer = { type: 'word', vocab: ['<unk>', 'the', 'cat'] };
+  const moments: TensorMap = new Map([['m.embed.weight', { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }]]);
+  const trainer = {
+    epoch: 1,
+    batchIndex: 7,
+    globalStep: 42,
+    offset: 3,
+    rng: [1, 2, 3, 4294967295],
+    hidden: [new Float32Array([0.5, -0.5]), new Float32Array([0.25, 1])],
+    epochLossSum: 12.5,
+    bestValLoss: 3.25,
+    epochsWithoutImprovement: 0,
+  };
+  const bytes = encodeCheckpoint({
+    config: source.config,
+    weights: source.weights,
+    tokenizer,
+    training: { optimizer: { step: 42, tensors: moments }, trainer, options: { lr: 0.01 } },
+    metadata: { corpus: 'alice.txt' },
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-ckpt-'));
+  const path = join(dir, 'model.safetensors');
+  writeFileSync(path, bytes);
+  const loaded = await loadCheckpoint(path);
+  assert.deepEqual(loaded.config, { cell: 'lstm', vocabSize: 50, embedSize: 8, hiddenSize: 16, numLayers: 1 });
+  assert.deepEqual(loaded.tokenizer, tokenizer);
+  assert.equal(loaded.metadata['textloom_format'], 'textloom.rnn');
+  assert.equal(loaded.metadata['textloom_format_version'], '1');
+  assert.equal(loaded.metadata['corpus'], 'alice.txt');
+  assert.equal(loaded.metadata['format'], 'pt');
+  for (const [name, t] of source.weights) assert.deepEqual(loaded.weights.get(name)!.data, t.data, name);
+  assert.equal(loaded.weights.size, source.weights.size);
+  assert.equal(loaded.training!.optimizer.step, 42);
+  assert.deepEqual([...loaded.training!.optimizer.tensors.get('m.embed.weight')!.data], [1, 2, 3, 4]);
+  assert.deepEqual(loaded.training!.trainer, trainer);
+  assert.deepEqual(loaded.training!.options, { lr: 0.01 });
+});
+
+test('a checkpoint without training state has only the PyTorch parameter tensors', () => {
+  const source = decodeCheckpoint(fixtureBytes('gru_deep', 'init.safetensors'));
+  const bytes = encodeCheckpoint({ config: source.config, weights: source.weights, tokenizer: { type: 'char' } });
+  const headerLength = new DataView(bytes.buffer).getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  const names = Object.keys(header).filter((k) => k !== '__metadata__');
+  const expected = fixtureModel('gru_deep');
+  assert.deepEqual(names.sort(), [...expected.parameter_names].sort());
+  for (const name of names) assert.deepEqual(header[name].shape, expected.parameter_shapes[name]);
+});
+
+test('truncated, foreign and inconsistent files are refused with clear errors', () => {
+  const good = fixtureBytes('rnn_tiny', 'init.safetensors');
+  const refuse = (bytes: Uint8Array, pattern: RegExp): void =>
+    assert.throws(() => decodeCheckpoint(bytes, 'm.safetensors'), (e: unknown) => e instanceof CheckpointError && pattern.test(e.message));
+  refuse(good.subarray(0, good.length - 100), /m\.safetensors is not a readable checkpoint: .*truncated/);
+  refuse(good.subarray(0, 4), /not a readable checkpoint: .*shorter than the 8-byte header/);
+  refuse(new TextEncoder().encode('{"hello": "this is JSON, not a model"}'), /not a readable checkpoint/);
+  refuse(
+    serializeSafetensors(new Map([['weight', { shape: [2], data: new Float32Array(2) }]])),
+    /not an RNN checkpoint: tensor "embed.weight" is missing \(found weight\)/,
+  );
+  refuse(
+    serializeSafetensors(new Map(), { textloom_format: 'textloom.gpt2', textloom_format_version: '1' }),
+    /is a "textloom.gpt2" file, not an RNN checkpoint/,
+  );
+  const source = decodeCheckpoint(good);
+  const future = encodeCheckpoint({ config: source.config, weights: source.weights });
+  const patched = new TextDecoder('latin1').decode(future).replace('"textloom_format_version":"1"', '"textloom_format_version":"9"');
+  refuse(Uint8Array.from(patched, (c) => c.charCodeAt(0)), /format version 9; this textloom reads version 1/);
+  const missing = new Map(source.weights);
+  missing.delete('rnn.bias_hh_l0');
+  refuse(
+    serializeSafetensors(missing, { config: JSON.stringify(source.config) }),
+    /missing tensor "rnn.bias_hh_l0" \[16\] of a RNN \(vocab 50, embed 8, hidden 16, 1 layer\)/,
+  );
+  refuse(
+    serializeSafetensors(source.weights, { config: JSON.stringify({ ...source.config, hiddenSize: 8 }) }),
+    /tensor "rnn.weight_ih_l0" has shape \[16, 8\] but a RNN .* needs \[8, 8\]/,
+  );
+  refuse(serializeSafetensors(source.weights, { config: '{"cell":"transformer"}' }), /cell must be one of rnn, lstm, gru/);
+  assert.throws(() => inferConfig(new Map([['embed.weight', { shape: [5, 2] }], ['rnn.weight_hh_l0', { shape: [6, 3] }]])), /2 gates/);
+});
+
+test('saving over a checkpoint is atomic: a failed save leaves the previous file intact', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-ckpt-'));
+  const path = join(dir, 'model.safetensors');
+  const source = decodeCheckpoint(fixtureBytes('rnn_tiny', 'init.safetensors'));
+  await saveCheckpoint(path, { config: source.config, weights: source.weights });
+  const before = readFileSync(path);
+  const broken = new Map(source.weights);
+  broken.set('linear.bias', { shape: [50], data: new Float32Array(49) });
+  await assert.rejects(saveCheckpoint(path, { config: source.config, weights: broken }), /linear.bias/);
+  await assert.rejects(saveCheckpoint(join(dir, 'no-such-dir', 'm.safetensors'), { config: source.config, weights: source.weights }), /no such file/);
+  assert.deepEqual(readFileSync(path), before);
+  assert.deepEqual(readdirSync(dir), ['model.safetensors']);
+});
