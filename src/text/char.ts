@@ -1,0 +1,48 @@
+/**
+ * A character tokenizer over Unicode code points (an emoji or an astral letter is one token, not
+ * two UTF-16 units). No preprocessing: case, digits and punctuation are kept. A lone surrogate is a
+ * token of its own. Decoding an `<unk>` id gives U+FFFD, the replacement character.
+ */
+import { VocabTokenizer, vocabularyFrom, vocabularyFromJSON } from './vocab-tokenizer.js';
+import { UNK_TOKEN, type Vocabulary, type VocabularyOptions } from './vocab.js';
+
+const REPLACEMENT = '\ufffd';
+
+/** The code points of text, each as a string. */
+export function splitChars(text: string): string[] {
+  return Array.from(text);
+}
+
+export class CharTokenizer extends VocabTokenizer {
+  readonly kind = 'char' as const;
+
+  constructor(vocabulary: Vocabulary) {
+    super(vocabulary);
+    for (let id = 1; id < vocabulary.size; id++) {
+      const token = vocabulary.token(id);
+      if (splitChars(token).length !== 1) {
+        throw new TypeError(
+          `CharTokenizer: token ${id} is ${JSON.stringify(token)}, expected exactly one code point; ` +
+            'build the vocabulary with CharTokenizer.fromCorpus',
+        );
+      }
+    }
+  }
+
+  /** Builds the vocabulary from one text or many (counts add up across them). */
+  static fromCorpus(corpus: string | Iterable<string>, options: VocabularyOptions = {}): CharTokenizer {
+    return new CharTokenizer(vocabularyFrom(splitChars, corpus, options));
+  }
+
+  static fromJSON(json: unknown): CharTokenizer {
+    return new CharTokenizer(vocabularyFromJSON(json, 'char'));
+  }
+
+  split(text: string): string[] {
+    return splitChars(text);
+  }
+
+  protected join(tokens: string[]): string {
+    return tokens.map((t) => (t === UNK_TOKEN ? REPLACEMENT : t)).join('');
+  }
+}

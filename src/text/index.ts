@@ -1,0 +1,21 @@
+/** The text layer: Python-exact preprocessing, word/char vocabularies and GPT-2's byte-level BPE. */
+export { preprocessText, pythonLower } from './preprocess.js';
+export {
+  TOKENIZER_FORMAT,
+  TOKENIZER_VERSION,
+  type Tokenizer,
+  type TokenizerJSONBase,
+  type TokenizerKind,
+} from './tokenizer.js';
+export {
+  TokenCounter,
+  UNK_ID,
+  UNK_TOKEN,
+  Vocabulary,
+  type Encoded,
+  type VocabularyJSON,
+  type VocabularyOptions,
+} from './vocab.js';
+export { VocabTokenizer, type VocabTokenizerJSON } from './vocab-tokenizer.js';
+export { WordTokenizer, splitWords } from './word.js';
+export { CharTokenizer, splitChars } from './char.js';

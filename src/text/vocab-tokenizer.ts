@@ -1,0 +1,78 @@
+/**
+ * What the word and character tokenizers share: split text into tokens, look them up in a
+ * Vocabulary, serialize as the vocabulary's token list.
+ */
+import {
+  checkEnvelope,
+  checkIds,
+  TOKENIZER_FORMAT,
+  TOKENIZER_VERSION,
+  type Tokenizer,
+  type TokenizerJSONBase,
+} from './tokenizer.js';
+import { TokenCounter, Vocabulary, type Encoded, type VocabularyOptions } from './vocab.js';
+
+export interface VocabTokenizerJSON extends TokenizerJSONBase {
+  kind: 'word' | 'char';
+  /** Token of each id; tokens[0] is `<unk>`. */
+  tokens: string[];
+}
+
+export abstract class VocabTokenizer implements Tokenizer {
+  abstract readonly kind: 'word' | 'char';
+
+  constructor(readonly vocabulary: Vocabulary) {}
+
+  get vocabSize(): number {
+    return this.vocabulary.size;
+  }
+
+  /** The tokens of text, before the vocabulary lookup. */
+  abstract split(text: string): string[];
+
+  /** Text of decoded tokens. */
+  protected abstract join(tokens: string[]): string;
+
+  encode(text: string): number[] {
+    return this.encodeWithUnknown(text).ids;
+  }
+
+  /** Ids of text, with the distinct tokens that were mapped to `<unk>` (for a warning). */
+  encodeWithUnknown(text: string): Encoded {
+    if (typeof text !== 'string') {
+      throw new TypeError(`${this.kind} tokenizer: encode expects a string, got ${typeof text}`);
+    }
+    return this.vocabulary.encode(this.split(text));
+  }
+
+  decode(ids: readonly number[]): string {
+    checkIds(ids, this.vocabulary.size, `${this.kind} tokenizer decode`);
+    return this.join(ids.map((id) => this.vocabulary.token(id)));
+  }
+
+  toJSON(): VocabTokenizerJSON {
+    return {
+      format: TOKENIZER_FORMAT,
+      version: TOKENIZER_VERSION,
+      kind: this.kind,
+      tokens: this.vocabulary.toJSON().tokens,
+    };
+  }
+}
+
+/** Counts the tokens of one or many texts with a tokenizer's split and builds a vocabulary. */
+export function vocabularyFrom(
+  split: (text: string) => string[],
+  corpus: string | Iterable<string>,
+  options: VocabularyOptions,
+): Vocabulary {
+  const counter = new TokenCounter();
+  for (const text of typeof corpus === 'string' ? [corpus] : corpus) counter.addAll(split(text));
+  return counter.build(options);
+}
+
+/** The vocabulary of a serialized word or character tokenizer, validated. */
+export function vocabularyFromJSON(json: unknown, kind: 'word' | 'char'): Vocabulary {
+  const obj = checkEnvelope(json, kind, `${kind} tokenizer fromJSON`);
+  return Vocabulary.fromJSON(obj);
+}

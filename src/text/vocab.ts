@@ -1,0 +1,162 @@
+/**
+ * A token vocabulary with an unknown token: ids are stable and documented so that a checkpoint's
+ * embedding rows keep their meaning.
+ *
+ * Id order: `<unk>` is id 0; then tokens by count, highest first; equal counts keep the order in
+ * which the tokens first appeared in the corpus. (The tutorial numbers `set(words)`, whose order
+ * changes from run to run; we do not copy that.)
+ */
+import { describe } from './tokenizer.js';
+
+export const UNK_TOKEN = '<unk>';
+export const UNK_ID = 0;
+
+export interface VocabularyOptions {
+  /** Most entries kept, `<unk>` included (default: no limit). Must be an integer >= 1. */
+  maxSize?: number;
+  /** Fewest occurrences a token needs to get its own id (default 1). Must be an integer >= 1. */
+  minCount?: number;
+}
+
+/** Counts tokens in first-occurrence order; feed it chunk by chunk, then build(). */
+export class TokenCounter {
+  private readonly counts = new Map<string, number>();
+
+  add(token: string): void {
+    this.counts.set(token, (this.counts.get(token) ?? 0) + 1);
+  }
+
+  addAll(tokens: Iterable<string>): void {
+    for (const token of tokens) this.add(token);
+  }
+
+  /** Number of distinct tokens seen. */
+  get distinct(): number {
+    return this.counts.size;
+  }
+
+  build(options: VocabularyOptions = {}): Vocabulary {
+    const { maxSize, minCount } = checkOptions(options);
+    const entries: Array<[string, number, number]> = [];
+    let order = 0;
+    for (const [token, count] of this.counts) {
+      // The literal unknown token in a corpus folds into id 0 instead of getting a second id.
+      if (token !== UNK_TOKEN && count >= minCount) entries.push([token, count, order]);
+      order++;
+    }
+    entries.sort((a, b) => b[1] - a[1] || a[2] - b[2]);
+    const kept = entries.slice(0, Math.max(0, maxSize - 1)).map((e) => e[0]);
+    return new Vocabulary([UNK_TOKEN, ...kept]);
+  }
+}
+
+function checkOptions(options: VocabularyOptions): Required<VocabularyOptions> {
+  const maxSize = options.maxSize ?? Number.POSITIVE_INFINITY;
+  const minCount = options.minCount ?? 1;
+  if (!(maxSize === Number.POSITIVE_INFINITY || (Number.isInteger(maxSize) && maxSize >= 1))) {
+    throw new RangeError(`Vocabulary: maxSize must be an integer >= 1 (it counts <unk>), got ${describe(maxSize)}`);
+  }
+  if (!(Number.isInteger(minCount) && minCount >= 1)) {
+    throw new RangeError(`Vocabulary: minCount must be an integer >= 1, got ${describe(minCount)}`);
+  }
+  return { maxSize, minCount };
+}
+
+export interface VocabularyJSON {
+  /** Token of each id; tokens[0] is `<unk>`. */
+  tokens: string[];
+}
+
+export interface Encoded {
+  ids: number[];
+  /** Distinct tokens that were mapped to `<unk>`, in order of first appearance. */
+  unknown: string[];
+}
+
+export class Vocabulary {
+  private readonly list: readonly string[];
+  private readonly index: Map<string, number>;
+
+  /** tokens[i] is the token of id i; tokens[0] must be `<unk>` and no token may repeat. */
+  constructor(tokens: readonly string[]) {
+    if (tokens.length === 0 || tokens[0] !== UNK_TOKEN) {
+      throw new TypeError(`Vocabulary: the first token must be "${UNK_TOKEN}", got ${describe(tokens[0])}`);
+    }
+    const index = new Map<string, number>();
+    tokens.forEach((token, id) => {
+      if (typeof token !== 'string' || token.length === 0) {
+        throw new TypeError(`Vocabulary: token ${id} must be a non-empty string, got ${describe(token)}`);
+      }
+      const previous = index.get(token);
+      if (previous !== undefined) {
+        throw new TypeError(`Vocabulary: token ${JSON.stringify(token)} appears twice (ids ${previous} and ${id})`);
+      }
+      index.set(token, id);
+    });
+    this.list = Object.freeze(tokens.slice());
+    this.index = index;
+  }
+
+  /** Builds a vocabulary from a token sequence (see the module comment for the id order). */
+  static build(tokens: Iterable<string>, options: VocabularyOptions = {}): Vocabulary {
+    const counter = new TokenCounter();
+    counter.addAll(tokens);
+    return counter.build(options);
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** Every token, indexed by id. */
+  get tokens(): readonly string[] {
+    return this.list;
+  }
+
+  has(token: string): boolean {
+    return this.index.has(token);
+  }
+
+  /** Id of a token, UNK_ID when it is not in the vocabulary. */
+  id(token: string): number {
+    return this.index.get(token) ?? UNK_ID;
+  }
+
+  /** Token of an id; throws a RangeError for an id outside [0, size). */
+  token(id: number): string {
+    const token = Number.isInteger(id) ? this.list[id] : undefined;
+    if (token === undefined) {
+      throw new RangeError(`Vocabulary: id ${String(id)} is outside [0, ${this.list.length})`);
+    }
+    return token;
+  }
+
+  /** Ids of tokens, with the distinct tokens that were not in the vocabulary. */
+  encode(tokens: readonly string[]): Encoded {
+    const ids = new Array<number>(tokens.length);
+    const unknown = new Set<string>();
+    for (let i = 0; i < tokens.length; i++) {
+      const id = this.index.get(tokens[i]);
+      if (id === undefined) {
+        unknown.add(tokens[i]);
+        ids[i] = UNK_ID;
+      } else {
+        ids[i] = id;
+      }
+    }
+    return { ids, unknown: [...unknown] };
+  }
+
+  toJSON(): VocabularyJSON {
+    return { tokens: this.list.slice() };
+  }
+
+  /** Validates and loads what toJSON() wrote. */
+  static fromJSON(json: unknown): Vocabulary {
+    const tokens = (json as { tokens?: unknown } | null)?.tokens;
+    if (!Array.isArray(tokens)) {
+      throw new TypeError(`Vocabulary.fromJSON: expected { tokens: string[] }, got ${describe(tokens ?? json)}`);
+    }
+    return new Vocabulary(tokens as string[]);
+  }
+}

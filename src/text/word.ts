@@ -1,0 +1,39 @@
+/**
+ * The tutorial's word tokenizer: `preprocess_text(text).split()`, then a vocabulary lookup.
+ * Decoding joins words with single spaces (the preprocessing already lost case, digits and
+ * punctuation, so decode(encode(t)) is the preprocessed text with single spaces).
+ */
+import { preprocessText } from './preprocess.js';
+import { VocabTokenizer, vocabularyFrom, vocabularyFromJSON } from './vocab-tokenizer.js';
+import type { Vocabulary, VocabularyOptions } from './vocab.js';
+
+/** Words of text as the tutorial gets them: preprocessText, then split on runs of spaces. */
+export function splitWords(text: string): string[] {
+  // After preprocessText the only whitespace left is U+0020, so this equals Python's str.split().
+  return preprocessText(text).split(' ').filter((w) => w.length > 0);
+}
+
+export class WordTokenizer extends VocabTokenizer {
+  readonly kind = 'word' as const;
+
+  constructor(vocabulary: Vocabulary) {
+    super(vocabulary);
+  }
+
+  /** Builds the vocabulary from one text or many (counts add up across them). */
+  static fromCorpus(corpus: string | Iterable<string>, options: VocabularyOptions = {}): WordTokenizer {
+    return new WordTokenizer(vocabularyFrom(splitWords, corpus, options));
+  }
+
+  static fromJSON(json: unknown): WordTokenizer {
+    return new WordTokenizer(vocabularyFromJSON(json, 'word'));
+  }
+
+  split(text: string): string[] {
+    return splitWords(text);
+  }
+
+  protected join(tokens: string[]): string {
+    return tokens.join(' ');
+  }
+}
