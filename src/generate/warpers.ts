@@ -1,5 +1,6 @@
 import { exp64 } from './math.js';
 import type { LogitsProcessor } from './processors.js';
+import { softmaxNormalizer } from './sample.js';
 import { topIndices } from './select.js';
 
 /** HF's TemperatureLogitsWarper: scores / temperature. */
@@ -40,14 +41,8 @@ const TOP_P_FIRST_WINDOW = 64;
 export function topP(p: number): LogitsProcessor {
   return (scores) => {
     const n = scores.length;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) if (scores[i]! > max) max = scores[i]!;
-    if (max === -Infinity) return;
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const s = scores[i]!;
-      if (s !== -Infinity) total += exp64(s - max);
-    }
+    const { max, total } = softmaxNormalizer(scores);
+    if (total === 0) return;
     const target = p * total;
     let window = Math.min(TOP_P_FIRST_WINDOW, n);
     for (;;) {
