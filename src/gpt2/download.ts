@@ -1,0 +1,206 @@
+/**
+ * Downloading model files: streamed with progress, checked against Content-Length so that a cut-off
+ * transfer is never taken for a whole file, retried a few times, and cached once complete (a cache
+ * folder in Node and Deno, written atomically; the Cache API in browsers).
+ */
+import { cacheDirectory, hasFileSystem, readBytes, writeBytesAtomic, fileExists } from '../platform/index.js';
+
+/** Progress of one file; `total` is null when the server did not say. */
+export interface DownloadProgress {
+  file: string;
+  loaded: number;
+  total: number | null;
+  /** True once when the file is complete (also for files served from the cache). */
+  done: boolean;
+  fromCache: boolean;
+}
+
+export type ProgressCallback = (progress: DownloadProgress) => void;
+
+export class DownloadError extends Error {
+  readonly url: string;
+  readonly status: number | undefined;
+  constructor(message: string, url: string, status?: number) {
+    super(message);
+    this.name = 'DownloadError';
+    this.url = url;
+    this.status = status;
+  }
+}
+
+/** Where complete downloads are kept. */
+export interface DownloadCache {
+  get(url: string): Promise<Uint8Array | null>;
+  put(url: string, bytes: Uint8Array): Promise<void>;
+}
+
+export interface DownloadOptions {
+  /** Attempts per file for network errors, 5xx answers and cut-off bodies. Default 3. */
+  attempts?: number;
+  /** Milliseconds before the second attempt; doubles each time. Default 200. */
+  retryDelayMs?: number;
+  onProgress?: ProgressCallback;
+  cache?: DownloadCache | null;
+  signal?: AbortSignal;
+}
+
+/** A folder per URL under the cache directory: `<dir>/<host>/<path>`, so entries stay readable. */
+export class FolderCache implements DownloadCache {
+  constructor(private readonly directory: string) {}
+
+  static async default(): Promise<FolderCache | null> {
+    const dir = await cacheDirectory();
+    return dir === undefined ? null : new FolderCache(`${dir}/models`);
+  }
+
+  private async pathOf(url: string): Promise<string> {
+    const p = await import('node:path');
+    const u = new URL(url);
+    const parts = [u.host.replace(/[^\w.-]/g, '_'), ...u.pathname.split('/').filter((s) => s !== '')];
+    // '..' and other odd segments must not walk out of the cache.
+    const safe = parts.map((s) => decodeURIComponent(s).replace(/[^\w.@=+-]/g, '_').replace(/^\.+/, '_'));
+    return p.join(this.directory, ...safe);
+  }
+
+  async get(url: string): Promise<Uint8Array | null> {
+    const path = await this.pathOf(url);
+    return (await fileExists(path)) ? readBytes(path) : null;
+  }
+
+  async put(url: string, bytes: Uint8Array): Promise<void> {
+    const path = await this.pathOf(url);
+    const { mkdir } = await import('node:fs/promises');
+    const { dirname } = await import('node:path');
+    await mkdir(dirname(path), { recursive: true });
+    await writeBytesAtomic(path, bytes);
+  }
+}
+
+/** The browser's Cache API; a response is only put there after its body arrived whole. */
+export class BrowserCache implements DownloadCache {
+  constructor(private readonly name = 'textloom-models') {}
+
+  async get(url: string): Promise<Uint8Array | null> {
+    const cache = await caches.open(this.name);
+    const hit = await cache.match(url);
+    return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
+  }
+
+  async put(url: string, bytes: Uint8Array): Promise<void> {
+    const cache = await caches.open(this.name);
+    await cache.put(url, new Response(bytes.slice().buffer as ArrayBuffer, { headers: { 'Content-Length': String(bytes.byteLength) } }));
+  }
+}
+
+/** The runtime's default cache, or null where there is none. */
+export async function defaultCache(): Promise<DownloadCache | null> {
+  if (hasFileSystem()) return FolderCache.default();
+  if (typeof caches !== 'undefined') return new BrowserCache();
+  return null;
+}
+
+function fileName(url: string): string {
+  return new URL(url).pathname.split('/').slice(-2).join('/');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+/** An attempt that may succeed if repeated (network error, 5xx, cut-off body). */
+class Transient extends Error {}
+
+async function attempt(url: string, options: DownloadOptions): Promise<Uint8Array | null> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: options.signal });
+  } catch (e) {
+    if (options.signal?.aborted) throw e;
+    throw new Transient(`cannot reach ${url}: ${(e as Error).message}`);
+  }
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return null;
+  }
+  if (response.status >= 500 || response.status === 429) {
+    await response.body?.cancel();
+    throw new Transient(`${url} answered HTTP ${response.status} ${response.statusText}`);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    const hint = response.status === 401 || response.status === 403
+      ? ' (a gated or private repository needs an access token, which this loader does not send; download the files and pass the folder)'
+      : '';
+    throw new DownloadError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}${hint}`, url, response.status);
+  }
+  const encoded = response.headers.get('content-encoding');
+  const lengthHeader = response.headers.get('content-length');
+  // With a content encoding the header counts compressed bytes, not the bytes we receive.
+  const total = lengthHeader !== null && (encoded === null || encoded === 'identity') ? Number(lengthHeader) : null;
+  const file = fileName(url);
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  try {
+    if (response.body === null) throw new Transient(`${url} sent no body`);
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.byteLength;
+      options.onProgress?.({ file, loaded, total, done: false, fromCache: false });
+    }
+  } catch (e) {
+    if (options.signal?.aborted) throw e;
+    throw new Transient(`download of ${url} was interrupted after ${loaded}${total === null ? '' : ` of ${total}`} bytes: ${(e as Error).message}`);
+  }
+  if (total !== null && loaded !== total) {
+    throw new Transient(`download of ${url} was cut off: ${loaded} of ${total} bytes arrived`);
+  }
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * The bytes behind `url`, or null when the server says 404 (the file is not part of this model).
+ * Served from the cache when present; stored there only when complete.
+ */
+export async function download(url: string, options: DownloadOptions = {}): Promise<Uint8Array | null> {
+  const cache = options.cache ?? null;
+  const cached = cache ? await cache.get(url) : null;
+  if (cached) {
+    options.onProgress?.({ file: fileName(url), loaded: cached.byteLength, total: cached.byteLength, done: true, fromCache: true });
+    return cached;
+  }
+  const attempts = options.attempts ?? 3;
+  let delay = options.retryDelayMs ?? 200;
+  let last: Error | undefined;
+  for (let i = 0; i < attempts; i++) {
+    if (i > 0) {
+      await sleep(delay, options.signal);
+      delay *= 2;
+    }
+    try {
+      const bytes = await attempt(url, options);
+      if (bytes === null) return null;
+      options.onProgress?.({ file: fileName(url), loaded: bytes.byteLength, total: bytes.byteLength, done: true, fromCache: false });
+      if (cache) await cache.put(url, bytes);
+      return bytes;
+    } catch (e) {
+      if (!(e instanceof Transient)) throw e;
+      last = e;
+    }
+  }
+  throw new DownloadError(`${last!.message} (gave up after ${attempts} attempts; check the connection and try again)`, url);
+}

@@ -1,0 +1,138 @@
+/**
+ * Choosing and starting an ONNX Runtime. This is the only file that imports onnxruntime, and only
+ * when a model is loaded, so code that never runs GPT-2 never loads it.
+ *
+ * - WebGPU: the `onnxruntime-web/webgpu` build, when `navigator.gpu` gives an adapter (browsers, Deno).
+ * - Native: `onnxruntime-node` in Node when it is installed (an optional peer; faster there).
+ * - WASM: `onnxruntime-web` everywhere else (in Node and Deno it resolves to its WASM-only Node build).
+ */
+import type * as Ort from 'onnxruntime-web';
+import { detectRuntime } from '../platform/index.js';
+
+export type Device = 'auto' | 'wasm' | 'webgpu' | 'native';
+export type Backend = 'wasm' | 'webgpu' | 'native';
+
+/** The subset of the onnxruntime API used here; onnxruntime-web and onnxruntime-node both provide it. */
+export interface OrtApi {
+  InferenceSession: typeof Ort.InferenceSession;
+  Tensor: typeof Ort.Tensor;
+  env: typeof Ort.env;
+}
+
+export interface OrtRuntime {
+  ort: OrtApi;
+  backend: Backend;
+  threads: number;
+  sessionOptions: Ort.InferenceSession.SessionOptions;
+}
+
+export class RuntimeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+interface GpuNavigator {
+  gpu?: { requestAdapter(): Promise<unknown | null> };
+  hardwareConcurrency?: number;
+}
+
+/** True when WebGPU exists here and gives an adapter (a silent fallback would make gpu-buffer runs throw). */
+export async function hasWebGpuAdapter(): Promise<boolean> {
+  const nav = (globalThis as { navigator?: GpuNavigator }).navigator;
+  if (!nav?.gpu) return false;
+  try {
+    return (await nav.gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The default thread count: up to 4 cores where WASM threads are possible (Node, Deno, and
+ * cross-origin-isolated pages), else 1.
+ */
+export function defaultThreads(): number {
+  const cores = (globalThis as { navigator?: GpuNavigator }).navigator?.hardwareConcurrency ?? 1;
+  const runtime = detectRuntime();
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  if (runtime === 'node' || runtime === 'deno' || isolated) return Math.max(1, Math.min(4, cores));
+  return 1;
+}
+
+// A module name in a variable keeps bundlers and the type checker from requiring the optional peer.
+const NATIVE_MODULE = 'onnxruntime-node';
+
+async function importNative(): Promise<OrtApi | null> {
+  if (detectRuntime() !== 'node') return null;
+  try {
+    return (await import(NATIVE_MODULE)) as OrtApi;
+  } catch {
+    return null;
+  }
+}
+
+/** Thread counts each WASM build was started with: ORT fixes it when its first session is created. */
+const startedThreads = new Map<string, number>();
+
+function configureWasm(ort: OrtApi, build: string, threads: number): void {
+  const started = startedThreads.get(build);
+  if (started !== undefined && started !== threads) {
+    throw new RuntimeError(
+      `onnxruntime-web (${build}) already runs with ${started} thread(s) in this process and cannot change to ${threads}; ` +
+      `load every model with threads: ${started}, or use a new process (or worker) for a different count`,
+    );
+  }
+  ort.env.wasm.numThreads = threads;
+  startedThreads.set(build, threads);
+}
+
+export interface RuntimeOptions {
+  device?: Device;
+  /** WASM / native intra-op threads; default `defaultThreads()`. */
+  threads?: number;
+}
+
+/** Picks the backend for `device` and imports its runtime. */
+export async function startRuntime(options: RuntimeOptions = {}): Promise<OrtRuntime> {
+  const device = options.device ?? 'auto';
+  if (!['auto', 'wasm', 'webgpu', 'native'].includes(device)) {
+    throw new RuntimeError(`device must be 'auto', 'wasm', 'webgpu' or 'native', got ${JSON.stringify(device)}`);
+  }
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RuntimeError(`threads must be an integer >= 1, got ${JSON.stringify(threads)}`);
+  }
+  const base: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  if (device === 'webgpu' || (device === 'auto' && (await hasWebGpuAdapter()))) {
+    if (!(await hasWebGpuAdapter())) {
+      throw new RuntimeError(
+        `device 'webgpu' was asked for but ${detectRuntime()} gives no WebGPU adapter here ` +
+        "(Chromium needs WebGPU enabled, Deno a Vulkan driver); use device 'wasm' or 'auto'",
+      );
+    }
+    const ort = (await import('onnxruntime-web/webgpu')) as unknown as OrtApi;
+    configureWasm(ort, 'webgpu', threads);
+    return { ort, backend: 'webgpu', threads, sessionOptions: { ...base, executionProviders: ['webgpu'] } };
+  }
+  if (device === 'native' || device === 'auto') {
+    const native = await importNative();
+    if (native) {
+      return {
+        ort: native,
+        backend: 'native',
+        threads,
+        sessionOptions: { ...base, executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 },
+      };
+    }
+    if (device === 'native') {
+      throw new RuntimeError(
+        `device 'native' needs onnxruntime-node, which ${detectRuntime() === 'node' ? 'is not installed (npm install onnxruntime-node)' : 'only runs in Node'}; use device 'wasm' or 'auto'`,
+      );
+    }
+  }
+  const ort = (await import('onnxruntime-web')) as unknown as OrtApi;
+  configureWasm(ort, 'wasm', threads);
+  return { ort, backend: 'wasm', threads, sessionOptions: { ...base, executionProviders: ['wasm'] } };
+}

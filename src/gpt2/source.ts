@@ -1,0 +1,106 @@
+/**
+ * Where a model's files come from: a local folder, a URL prefix, or a Hugging Face Hub id, all in the
+ * Hub's layout (`config.json`, tokenizer files, `onnx/*.onnx`). The rest of the loader only asks for
+ * files by their name relative to the model root.
+ */
+import { environmentVariable, hasFileSystem, isDirectory, readBytes, fileExists, listFiles } from '../platform/index.js';
+import { defaultCache, download, type DownloadCache, type ProgressCallback } from './download.js';
+
+export interface ModelFiles {
+  /** The folder, URL or Hub id, for messages. */
+  readonly location: string;
+  /** Bytes of `name` (relative to the model root), or null when the model has no such file. */
+  read(name: string): Promise<Uint8Array | null>;
+  /** The `.onnx` files under `onnx/` where the source can list them (folders), else null. */
+  listOnnx(): Promise<string[] | null>;
+}
+
+export interface SourceOptions {
+  /** Hub base URL; default `TEXTLOOM_HUB_URL`, then `HF_ENDPOINT`, then https://huggingface.co. */
+  hubUrl?: string;
+  /** Branch, tag or commit of a Hub repository. Default 'main'. */
+  revision?: string;
+  /** Download cache; null disables caching. Default: a cache folder in Node/Deno, the Cache API in browsers. */
+  cache?: DownloadCache | null;
+  onProgress?: ProgressCallback;
+  /** Attempts per file before a download error is reported. Default 3. */
+  downloadAttempts?: number;
+  retryDelayMs?: number;
+  signal?: AbortSignal;
+}
+
+export class ModelSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelSourceError';
+  }
+}
+
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+class FolderFiles implements ModelFiles {
+  constructor(readonly location: string) {}
+
+  async read(name: string): Promise<Uint8Array | null> {
+    const path = `${this.location}/${name}`;
+    return (await fileExists(path)) ? readBytes(path) : null;
+  }
+
+  async listOnnx(): Promise<string[] | null> {
+    const dir = `${this.location}/onnx`;
+    if (!(await isDirectory(dir))) return [];
+    return (await listFiles(dir)).map((p) => `onnx/${p.slice(dir.length + 1)}`).filter((n) => n.endsWith('.onnx'));
+  }
+}
+
+class RemoteFiles implements ModelFiles {
+  constructor(
+    readonly location: string,
+    private readonly prefix: string,
+    private readonly cache: DownloadCache | null,
+    private readonly options: SourceOptions,
+  ) {}
+
+  read(name: string): Promise<Uint8Array | null> {
+    return download(this.prefix + name, {
+      cache: this.cache,
+      onProgress: this.options.onProgress,
+      attempts: this.options.downloadAttempts,
+      retryDelayMs: this.options.retryDelayMs,
+      signal: this.options.signal,
+    });
+  }
+
+  async listOnnx(): Promise<null> {
+    return null;
+  }
+}
+
+function hubBase(options: SourceOptions): string {
+  const base = options.hubUrl ?? environmentVariable('TEXTLOOM_HUB_URL') ?? environmentVariable('HF_ENDPOINT') ?? 'https://huggingface.co';
+  return base.replace(/\/+$/, '');
+}
+
+/**
+ * Resolves `source`: an http(s) URL is a prefix under which the files lie; an existing folder is read
+ * directly (Node, Deno); `owner/name` is a Hub repository.
+ */
+export async function openModelSource(source: string, options: SourceOptions = {}): Promise<ModelFiles> {
+  if (typeof source !== 'string' || source.trim() === '') {
+    throw new ModelSourceError(`model source must be a folder, a URL or a Hub id like "openai-community/gpt2", got ${JSON.stringify(source)}`);
+  }
+  const cache = options.cache === undefined ? await defaultCache() : options.cache;
+  if (/^https?:\/\//i.test(source)) {
+    const prefix = source.endsWith('/') ? source : `${source}/`;
+    return new RemoteFiles(source, prefix, cache, options);
+  }
+  if (hasFileSystem() && (await isDirectory(source))) {
+    return new FolderFiles(source.replace(/\/+$/, ''));
+  }
+  if (HUB_ID.test(source) && !(hasFileSystem() && (await fileExists(source)))) {
+    const revision = encodeURIComponent(options.revision ?? 'main');
+    return new RemoteFiles(source, `${hubBase(options)}/${source}/resolve/${revision}/`, cache, options);
+  }
+  const what = hasFileSystem() && (await fileExists(source)) ? 'is a file, not a model folder' : 'is neither an existing folder, an http(s) URL nor a Hub id (owner/name)';
+  throw new ModelSourceError(`model source ${JSON.stringify(source)} ${what}; pass the folder that holds config.json and onnx/, a URL prefix, or a Hub id`);
+}

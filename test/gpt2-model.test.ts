@@ -1,0 +1,189 @@
+/**
+ * The GPT-2 ONNX engine on onnxruntime-web's WASM backend against the PyTorch references of the tiny
+ * fixture model, in every Hub layout and variant.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generate } from '../src/generate/index.js';
+import { loadGpt2Model, type LoadModelOptions } from '../src/gpt2/load.js';
+import type { Gpt2Model } from '../src/gpt2/model.js';
+import { maxAbsDiff, reference, referenceLogits, TINY } from './helpers/gpt2-fixtures.js';
+
+const EOS = 50256;
+const NEW = reference.max_new_tokens;
+const loaded = new Map<string, Gpt2Model>();
+
+async function model(options: LoadModelOptions = {}): Promise<Gpt2Model> {
+  const key = JSON.stringify(options);
+  if (!loaded.has(key)) loaded.set(key, (await loadGpt2Model(TINY, { cache: null, threads: 1, ...options })).model);
+  return loaded.get(key)!;
+}
+
+async function lastLogits(m: Gpt2Model, ids: number[]): Promise<Float32Array> {
+  return m.prefill([Int32Array.from(ids)], [new Uint8Array(ids.length).fill(1)]);
+}
+
+const VARIANTS: { name: string; options: LoadModelOptions; suffix: '' | '_fp16' | '_quantized'; tolerance: number }[] = [
+  { name: 'model.onnx', options: { layout: 'single' }, suffix: '', tolerance: 1e-4 },
+  { name: 'decoder_model_merged.onnx', options: { layout: 'merged' }, suffix: '', tolerance: 1e-4 },
+  { name: 'decoder_model.onnx + decoder_with_past_model.onnx', options: { layout: 'pair' }, suffix: '', tolerance: 1e-4 },
+  { name: 'model_quantized.onnx (vs its dequantized weights)', options: { dtype: 'q8' }, suffix: '_quantized', tolerance: 1e-4 },
+  // fp16 logits are rounded to fp16 on output: half an ulp at |x| < 16 is 2^-7.
+  { name: 'model_fp16.onnx (vs fp16-rounded weights)', options: { dtype: 'fp16' }, suffix: '_fp16', tolerance: 8e-3 },
+];
+
+for (const variant of VARIANTS) {
+  test(`${variant.name}: last-position logits equal the PyTorch reference`, async () => {
+    const m = await model(variant.options);
+    const expected = referenceLogits(variant.suffix);
+    for (const [p, prompt] of reference.prompts.entries()) {
+      const diff = maxAbsDiff(await lastLogits(m, prompt.ids), expected[p]!);
+      assert.ok(diff <= variant.tolerance, `prompt ${p}: max |diff| ${diff} > ${variant.tolerance}`);
+    }
+    m.dispose();
+  });
+}
+
+test('the layouts are recognized as what they are', async () => {
+  assert.deepEqual((await model({ layout: 'single' })).signature.kind, 'single');
+  assert.deepEqual((await model({ layout: 'merged' })).signature.kind, 'merged');
+  const pair = await model({ layout: 'pair' });
+  assert.equal(pair.signature.kind, 'pair');
+  assert.equal(pair.supportsPadding, false);
+  assert.equal((await model({ dtype: 'fp16' })).signature.kvType, 'float16');
+  assert.equal((await model()).signature.kind, 'single', 'the single file is preferred when several exist');
+});
+
+for (const layout of ['single', 'merged', 'pair'] as const) {
+  test(`${layout}: KV-cache decoding equals full recomputation`, async () => {
+    const m = await model({ layout });
+    const recompute = await model({ dtype: 'fp32' });
+    const prompt = reference.prompts[1]!;
+    const full = prompt.greedy;
+    await lastLogits(m, prompt.ids);
+    for (let t = prompt.ids.length; t < full.length; t++) {
+      const cached = (await m.next(Int32Array.of(full[t]!))).slice();
+      const diff = maxAbsDiff(cached, await lastLogits(recompute, full.slice(0, t + 1)));
+      assert.ok(diff < 1e-4, `step ${t}: max |diff| ${diff}`);
+    }
+    m.dispose();
+    recompute.dispose();
+  });
+}
+
+test('fp16 cache decoding stays close to fp32 full recomputation', async () => {
+  const half = await model({ dtype: 'fp16' });
+  const full = await model({ layout: 'single' });
+  const ids = reference.prompts[0]!.greedy;
+  await lastLogits(half, ids.slice(0, 6));
+  let worst = 0;
+  for (let t = 6; t < ids.length; t++) {
+    const step = (await half.next(Int32Array.of(ids[t]!))).slice();
+    worst = Math.max(worst, maxAbsDiff(step, await lastLogits(full, ids.slice(0, t + 1))));
+  }
+  assert.ok(worst < 5e-2, `max |diff| ${worst}`);
+  half.dispose();
+  full.dispose();
+});
+
+for (const layout of ['single', 'merged', 'pair'] as const) {
+  test(`${layout}: greedy ids equal the reference`, async () => {
+    const m = await model({ layout });
+    for (const prompt of reference.prompts) {
+      const result = await generate(m, [prompt.ids], { maxNewTokens: NEW, eosTokenId: EOS });
+      assert.deepEqual(result.sequences[0], prompt.greedy);
+    }
+    m.dispose();
+  });
+}
+
+test('no_repeat_ngram_size=2 and repetition_penalty=1.3 ids equal the reference', async () => {
+  const m = await model();
+  for (const prompt of reference.prompts) {
+    const ngram = await generate(m, [prompt.ids], { maxNewTokens: NEW, eosTokenId: EOS, noRepeatNgramSize: 2 });
+    assert.deepEqual(ngram.sequences[0], prompt.no_repeat_ngram_size_2);
+    const penalty = await generate(m, [prompt.ids], { maxNewTokens: NEW, eosTokenId: EOS, repetitionPenalty: 1.3 });
+    assert.deepEqual(penalty.sequences[0], prompt.repetition_penalty_1_3);
+  }
+  m.dispose();
+});
+
+test('beam search (3 beams) ids equal the reference', async () => {
+  const m = await model();
+  for (const prompt of reference.prompts) {
+    const all = await generate(m, [prompt.ids], { maxNewTokens: NEW, eosTokenId: EOS, numBeams: 3, numReturnSequences: 3 });
+    assert.deepEqual(all.sequences, prompt.beam_3);
+    const ngram = await generate(m, [prompt.ids], { maxNewTokens: NEW, eosTokenId: EOS, numBeams: 3, noRepeatNgramSize: 2 });
+    assert.deepEqual(ngram.sequences, prompt.beam_3_no_repeat_ngram_size_2);
+  }
+  m.dispose();
+});
+
+test('quantized greedy ids equal the reference of the dequantized weights', async () => {
+  const m = await model({ dtype: 'q8' });
+  for (const prompt of reference.prompts_quantized) {
+    const result = await generate(m, [prompt.ids], { maxNewTokens: NEW, eosTokenId: EOS });
+    assert.deepEqual(result.sequences[0], prompt.greedy);
+  }
+  m.dispose();
+});
+
+for (const layout of ['single', 'merged'] as const) {
+  test(`${layout}: a left-padded batch gives each prompt's ids and logits alone`, async () => {
+    const m = await model({ layout });
+    const prompts = reference.prompts.map((p) => p.ids);
+    const batch = await generate(m, prompts, { maxNewTokens: NEW, eosTokenId: EOS });
+    assert.deepEqual(batch.sequences, reference.prompts.map((p) => p.greedy));
+    const t = Math.max(...prompts.map((p) => p.length));
+    const ids = prompts.map((p) => Int32Array.from([...new Array(t - p.length).fill(EOS), ...p]));
+    const mask = prompts.map((p) => Uint8Array.from([...new Array(t - p.length).fill(0), ...new Array(p.length).fill(1)]));
+    const logits = await m.prefill(ids, mask);
+    const expected = referenceLogits('');
+    const v = m.vocabSize;
+    for (let r = 0; r < prompts.length; r++) {
+      const diff = maxAbsDiff(logits.subarray(r * v, (r + 1) * v), expected[r]!);
+      assert.ok(diff < 1e-4, `row ${r}: max |diff| ${diff}`);
+    }
+    m.dispose();
+  });
+}
+
+test('a model without position_ids refuses a padded batch instead of shifting positions', async () => {
+  const m = await model({ layout: 'pair' });
+  await assert.rejects(
+    m.prefill([Int32Array.of(EOS, 1, 2), Int32Array.of(3, 4, 5)], [Uint8Array.of(0, 1, 1), Uint8Array.of(1, 1, 1)]),
+    /no position_ids input/,
+  );
+});
+
+test('sampling: numReturnSequences=3 gives three sequences; the same seed gives the same ids', async () => {
+  const m = await model();
+  const options = { maxNewTokens: 8, eosTokenId: EOS, doSample: true, numReturnSequences: 3, topK: 0, temperature: 2 };
+  const a = await generate(m, [reference.prompts[0]!.ids], { ...options, seed: 7 });
+  const b = await generate(m, [reference.prompts[0]!.ids], { ...options, seed: 7 });
+  const c = await generate(m, [reference.prompts[0]!.ids], { ...options, seed: 8 });
+  assert.equal(a.sequences.length, 3);
+  assert.equal(new Set(a.sequences.map((s) => s.join(','))).size, 3, 'three different samples');
+  assert.deepEqual(a.sequences, b.sequences);
+  assert.notDeepEqual(a.sequences, c.sequences);
+  m.dispose();
+});
+
+test('a sequence longer than the context is an error naming n_positions', async () => {
+  const m = await model();
+  const n = reference.config.n_positions;
+  await assert.rejects(lastLogits(m, new Array(n + 1).fill(11)), /129 tokens .* context of 128 positions \(n_positions\)/);
+  await lastLogits(m, new Array(n).fill(11));
+  await assert.rejects(m.next(Int32Array.of(11)), /exceeds the model's context of 128/);
+  m.dispose();
+});
+
+test('bad token ids and masks are errors that say what is wrong', async () => {
+  const m = await model();
+  await assert.rejects(lastLogits(m, [1, 50257]), /token id 50257 at row 0, position 1 is outside the vocabulary \[0, 50256\]/);
+  await assert.rejects(m.prefill([Int32Array.of(1, 2)], [Uint8Array.of(0, 0)]), /row 0 is all padding/);
+  await assert.rejects(m.next(Int32Array.of(1)), /before prefill/);
+  await lastLogits(m, [1, 2]);
+  await assert.rejects(m.next(Int32Array.of(1, 2)), /one token per row \(1\), got 2/);
+  m.dispose();
+});
