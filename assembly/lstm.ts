@@ -1,0 +1,87 @@
+// LSTM layer over a time-major sequence (PyTorch nn.LSTM, one layer; gate order i, f, g, o):
+//   [i f g o] = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh, i f o through sigmoid, g through tanh,
+//   c_t = f * c_{t-1} + i * g,  h_t = o * tanh(c_t).
+// Dimension legend: T time, B batch, I input width, H hidden, 4H the gate row.
+
+import { gemm_nt, gemm_nn } from './gemm';
+import { bias_forward, bias_backward } from './bias';
+import { sigmoid } from './simd';
+import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
+
+/** Runs the layer over T steps from (h0, c0); keeps the activated gates for the backward pass. */
+export function lstm_forward(h: usize, c: usize, gates: usize, // h (T, B, H), c (T, B, H), gates (T, B, 4H)
+                             x: usize, h0: usize, c0: usize, // x (T, B, I), h0 (B, H), c0 (B, H)
+                             W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, // W_ih (4H, I), W_hh (4H, H), b_ih (4H), b_hh (4H)
+                             T: i32, B: i32, I: i32, H: i32,
+                             scratch: usize): void { // scratch (gemm_scratch_floats())
+  const G = 4 * H;
+  projectInputs(gates, x, W_ih, b_ih, T * B, I, G, G, scratch);
+  bias_forward(gates, b_hh, T * B, G, G);
+  for (let t = 0; t < T; t++) {
+    const g = at(gates, t, B, G); // (B, 4H)
+    const hPrev = t == 0 ? h0 : at(h, t - 1, B, H); // (B, H)
+    const cPrev = t == 0 ? c0 : at(c, t - 1, B, H); // (B, H)
+    const ht = at(h, t, B, H); // (B, H)
+    const ct = at(c, t, B, H); // (B, H)
+    gemm_nt(g, hPrev, W_hh, B, H, G, H, H, G, 1, scratch);
+    for (let b = 0; b < B; b++) {
+      const row = g + <usize>(b * G) * 4;
+      for (let k = 0; k < H; k++) {
+        const ig = sigmoid(load<f32>(row + <usize>k * 4));
+        const fg = sigmoid(load<f32>(row + <usize>(H + k) * 4));
+        const gg = Mathf.tanh(load<f32>(row + <usize>(2 * H + k) * 4));
+        const og = sigmoid(load<f32>(row + <usize>(3 * H + k) * 4));
+        store<f32>(row + <usize>k * 4, ig);
+        store<f32>(row + <usize>(H + k) * 4, fg);
+        store<f32>(row + <usize>(2 * H + k) * 4, gg);
+        store<f32>(row + <usize>(3 * H + k) * 4, og);
+        const o = <usize>(b * H + k) * 4;
+        const cv = fg * load<f32>(cPrev + o) + ig * gg;
+        store<f32>(ct + o, cv);
+        store<f32>(ht + o, og * Mathf.tanh(cv));
+      }
+    }
+  }
+}
+
+/** Backward through the T steps (no gradient flows into h0, c0: the state is detached).
+ *  dh holds the loss gradient w.r.t. every output h[t] and is used as work space; gates is
+ *  overwritten with the gradient w.r.t. the gate pre-activations; dc is (B, H) work space.
+ *  Weight, bias and dx gradients accumulate. */
+export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: usize, // dW_ih (4H, I), dW_hh (4H, H), db_ih (4H), db_hh (4H)
+                              dx: usize, dh: usize, dc: usize, gates: usize, // dx (T, B, I), dh (T, B, H) in/out, dc (B, H) work, gates (T, B, 4H) in/out
+                              h: usize, c: usize, x: usize, h0: usize, c0: usize, // h, c (T, B, H), x (T, B, I), h0, c0 (B, H)
+                              W_ih: usize, W_hh: usize, // W_ih (4H, I), W_hh (4H, H)
+                              T: i32, B: i32, I: i32, H: i32,
+                              scratch: usize): void { // scratch (gemm_scratch_floats())
+  const G = 4 * H;
+  memory.fill(dc, 0, <usize>(B * H) * 4);
+  for (let t = T - 1; t >= 0; t--) {
+    const g = at(gates, t, B, G); // (B, 4H)
+    const d = at(dh, t, B, H); // (B, H)
+    const ct = at(c, t, B, H); // (B, H)
+    const cPrev = t == 0 ? c0 : at(c, t - 1, B, H); // (B, H)
+    for (let b = 0; b < B; b++) {
+      const row = g + <usize>(b * G) * 4;
+      for (let k = 0; k < H; k++) {
+        const o = <usize>(b * H + k) * 4;
+        const ig = load<f32>(row + <usize>k * 4);
+        const fg = load<f32>(row + <usize>(H + k) * 4);
+        const gg = load<f32>(row + <usize>(2 * H + k) * 4);
+        const og = load<f32>(row + <usize>(3 * H + k) * 4);
+        const tc = Mathf.tanh(load<f32>(ct + o));
+        const dhv = load<f32>(d + o);
+        const dcv = load<f32>(dc + o) + dhv * og * (<f32>1 - tc * tc);
+        store<f32>(dc + o, dcv * fg);
+        store<f32>(row + <usize>k * 4, dcv * gg * ig * (<f32>1 - ig));
+        store<f32>(row + <usize>(H + k) * 4, dcv * load<f32>(cPrev + o) * fg * (<f32>1 - fg));
+        store<f32>(row + <usize>(2 * H + k) * 4, dcv * ig * (<f32>1 - gg * gg));
+        store<f32>(row + <usize>(3 * H + k) * 4, dhv * tc * og * (<f32>1 - og));
+      }
+    }
+    if (t > 0) gemm_nn(at(dh, t - 1, B, H), g, W_hh, B, G, H, G, H, H, 1, scratch);
+  }
+  hiddenWeightGrad(dW_hh, gates, h, h0, T, B, H, G, G, scratch);
+  bias_backward(db_hh, gates, T * B, G, G);
+  inputSideGrads(dW_ih, db_ih, dx, gates, x, W_ih, T * B, I, G, G, scratch);
+}

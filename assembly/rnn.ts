@@ -1,0 +1,51 @@
+// Elman RNN layer with tanh over a time-major sequence (PyTorch nn.RNN, one layer; the host
+// stacks layers): h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
+// Dimension legend: T time, B batch, I input width, H hidden.
+
+import { gemm_nt, gemm_nn } from './gemm';
+import { bias_forward, bias_backward } from './bias';
+import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
+
+/** Runs the layer over T steps from h0; h[T-1] is the final state. */
+export function rnn_forward(h: usize, // (T, B, H)
+                            x: usize, h0: usize, // x (T, B, I), h0 (B, H)
+                            W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, // W_ih (H, I), W_hh (H, H), b_ih (H), b_hh (H)
+                            T: i32, B: i32, I: i32, H: i32,
+                            scratch: usize): void { // scratch (gemm_scratch_floats())
+  projectInputs(h, x, W_ih, b_ih, T * B, I, H, H, scratch);
+  bias_forward(h, b_hh, T * B, H, H);
+  for (let t = 0; t < T; t++) {
+    const ht = at(h, t, B, H); // (B, H)
+    gemm_nt(ht, t == 0 ? h0 : at(h, t - 1, B, H), W_hh, B, H, H, H, H, H, 1, scratch);
+    const n = B * H;
+    for (let k = 0; k < n; k++) {
+      const p = ht + <usize>k * 4;
+      store<f32>(p, Mathf.tanh(load<f32>(p)));
+    }
+  }
+}
+
+/** Backward through the T steps (no gradient flows into h0: the state is detached).
+ *  dh holds the loss gradient w.r.t. every output h[t] and is overwritten with the gradient
+ *  w.r.t. the pre-activations. Weight, bias and dx gradients accumulate. */
+export function rnn_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: usize, // dW_ih (H, I), dW_hh (H, H), db_ih (H), db_hh (H)
+                             dx: usize, dh: usize, // dx (T, B, I), dh (T, B, H) in/out
+                             h: usize, x: usize, h0: usize, // h (T, B, H), x (T, B, I), h0 (B, H)
+                             W_ih: usize, W_hh: usize, // W_ih (H, I), W_hh (H, H)
+                             T: i32, B: i32, I: i32, H: i32,
+                             scratch: usize): void { // scratch (gemm_scratch_floats())
+  for (let t = T - 1; t >= 0; t--) {
+    const d = at(dh, t, B, H); // (B, H)
+    const ht = at(h, t, B, H); // (B, H)
+    const n = B * H;
+    for (let k = 0; k < n; k++) {
+      const y = load<f32>(ht + <usize>k * 4);
+      const p = d + <usize>k * 4;
+      store<f32>(p, load<f32>(p) * (<f32>1 - y * y));
+    }
+    if (t > 0) gemm_nn(at(dh, t - 1, B, H), d, W_hh, B, H, H, H, H, H, 1, scratch);
+  }
+  hiddenWeightGrad(dW_hh, dh, h, h0, T, B, H, H, H, scratch);
+  bias_backward(db_hh, dh, T * B, H, H);
+  inputSideGrads(dW_ih, db_ih, dx, dh, x, W_ih, T * B, I, H, H, scratch);
+}

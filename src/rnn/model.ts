@@ -1,0 +1,360 @@
+/**
+ * The tutorial's language model, Embedding -> N-layer RNN | LSTM | GRU -> Linear, trained with
+ * truncated BPTT and Adam on the WASM kernels. Parameters, gradients and Adam moments are three
+ * (four) flat blocks in one arena with identical layouts, so the optimizer, the gradient norm and
+ * (de)serialization are each one loop over a table of named tensors.
+ */
+import { Arena, type Region } from '../wasm/arena.js';
+import { instantiateKernels, resolveVariant, type KernelExports } from '../wasm/kernels.js';
+import { Random } from '../util/random.js';
+import { layoutActivations, type Activations } from './activations.js';
+import { parameterSpecs, validateConfig, type ModelConfig, type ParamSpec } from './layout.js';
+import { RecurrentState } from './state.js';
+import { checkBatch, checkTensorDict } from './validate.js';
+
+export type { CellType, ModelConfig } from './layout.js';
+export { RecurrentState } from './state.js';
+
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Decoupled (AdamW, torch.optim.AdamW) unless `decoupledWeightDecay` is false (torch.optim.Adam's L2). */
+  weightDecay?: number;
+  decoupledWeightDecay?: boolean;
+  /** clip_grad_norm_ max norm over all gradients; no clipping when absent. */
+  clipNorm?: number;
+}
+
+export interface TensorData {
+  shape: number[];
+  data: Float32Array;
+}
+
+interface LayerPointers {
+  I: number;
+  W_ih: number; W_hh: number; b_ih: number; b_hh: number;
+  dW_ih: number; dW_hh: number; db_ih: number; db_hh: number;
+}
+
+const EXP_AVG = 'optim.exp_avg.';
+const EXP_AVG_SQ = 'optim.exp_avg_sq.';
+
+export class RNNModel {
+  readonly config: ModelConfig;
+  readonly kernelVariant: 'simd' | 'relaxed';
+  private k: KernelExports;
+  private arena: Arena;
+  private readonly specs: ParamSpec[];
+  private readonly params: Region;
+  private readonly grads: Region;
+  private readonly m: Region;
+  private readonly v: Region;
+  private readonly scratch: Region;
+  private readonly layers: LayerPointers[];
+  private act: Activations | null = null;
+  private adamStep = 0;
+  private disposed = false;
+
+  private constructor(config: ModelConfig, variant: 'simd' | 'relaxed', kernels: KernelExports) {
+    this.config = config;
+    this.kernelVariant = variant;
+    this.k = kernels;
+    this.specs = parameterSpecs(config);
+    const P = this.specs.reduce((n, s) => n + s.length, 0);
+    this.arena = new Arena(kernels,
+      `Shrink the model (vocabSize ${config.vocabSize}, hiddenSize ${config.hiddenSize}, numLayers ` +
+      `${config.numLayers}, embedSize ${config.embedSize}: ${P} parameters take 16 bytes each with ` +
+      `gradients and Adam moments) or the batch (sequence length x batch size sets the activations).`);
+    this.params = this.arena.alloc('params', 'params', P);
+    this.grads = this.arena.alloc('grads', 'grads', P);
+    this.m = this.arena.alloc('adam.m', 'adam', P);
+    this.v = this.arena.alloc('adam.v', 'adam', P);
+    this.scratch = this.arena.alloc('gemm.scratch', 'scratch', kernels.gemm_scratch_floats());
+    this.arena.f32(this.m).fill(0);
+    this.arena.f32(this.v).fill(0);
+    const ptr = (block: Region, name: string) => block.ptr + this.spec(name).offset * 4;
+    this.layers = Array.from({ length: config.numLayers }, (_, l) => ({
+      I: l === 0 ? config.embedSize : config.hiddenSize,
+      W_ih: ptr(this.params, `rnn.weight_ih_l${l}`), W_hh: ptr(this.params, `rnn.weight_hh_l${l}`),
+      b_ih: ptr(this.params, `rnn.bias_ih_l${l}`), b_hh: ptr(this.params, `rnn.bias_hh_l${l}`),
+      dW_ih: ptr(this.grads, `rnn.weight_ih_l${l}`), dW_hh: ptr(this.grads, `rnn.weight_hh_l${l}`),
+      db_ih: ptr(this.grads, `rnn.bias_ih_l${l}`), db_hh: ptr(this.grads, `rnn.bias_hh_l${l}`),
+    }));
+  }
+
+  /** Validates config (positive integers, clear errors), allocates the arena, PyTorch's default init
+   *  distributions (embedding N(0,1); rnn and linear U(-1/sqrt(H), 1/sqrt(H)) as torch) drawn from Random(seed). */
+  static async create(config: ModelConfig, options: { seed?: number; kernels?: 'auto' | 'simd' | 'relaxed' } = {}): Promise<RNNModel> {
+    const checked = validateConfig(config);
+    const variant = resolveVariant(options.kernels ?? 'auto');
+    const model = new RNNModel(checked, variant, await instantiateKernels(variant));
+    model.initialize(new Random(options.seed ?? 0));
+    return model;
+  }
+
+  /** Peak bytes of WASM memory this model's arena has used. */
+  get memoryBytes(): number {
+    return this.arena.peakBytes;
+  }
+
+  /** Zero hidden state for `batch` rows ((L,B,H) h, plus c for LSTM). */
+  createState(batch: number): RecurrentState {
+    return new RecurrentState(this.config.numLayers, this.config.hiddenSize, batch, this.config.cell === 'lstm');
+  }
+
+  /** Forward over time-major (T,B) inputs, mean cross-entropy vs targets (T,B), backward through the T steps
+   *  (state carried in, detached), global grad norm (before clipping), clip if clipNorm, Adam/AdamW update
+   *  (Adam step counter +1). `state` is advanced in place to the last hidden state. */
+  trainStep(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: RecurrentState, adam: AdamOptions): { loss: number; gradNorm: number } {
+    this.alive();
+    const hyper = checkAdam(adam);
+    checkBatch(this.config, 'trainStep', inputs, targets, T, B, state);
+    const act = this.prepare(T, B, true, inputs, targets, state);
+    const k = this.k;
+    const { hiddenSize: H, vocabSize: V, numLayers: L, embedSize: E } = this.config;
+    const N = T * B;
+    this.forwardLayers(act, state);
+    this.arena.f32(this.grads).fill(0);
+    const top = this.layers.length - 1;
+    const dTop = act.dA!;
+    this.arena.f32(dTop).fill(0, 0, N * H);
+    const lossSum = k.head_backward(dTop.ptr, this.grad('linear.weight'), this.grad('linear.bias'), act.logits.ptr,
+      act.h[top].ptr, this.param('linear.weight'), this.param('linear.bias'), act.targets.ptr,
+      1 / N, N, H, V, act.logitsRows, this.scratch.ptr);
+    let dh = dTop;
+    let dx = act.dB!;
+    for (let l = L - 1; l >= 0; l--) {
+      if (act.recompute && l < L - 1) this.forwardLayer(act, l);
+      const p = this.layers[l];
+      this.arena.f32(dx).fill(0, 0, N * p.I);
+      this.backwardLayer(act, l, dh.ptr, dx.ptr);
+      [dh, dx] = [dx, dh];
+    }
+    k.embedding_backward(this.grad('embed.weight'), dh.ptr, act.ids.ptr, N, E);
+    const gradNorm = Math.sqrt(k.sum_squares(this.grads.ptr, this.grads.length));
+    if (hyper.clipNorm !== undefined) {
+      // clip_grad_norm_ computes its coefficient in float32 tensors.
+      const coef = Math.fround(hyper.clipNorm / Math.fround(Math.fround(gradNorm) + 1e-6));
+      if (coef < 1) k.scale(this.grads.ptr, this.grads.length, coef);
+    }
+    this.adamUpdate(hyper);
+    return { loss: lossSum / N, gradNorm };
+  }
+
+  /** Forward only: mean cross-entropy; advances state. */
+  evaluate(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: RecurrentState): number {
+    this.alive();
+    checkBatch(this.config, 'evaluate', inputs, targets, T, B, state);
+    const act = this.prepare(T, B, false, inputs, targets, state);
+    this.forwardLayers(act, state);
+    const { hiddenSize: H, vocabSize: V, numLayers: L } = this.config;
+    const N = T * B;
+    const sum = this.k.head_forward(act.logits.ptr, act.h[L - 1].ptr, this.param('linear.weight'), this.param('linear.bias'),
+      act.targets.ptr, N, H, V, act.logitsRows, this.scratch.ptr);
+    return sum / N;
+  }
+
+  /** One token per row (B) -> logits (B,V) (a fresh copy); advances state. */
+  step(tokens: Int32Array, state: RecurrentState): Float32Array {
+    this.alive();
+    const B = tokens.length;
+    checkBatch(this.config, 'step', tokens, null, 1, B, state);
+    const act = this.prepare(1, B, false, tokens, null, state);
+    this.forwardLayers(act, state);
+    const { hiddenSize: H, vocabSize: V, numLayers: L } = this.config;
+    const k = this.k;
+    k.gemm_nt(act.logits.ptr, act.h[L - 1].ptr, this.param('linear.weight'), B, H, V, H, H, V, 0, this.scratch.ptr);
+    k.bias_forward(act.logits.ptr, this.param('linear.bias'), B, V, V);
+    return this.arena.f32(act.logits).slice(0, B * V);
+  }
+
+  /** PyTorch state_dict names and shapes: embed.weight [V,E], rnn.weight_ih_l{k} [G*H,in], rnn.weight_hh_l{k} [G*H,H], rnn.bias_ih_l{k}, rnn.bias_hh_l{k} [G*H], linear.weight [V,H], linear.bias [V]. */
+  stateDict(): Map<string, TensorData> {
+    this.alive();
+    return this.readTensors(this.params, '');
+  }
+
+  /** Exact names and shapes required; error lists missing, extra and mis-shaped tensors, before touching memory. */
+  loadStateDict(dict: Map<string, TensorData>): void {
+    this.alive();
+    checkTensorDict('loadStateDict', this.expected(['']), dict);
+    this.writeTensors(this.params, '', dict);
+  }
+
+  /** Adam moments (names prefixed `optim.exp_avg.` / `optim.exp_avg_sq.` + param name) and step, for exact resume. */
+  optimizerState(): { step: number; tensors: Map<string, TensorData> } {
+    this.alive();
+    const tensors = new Map([...this.readTensors(this.m, EXP_AVG), ...this.readTensors(this.v, EXP_AVG_SQ)]);
+    return { step: this.adamStep, tensors };
+  }
+
+  loadOptimizerState(state: { step: number; tensors: Map<string, TensorData> }): void {
+    this.alive();
+    if (!Number.isInteger(state.step) || state.step < 0) {
+      throw new RangeError(`loadOptimizerState: step must be a non-negative integer, got ${state.step}`);
+    }
+    checkTensorDict('loadOptimizerState', this.expected([EXP_AVG, EXP_AVG_SQ]), state.tensors);
+    this.writeTensors(this.m, EXP_AVG, state.tensors);
+    this.writeTensors(this.v, EXP_AVG_SQ, state.tensors);
+    this.adamStep = state.step;
+  }
+
+  /** Releases the WASM instance and its memory; the model cannot be used afterwards. */
+  dispose(): void {
+    this.disposed = true;
+    this.act = null;
+    this.k = undefined as unknown as KernelExports;
+    this.arena = undefined as unknown as Arena;
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new Error('RNNModel: this model has been disposed');
+  }
+
+  private spec(name: string): ParamSpec {
+    const s = this.specs.find((p) => p.name === name);
+    if (!s) throw new Error(`RNNModel: no parameter named '${name}'`);
+    return s;
+  }
+
+  private param(name: string): number {
+    return this.params.ptr + this.spec(name).offset * 4;
+  }
+
+  private grad(name: string): number {
+    return this.grads.ptr + this.spec(name).offset * 4;
+  }
+
+  private initialize(rng: Random): void {
+    const data = this.arena.f32(this.params);
+    for (const s of this.specs) {
+      const init = s.init;
+      for (let i = s.offset; i < s.offset + s.length; i++) {
+        data[i] = init.kind === 'normal' ? rng.normal() : rng.uniformRange(-init.bound, init.bound);
+      }
+    }
+  }
+
+  /** Lays out activations for (T, B) if needed and copies ids, targets and the carried state in. */
+  private prepare(T: number, B: number, training: boolean, ids: Int32Array, targets: Int32Array | null, state: RecurrentState): Activations {
+    const key = `${training ? 'train' : 'infer'}:${T}x${B}`;
+    if (this.act?.key !== key) this.act = layoutActivations(this.arena, this.config, T, B, training);
+    const act = this.act;
+    this.arena.i32(act.ids).set(ids);
+    if (targets) this.arena.i32(act.targets).set(targets);
+    for (let l = 0; l < this.config.numLayers; l++) {
+      this.arena.f32(act.h0[l]).set(state.hiddenOf(l));
+      const c = state.cellOf(l);
+      if (c) this.arena.f32(act.c0[l]).set(c);
+    }
+    return act;
+  }
+
+  /** Embedding and every layer; the state object receives each layer's last h (and c). */
+  private forwardLayers(act: Activations, state: RecurrentState): void {
+    const { embedSize: E, hiddenSize: H } = this.config;
+    const { T, B } = act;
+    this.k.embedding_forward(act.x0.ptr, this.param('embed.weight'), act.ids.ptr, T * B, E);
+    const last = (T - 1) * B * H;
+    for (let l = 0; l < this.layers.length; l++) {
+      this.forwardLayer(act, l);
+      state.hiddenOf(l).set(this.arena.f32(act.h[l]).subarray(last, last + B * H));
+      const c = state.cellOf(l);
+      if (c) c.set(this.arena.f32(act.c[l]).subarray(last, last + B * H));
+    }
+  }
+
+  /** What every layer kernel call needs: the kernels, layer l's pointers, sizes and its input. */
+  private layerContext(act: Activations, l: number) {
+    return {
+      k: this.k, p: this.layers[l], T: act.T, B: act.B, H: this.config.hiddenSize,
+      x: l === 0 ? act.x0.ptr : act.h[l - 1].ptr, s: this.scratch.ptr,
+    };
+  }
+
+  private forwardLayer(act: Activations, l: number): void {
+    const { k, p, T, B, H, x, s } = this.layerContext(act, l);
+    switch (this.config.cell) {
+      case 'rnn':
+        k.rnn_forward(act.h[l].ptr, x, act.h0[l].ptr, p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, s);
+        break;
+      case 'lstm':
+        k.lstm_forward(act.h[l].ptr, act.c[l].ptr, act.gates[l].ptr, x, act.h0[l].ptr, act.c0[l].ptr,
+          p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, s);
+        break;
+      case 'gru':
+        k.gru_forward(act.h[l].ptr, act.gates[l].ptr, x, act.h0[l].ptr, p.W_ih, p.W_hh, p.b_ih, p.b_hh,
+          T, B, p.I, H, act.gh!.ptr, s);
+        break;
+    }
+  }
+
+  private backwardLayer(act: Activations, l: number, dh: number, dx: number): void {
+    const { k, p, T, B, H, x, s } = this.layerContext(act, l);
+    switch (this.config.cell) {
+      case 'rnn':
+        k.rnn_backward(p.dW_ih, p.dW_hh, p.db_ih, p.db_hh, dx, dh, act.h[l].ptr, x, act.h0[l].ptr,
+          p.W_ih, p.W_hh, T, B, p.I, H, s);
+        break;
+      case 'lstm':
+        k.lstm_backward(p.dW_ih, p.dW_hh, p.db_ih, p.db_hh, dx, dh, act.dc!.ptr, act.gates[l].ptr,
+          act.h[l].ptr, act.c[l].ptr, x, act.h0[l].ptr, act.c0[l].ptr, p.W_ih, p.W_hh, T, B, p.I, H, s);
+        break;
+      case 'gru':
+        k.gru_backward(p.dW_ih, p.dW_hh, p.db_ih, p.db_hh, dx, dh, act.gates[l].ptr, act.h[l].ptr, x,
+          act.h0[l].ptr, p.W_ih, p.W_hh, T, B, p.I, H, s);
+        break;
+    }
+  }
+
+  private adamUpdate(h: Required<Omit<AdamOptions, 'clipNorm'>>): void {
+    this.adamStep += 1;
+    const bc1 = 1 - h.beta1 ** this.adamStep;
+    const bc2 = 1 - h.beta2 ** this.adamStep;
+    const decoupled = h.decoupledWeightDecay;
+    this.k.adam_step(this.params.ptr, this.m.ptr, this.v.ptr, this.grads.ptr, this.params.length,
+      h.beta1, h.beta2, h.lr / bc1, Math.sqrt(bc2), h.eps,
+      decoupled ? 0 : h.weightDecay, decoupled ? 1 - h.lr * h.weightDecay : 1);
+  }
+
+  private expected(prefixes: string[]): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const prefix of prefixes) for (const s of this.specs) out.set(prefix + s.name, s.shape);
+    return out;
+  }
+
+  private readTensors(block: Region, prefix: string): Map<string, TensorData> {
+    const data = this.arena.f32(block);
+    return new Map(this.specs.map((s) => [prefix + s.name, { shape: [...s.shape], data: data.slice(s.offset, s.offset + s.length) }]));
+  }
+
+  private writeTensors(block: Region, prefix: string, dict: Map<string, TensorData>): void {
+    const data = this.arena.f32(block);
+    for (const s of this.specs) data.set(dict.get(prefix + s.name)!.data, s.offset);
+  }
+}
+
+function checkAdam(adam: AdamOptions): Required<Omit<AdamOptions, 'clipNorm'>> & { clipNorm?: number } {
+  const out = {
+    lr: adam?.lr,
+    beta1: adam?.beta1 ?? 0.9,
+    beta2: adam?.beta2 ?? 0.999,
+    eps: adam?.eps ?? 1e-8,
+    weightDecay: adam?.weightDecay ?? 0,
+    decoupledWeightDecay: adam?.decoupledWeightDecay ?? true,
+    clipNorm: adam?.clipNorm,
+  };
+  const problems: string[] = [];
+  if (!(Number.isFinite(out.lr) && out.lr > 0)) problems.push(`lr must be a positive number, got ${out.lr}`);
+  for (const key of ['beta1', 'beta2'] as const) {
+    if (!(out[key] >= 0 && out[key] < 1)) problems.push(`${key} must be in [0, 1), got ${out[key]}`);
+  }
+  if (!(out.eps >= 0)) problems.push(`eps must be >= 0, got ${out.eps}`);
+  if (!(out.weightDecay >= 0)) problems.push(`weightDecay must be >= 0, got ${out.weightDecay}`);
+  if (out.clipNorm !== undefined && !(out.clipNorm > 0)) problems.push(`clipNorm must be > 0 when given, got ${out.clipNorm}`);
+  if (problems.length) throw new RangeError(`trainStep: invalid AdamOptions: ${problems.join('; ')}`);
+  return out;
+}
+

@@ -1,0 +1,128 @@
+/**
+ * One model's slice of WASM memory: a bump allocator with a table of named regions. Fixed regions
+ * (parameters, gradients, Adam moments, scratch) are allocated once; per-call activations sit above a
+ * mark and are re-laid out whenever the batch shape changes. Typed views are rebuilt whenever the
+ * memory has grown, since growing detaches the old ArrayBuffer.
+ */
+import type { KernelExports } from './kernels.js';
+
+export type RegionKind = 'params' | 'grads' | 'adam' | 'activations' | 'scratch';
+
+export interface Region {
+  readonly name: string;
+  readonly kind: RegionKind;
+  /** Byte offset in the instance's memory (what kernels take as a pointer). */
+  readonly ptr: number;
+  /** Size in 4-byte elements (float32 or int32). */
+  readonly length: number;
+}
+
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB at most. */
+export const WASM32_MAX_BYTES = 65536 * PAGE;
+const ALIGN = 64;
+
+export class Arena {
+  readonly kernels: KernelExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly regions = new Map<string, Region>();
+  private top: number;
+  private mark = -1;
+  private peak: number;
+  private buffer: ArrayBuffer | null = null;
+  private f32View = new Float32Array(0);
+  private i32View = new Int32Array(0);
+
+  /** `advice` completes the out-of-memory message: which configuration to shrink. */
+  constructor(kernels: KernelExports, private readonly advice: string) {
+    this.kernels = kernels;
+    this.memory = kernels.memory;
+    this.top = alignUp(kernels.heap_base());
+    this.peak = this.top;
+  }
+
+  /** Highest byte offset any layout of this arena has reached. */
+  get peakBytes(): number {
+    return this.peak;
+  }
+
+  /** Reserves `length` 4-byte elements under `name` (16-byte aligned, contents unspecified). */
+  alloc(name: string, kind: RegionKind, length: number): Region {
+    if (this.regions.has(name)) throw new Error(`Arena: region '${name}' already exists`);
+    if (kind !== 'activations' && this.mark >= 0) {
+      throw new Error(`Arena: fixed region '${name}' must be allocated before the activations`);
+    }
+    const ptr = this.top;
+    const end = alignUp(ptr + length * 4);
+    this.ensure(end, name);
+    const region: Region = { name, kind, ptr, length };
+    this.regions.set(name, region);
+    this.top = end;
+    this.peak = Math.max(this.peak, end);
+    return region;
+  }
+
+  /** Drops every activation region, so the next batch shape can lay out its own. */
+  resetActivations(): void {
+    if (this.mark < 0) {
+      this.mark = this.top;
+      return;
+    }
+    for (const [name, region] of this.regions) {
+      if (region.kind === 'activations') this.regions.delete(name);
+    }
+    this.top = this.mark;
+  }
+
+  region(name: string): Region {
+    const region = this.regions.get(name);
+    if (!region) throw new Error(`Arena: no region named '${name}'`);
+    return region;
+  }
+
+  /** Regions of one kind in allocation order. */
+  regionsOf(kind: RegionKind): Region[] {
+    return [...this.regions.values()].filter((r) => r.kind === kind);
+  }
+
+  /** Float32 view of a region (valid until the next alloc). */
+  f32(region: Region): Float32Array {
+    this.refresh();
+    return this.f32View.subarray(region.ptr >>> 2, (region.ptr >>> 2) + region.length);
+  }
+
+  /** Int32 view of a region (valid until the next alloc). */
+  i32(region: Region): Int32Array {
+    this.refresh();
+    return this.i32View.subarray(region.ptr >>> 2, (region.ptr >>> 2) + region.length);
+  }
+
+  private refresh(): void {
+    if (this.buffer !== this.memory.buffer) {
+      this.buffer = this.memory.buffer;
+      this.f32View = new Float32Array(this.buffer);
+      this.i32View = new Int32Array(this.buffer);
+    }
+  }
+
+  private ensure(end: number, name: string): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    const fail = (why: string) => new Error(
+      `WASM memory cannot grow to ${mib(end)} for region '${name}' (it holds ${mib(have)}; ` +
+      `${mib(end - have)} more was asked): ${why}. ${this.advice}`);
+    if (end > WASM32_MAX_BYTES) {
+      throw fail(`wasm32 memory is limited to 4 GiB (${WASM32_MAX_BYTES} bytes)`);
+    }
+    try {
+      this.memory.grow(Math.ceil((end - have) / PAGE));
+    } catch (err) {
+      throw fail(`the runtime refused (${(err as Error).message})`);
+    }
+  }
+}
+
+function alignUp(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN;
+}

@@ -1,0 +1,102 @@
+/**
+ * The typed face of the compiled kernels (assembly/): one method per export, and the loader
+ * that picks the relaxed-SIMD build where the runtime validates it, plain SIMD otherwise.
+ * Pointers are byte offsets into the instance's memory; every shape is in floats.
+ */
+import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './binaries.generated.js';
+import { decodeBase64 } from './base64.js';
+
+export type KernelVariant = 'simd' | 'relaxed';
+export type KernelChoice = 'auto' | KernelVariant;
+
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  /** First byte the host may use; below it lies the module's own static data. */
+  heap_base(): number;
+  /** Floats of scratch each gemm_* call needs for its packed panels. */
+  gemm_scratch_floats(): number;
+  /** C (M, N) = A (M, K) · B (K, N); `accumulate` 1 adds to C instead. */
+  gemm_nn(C: number, A: number, B: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, accumulate: number, scratch: number): void;
+  /** C (M, N) = A (M, K) · Bᵀ with B stored (N, K); `accumulate` 1 adds to C instead. */
+  gemm_nt(C: number, A: number, B: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, accumulate: number, scratch: number): void;
+  /** C (M, N) = Aᵀ · B with A stored (K, M), B (K, N); `accumulate` 1 adds to C instead. */
+  gemm_tn(C: number, A: number, B: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, accumulate: number, scratch: number): void;
+  /** Scalar reference for all layouts (transA/transB 1 for a transposed operand). */
+  gemm_reference(C: number, A: number, B: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, transA: number, transB: number, accumulate: number): void;
+  /** out (N, E) = table (V, E) rows at ids (N, int32). */
+  embedding_forward(out: number, table: number, ids: number, N: number, E: number): void;
+  /** dtable (V, E) rows at ids += dout (N, E). */
+  embedding_backward(dtable: number, dout: number, ids: number, N: number, E: number): void;
+  /** C (M, ld) rows += b (N). */
+  bias_forward(C: number, b: number, M: number, N: number, ld: number): void;
+  /** db (N) += column sums of dC (M, ld). */
+  bias_backward(db: number, dC: number, M: number, N: number, ld: number): void;
+  /** Elman tanh layer: h (T, B, H) from x (T, B, I) and h0 (B, H). */
+  rnn_forward(h: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
+  /** Elman backward; dh (T, B, H) in, overwritten; weight, bias and dx grads accumulate. */
+  rnn_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, h: number, x: number, h0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
+  /** LSTM layer: h, c (T, B, H) and activated gates (T, B, 4H) from x, h0, c0. */
+  lstm_forward(h: number, c: number, gates: number, x: number, h0: number, c0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
+  /** LSTM backward; dh (T, B, H) in and gates overwritten, dc (B, H) work; grads accumulate. */
+  lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, dc: number, gates: number, h: number, c: number, x: number, h0: number, c0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
+  /** GRU layer: h (T, B, H) and gate rows (T, B, 4H: r, z, n, hn) from x, h0; gh (B, 3H) work. */
+  gru_forward(h: number, gates: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, gh: number, scratch: number): void;
+  /** GRU backward; dh (T, B, H) in and gates overwritten; grads accumulate. */
+  gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, gates: number, h: number, x: number, h0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
+  /** losses (N) = cross-entropy of each logits row (N, V) against targets (N, int32). */
+  xent_forward(losses: number, logits: number, targets: number, N: number, V: number): void;
+  /** logits (N, V) become scale · d(loss sum)/d logits in place; returns the loss sum. */
+  xent_backward(logits: number, targets: number, scale: number, N: number, V: number): number;
+  /** Loss sum of (h W^T + b) vs targets over N rows, R rows of logits (R, V work) at a time. */
+  head_forward(logits: number, h: number, W: number, b: number, targets: number, N: number, H: number, V: number, R: number, scratch: number): number;
+  /** head_forward plus gradients of scale · (loss sum) accumulated into dh (N, H), dW (V, H), db (V). */
+  head_backward(dh: number, dW: number, db: number, logits: number, h: number, W: number, b: number, targets: number, scale: number, N: number, H: number, V: number, R: number, scratch: number): number;
+  /** One Adam/AdamW step over n floats (see assembly/adam.ts for the exact formula). */
+  adam_step(param: number, m: number, v: number, grad: number, n: number, beta1: number, beta2: number, stepSize: number, bc2sqrt: number, eps: number, l2: number, decay: number): void;
+  /** Sum of squares of n floats, accumulated in float64. */
+  sum_squares(x: number, n: number): number;
+  /** x (n) *= s. */
+  scale(x: number, n: number, s: number): void;
+  /** 8 independent vector multiply-adds per iteration (64 flops); the GEMM's speed limit. */
+  fma_peak(iterations: number): number;
+}
+
+const modules = new Map<KernelVariant, Promise<WebAssembly.Module>>();
+let relaxedBytes: Uint8Array<ArrayBuffer> | undefined;
+
+function bytesOf(variant: KernelVariant): Uint8Array<ArrayBuffer> {
+  if (variant === 'relaxed') return (relaxedBytes ??= decodeBase64(RELAXED_WASM_BASE64));
+  return decodeBase64(SIMD_WASM_BASE64);
+}
+
+/** True when this runtime accepts the relaxed-SIMD build (Node 20 needs --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(bytesOf('relaxed'));
+}
+
+/** The build a choice resolves to here; asking for 'relaxed' where it cannot run is an error. */
+export function resolveVariant(choice: KernelChoice = 'auto'): KernelVariant {
+  if (choice === 'simd') return 'simd';
+  if (choice === 'relaxed') {
+    if (!relaxedSimdSupported()) {
+      throw new Error("kernels: 'relaxed' was requested but this runtime does not accept relaxed SIMD " +
+        "(Node 20 needs --experimental-wasm-relaxed-simd); use kernels: 'auto' or 'simd'");
+    }
+    return 'relaxed';
+  }
+  if (choice !== 'auto') {
+    throw new Error(`kernels: expected 'auto', 'simd' or 'relaxed', got ${JSON.stringify(choice)}`);
+  }
+  return relaxedSimdSupported() ? 'relaxed' : 'simd';
+}
+
+/** A fresh instance (with its own memory) of the chosen build; modules are compiled once. */
+export async function instantiateKernels(variant: KernelVariant): Promise<KernelExports> {
+  let module = modules.get(variant);
+  if (!module) {
+    module = WebAssembly.compile(bytesOf(variant));
+    modules.set(variant, module);
+  }
+  const instance = await WebAssembly.instantiate(await module, {});
+  return instance.exports as unknown as KernelExports;
+}
