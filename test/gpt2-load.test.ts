@@ -1,0 +1,134 @@
+/**
+ * Loading GPT-2 models: folders, URL prefixes and Hub ids (served from 127.0.0.1), the download cache,
+ * interrupted downloads, and the errors for models that are missing, foreign or contradict their config.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FolderCache, type DownloadProgress } from '../src/gpt2/download.js';
+import { loadGpt2Model, type LoadModelOptions } from '../src/gpt2/load.js';
+import { startHubServer } from './helpers/hub-server.js';
+import { maxAbsDiff, NOT_DECODER, reference, referenceLogits, TINY, TINY_TOKENIZER_JSON } from './helpers/gpt2-fixtures.js';
+
+const server = await startHubServer({
+  repos: { 'textloom-test/gpt2-tiny': TINY, 'textloom-test/gpt2-tiny-json': TINY_TOKENIZER_JSON },
+  prefixes: { 'gpt2-tiny': TINY },
+});
+const temp = await mkdtemp(join(tmpdir(), 'textloom-gpt2-'));
+after(async () => {
+  await server.close();
+  await rm(temp, { recursive: true, force: true });
+});
+
+const base: LoadModelOptions = { cache: null, threads: 1, retryDelayMs: 1 };
+
+async function firstPromptLogits(source: string, options: LoadModelOptions): Promise<Float32Array> {
+  const { model } = await loadGpt2Model(source, { ...base, ...options });
+  const ids = reference.prompts[0]!.ids;
+  const logits = await model.prefill([Int32Array.from(ids)], [new Uint8Array(ids.length).fill(1)]);
+  await model.release();
+  return logits;
+}
+
+/** A copy of the tiny model folder with config.json edited. */
+async function withConfig(name: string, edit: (config: Record<string, unknown>) => void): Promise<string> {
+  const dir = join(temp, name);
+  await cp(TINY, dir, { recursive: true, filter: (src) => !/decoder|fp16|quantized|reference/.test(src) });
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  edit(config);
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+test('a URL prefix loads the model over HTTP', async () => {
+  const logits = await firstPromptLogits(`${server.url}/files/gpt2-tiny`, {});
+  assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
+});
+
+test('a Hub id resolves to {hub}/{id}/resolve/{revision}/{file}, from the option or TEXTLOOM_HUB_URL', async () => {
+  const logits = await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, dtype: 'q8' });
+  assert.ok(maxAbsDiff(logits, referenceLogits('_quantized')[0]!) < 1e-4);
+  assert.ok(server.requests.some((r) => r.path === '/textloom-test/gpt2-tiny/resolve/main/onnx/model_quantized.onnx'));
+  process.env.TEXTLOOM_HUB_URL = server.url;
+  try {
+    const { model, onnxFiles } = await loadGpt2Model('textloom-test/gpt2-tiny-json', { ...base, dtype: 'q8', revision: 'v1' });
+    assert.deepEqual(onnxFiles, ['onnx/model_quantized.onnx']);
+    await model.release();
+  } finally {
+    delete process.env.TEXTLOOM_HUB_URL;
+  }
+  assert.ok(server.requests.some((r) => r.path === '/textloom-test/gpt2-tiny-json/resolve/v1/config.json'));
+});
+
+test('a download cut off once is retried; progress reports the whole file', async () => {
+  const before = server.requests.length;
+  server.cutOff('/gpt2-tiny/onnx/model_fp16.onnx', 1);
+  const progress: DownloadProgress[] = [];
+  await firstPromptLogits(`${server.url}/files/gpt2-tiny`, { dtype: 'fp16', onProgress: (p) => progress.push(p) });
+  const gets = server.requests.slice(before).filter((r) => r.path.endsWith('model_fp16.onnx'));
+  assert.equal(gets.length, 2, 'one cut-off transfer and one complete');
+  const done = progress.find((p) => p.file === 'onnx/model_fp16.onnx' && p.done)!;
+  assert.equal(done.loaded, done.total);
+  assert.equal(done.total, (await readFile(join(TINY, 'onnx/model_fp16.onnx'))).byteLength);
+});
+
+test('a download that keeps failing is reported and never cached', async () => {
+  const cacheDir = join(temp, 'cache-failing');
+  server.cutOff('/gpt2-tiny/onnx/model_quantized.onnx', 3);
+  await assert.rejects(
+    loadGpt2Model(`${server.url}/files/gpt2-tiny`, { ...base, dtype: 'q8', downloadAttempts: 3, cache: new FolderCache(cacheDir) }),
+    /download of .*model_quantized\.onnx was (cut off|interrupted).*gave up after 3 attempts/,
+  );
+  const files = await readdir(join(cacheDir, `127.0.0.1_${new URL(server.url).port}`, 'files', 'gpt2-tiny'), { recursive: true });
+  assert.ok(files.includes('config.json'), 'complete files are cached');
+  assert.ok(!files.some((f) => String(f).includes('model_quantized')), `no partial file in the cache: ${files.join(', ')}`);
+});
+
+test('the download cache serves a second load without requests', async () => {
+  const cache = new FolderCache(join(temp, 'cache'));
+  await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, cache });
+  const before = server.requests.length;
+  const logits = await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, cache });
+  assert.equal(server.requests.length, before);
+  assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
+});
+
+test('an unknown Hub repository is an error naming the missing file', async () => {
+  await assert.rejects(loadGpt2Model('textloom-test/missing', { ...base, hubUrl: server.url }), /textloom-test\/missing has no config\.json/);
+});
+
+test('a folder without ONNX files is an error that says what was looked for', async () => {
+  const dir = join(temp, 'no-onnx');
+  await cp(join(TINY, 'config.json'), join(dir, 'config.json'));
+  await assert.rejects(loadGpt2Model(dir, base), /no ONNX model for dtype fp32: looked for onnx\/model\.onnx, .*decoder_model_merged.*; it has no onnx\/\*\.onnx files at all/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, dtype: 'q4' }), /looked for onnx\/model_q4\.onnx.*; it has onnx\/decoder_model\.onnx/);
+});
+
+test('an ONNX model whose inputs are not GPT-2\'s is an error listing expected and found names', async () => {
+  await assert.rejects(
+    loadGpt2Model(NOT_DECODER, base),
+    /not a GPT-2 decoder.*input input_ids is missing.*Expected input_ids, attention_mask.*has inputs \[pixel_values\] and outputs \[probabilities\]/,
+  );
+});
+
+test('a config that contradicts the model is an error naming the field', async () => {
+  await assert.rejects(loadGpt2Model(await withConfig('layers', (c) => { c.n_layer = 3; }), base), /n_layer is 3 but .* has 2 layers/);
+  await assert.rejects(loadGpt2Model(await withConfig('heads', (c) => { c.n_head = 2; }), base), /n_head is 2 but past_key_values\.0\.key has 4 heads/);
+  const vocab = await loadGpt2Model(await withConfig('vocab', (c) => { c.vocab_size = 50000; c.bos_token_id = c.eos_token_id = 0; }), base);
+  await assert.rejects(vocab.model.prefill([Int32Array.of(1)], [Uint8Array.of(1)]), /vocab_size is 50000 but logits have 50257 entries/);
+  await vocab.model.release();
+  await assert.rejects(loadGpt2Model(await withConfig('type', (c) => { c.model_type = 'llama'; }), base), /model_type is "llama", expected "gpt2"/);
+  await assert.rejects(loadGpt2Model(await withConfig('missing', (c) => { delete c.n_embd; }), base), /missing n_embd/);
+});
+
+test('bad sources and options are errors that say what would be valid', async () => {
+  await assert.rejects(loadGpt2Model(join(temp, 'nowhere/at/all'), base), /is neither an existing folder, an http\(s\) URL nor a Hub id/);
+  await assert.rejects(loadGpt2Model(join(TINY, 'config.json'), base), /is a file, not a model folder/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, dtype: 'fp8' as never }), /dtype must be one of fp32, fp16, q8/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, layout: 'double' as never }), /layout must be 'auto', 'single', 'merged' or 'pair'/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, device: 'tpu' as never }), /device must be 'auto', 'wasm', 'webgpu' or 'native'/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, device: 'webgpu' }), /no WebGPU adapter/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, threads: 2 }), /already runs with 1 thread\(s\) in this process and cannot change to 2/);
+});
