@@ -1,0 +1,257 @@
+/**
+ * Text generation with an RNN language model: the model as a `LogitsSource` for the shared generation
+ * code of src/generate/ (processors, samplers, stopping, streaming), and `generateText`, which runs it
+ * from a seed text with the hidden state carried from token to token. (The tutorial resets the state at
+ * every step, so each word is predicted from the previous word alone; we carry it.)
+ */
+import type { LogitsSource } from '../generate/engine.js';
+import { generateStream } from '../generate/index.js';
+import type { GenerateOptions } from '../generate/index.js';
+import { now } from '../platform/index.js';
+import { UNK_ID, type Tokenizer } from '../text/index.js';
+
+/** The recurrent state as generation uses it (RNNModel's RecurrentState). */
+export interface GenerationState {
+  readonly batch: number;
+  clone(): GenerationState;
+  select(index: Int32Array): void;
+  toArrays(): Float32Array[];
+  loadArrays(arrays: Float32Array[]): void;
+}
+
+/** What generation needs from a model; RNNModel provides it. */
+export interface GenerativeModel<S extends GenerationState = GenerationState> {
+  readonly config: { readonly vocabSize: number; readonly numLayers: number };
+  createState(batch: number): S;
+  /** One token per row (B) -> logits (B, V); advances the state. */
+  step(tokens: Int32Array, state: S): Float32Array;
+}
+
+/**
+ * An RNN as a LogitsSource. Prefill feeds every row's tokens through its state one position at a time;
+ * a padding position leaves that row's state exactly as it was, so left padding changes nothing.
+ * A batch may start from a given state (a conversation so far) instead of zeros.
+ */
+export class RNNLogitsSource<S extends GenerationState = GenerationState> implements LogitsSource {
+  readonly vocabSize: number;
+  private state: S | null = null;
+
+  constructor(
+    private readonly model: GenerativeModel<S>,
+    private readonly initial: S | null = null,
+  ) {
+    this.vocabSize = model.config.vocabSize;
+  }
+
+  /** The current batch's state (after the last token fed); null before prefill. */
+  get current(): S | null {
+    return this.state;
+  }
+
+  /** A fresh state for B rows: zeros, or every row a copy of the (batch 1) initial state. */
+  private startState(batch: number): S {
+    if (this.initial === null) return this.model.createState(batch);
+    const state = this.initial.clone() as S;
+    if (state.batch !== batch) {
+      if (state.batch !== 1) {
+        throw new RangeError(`RNNLogitsSource: an initial state of ${state.batch} rows cannot start a batch of ${batch}`);
+      }
+      state.select(new Int32Array(batch));
+    }
+    return state;
+  }
+
+  async prefill(ids: readonly Int32Array[], mask: readonly Uint8Array[]): Promise<Float32Array> {
+    const B = ids.length;
+    const T = B > 0 ? ids[0]!.length : 0;
+    if (B === 0 || T === 0) throw new RangeError(`RNNLogitsSource.prefill: expected at least one row of at least one token, got ${B} x ${T}`);
+    this.state = this.startState(B);
+    const tokens = new Int32Array(B);
+    let logits: Float32Array | null = null;
+    for (let t = 0; t < T; t++) {
+      const padded: number[] = [];
+      for (let r = 0; r < B; r++) {
+        tokens[r] = ids[r]![t]!;
+        if (mask[r]![t] === 0) padded.push(r);
+      }
+      const before = padded.length > 0 ? this.state.toArrays() : null;
+      logits = this.model.step(tokens, this.state);
+      if (before !== null) this.restoreRows(before, padded);
+    }
+    return logits!;
+  }
+
+  async next(tokens: Int32Array): Promise<Float32Array> {
+    if (this.state === null) throw new Error('RNNLogitsSource.next: call prefill() first');
+    return this.model.step(tokens, this.state);
+  }
+
+  select(index: Int32Array): void {
+    if (this.state === null) throw new Error('RNNLogitsSource.select: call prefill() first');
+    this.state.select(index);
+  }
+
+  dispose(): void {
+    this.state = null;
+  }
+
+  /** Puts back the rows in `rows` of every state array ((L, B, H) each) from `before`. */
+  private restoreRows(before: Float32Array[], rows: number[]): void {
+    const after = this.state!.toArrays();
+    const L = this.model.config.numLayers;
+    const B = this.state!.batch;
+    for (let a = 0; a < after.length; a++) {
+      const H = after[a]!.length / (L * B);
+      for (let l = 0; l < L; l++) {
+        for (const r of rows) {
+          const from = (l * B + r) * H;
+          after[a]!.set(before[a]!.subarray(from, from + H), from);
+        }
+      }
+    }
+    this.state!.loadArrays(after);
+  }
+}
+
+/** Options of generateText: the sampling options of src/generate plus text-level ones. */
+export interface TextGenerationOptions {
+  /** Tokens to generate at most. Default 50. */
+  maxNewTokens?: number;
+  /** Sample (true) or greedy (false, the default). */
+  doSample?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  noRepeatNgramSize?: number;
+  /** Seed of the sampler; the same seed gives the same text. */
+  seed?: number;
+  /** Stop after generating any of these words (or strings, with a character tokenizer); they are kept. */
+  stop?: string | readonly string[];
+  /** Called with each new piece of text as it is generated. */
+  onText?: (piece: string) => void;
+  /** Called with warnings (seed words missing from the vocabulary). Default: none; see the result. */
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+  /** Start from this state (batch 1), e.g. a conversation so far, instead of zeros. */
+  initialState?: GenerationState;
+}
+
+export interface TextGenerationResult {
+  /** The generated text alone (without the seed). */
+  text: string;
+  seedIds: number[];
+  ids: number[];
+  finishReason: 'eos' | 'length' | 'stop';
+  warnings: string[];
+  tokensPerSecond: number;
+  /** The state after the seed and every generated token, to continue from. */
+  state: GenerationState;
+}
+
+/** A tokenizer that can report which pieces it mapped to `<unk>` (word and char tokenizers). */
+interface UnknownAware {
+  encodeWithUnknown(text: string): { ids: number[]; unknown: string[] };
+}
+
+function hasUnknownReport(tokenizer: Tokenizer): tokenizer is Tokenizer & UnknownAware {
+  return typeof (tokenizer as Partial<UnknownAware>).encodeWithUnknown === 'function';
+}
+
+/**
+ * Seed text to ids. Pieces missing from the vocabulary become `<unk>` and are named in a warning; a
+ * seed with nothing but unknown pieces (or nothing at all) is an error, since the model would start from
+ * no information.
+ */
+export function encodeSeed(tokenizer: Tokenizer, seed: string): { ids: number[]; warnings: string[] } {
+  if (typeof seed !== 'string') throw new TypeError(`seed must be a string, got ${typeof seed}`);
+  if (!hasUnknownReport(tokenizer)) {
+    const ids = tokenizer.encode(seed);
+    if (ids.length === 0) throw new RangeError(`the seed ${JSON.stringify(seed)} has no tokens; give a few words to start from`);
+    return { ids, warnings: [] };
+  }
+  const { ids, unknown } = tokenizer.encodeWithUnknown(seed);
+  if (ids.length === 0) {
+    throw new RangeError(`the seed ${JSON.stringify(seed)} has no ${tokenizer.kind}s after preprocessing; give a few words to start from`);
+  }
+  const warnings: string[] = [];
+  if (unknown.length > 0) {
+    const list = unknown.map((u) => JSON.stringify(u)).join(', ');
+    if (ids.every((id) => id === UNK_ID)) {
+      throw new RangeError(
+        `none of the seed's ${tokenizer.kind}s are in the model's vocabulary (${list}); use ${tokenizer.kind}s from the training text`,
+      );
+    }
+    warnings.push(`not in the vocabulary, read as <unk>: ${list}`);
+  }
+  return { ids, warnings };
+}
+
+function stopSequences(tokenizer: Tokenizer, stop: string | readonly string[] | undefined): number[][] {
+  if (stop === undefined) return [];
+  const list = typeof stop === 'string' ? [stop] : stop;
+  return list.map((word) => {
+    const { ids, warnings } = encodeSeed(tokenizer, word);
+    if (warnings.length > 0) throw new RangeError(`stop ${JSON.stringify(word)} is not in the model's vocabulary, so it can never be generated`);
+    return ids;
+  });
+}
+
+function endsWith(ids: readonly number[], tail: readonly number[], from: number): boolean {
+  if (ids.length - from < tail.length) return false;
+  const start = ids.length - tail.length;
+  return tail.every((id, i) => ids[start + i] === id);
+}
+
+/** Generates text after `seed`, streaming pieces through `onText`. */
+export async function generateText(
+  model: GenerativeModel,
+  tokenizer: Tokenizer,
+  seed: string,
+  options: TextGenerationOptions = {},
+): Promise<TextGenerationResult> {
+  const { ids: seedIds, warnings } = encodeSeed(tokenizer, seed);
+  for (const w of warnings) options.onWarning?.(w);
+  const stops = stopSequences(tokenizer, options.stop);
+  const source = new RNNLogitsSource(model, options.initialState ?? null);
+  const generateOptions: GenerateOptions = { maxNewTokens: options.maxNewTokens ?? 50 };
+  for (const key of ['doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'noRepeatNgramSize', 'seed', 'signal'] as const) {
+    if (options[key] !== undefined) (generateOptions as Record<string, unknown>)[key] = options[key];
+  }
+  if (stops.length > 0) {
+    generateOptions.stoppingCriteria = (ids) => stops.some((tail) => endsWith(ids, tail, seedIds.length));
+  }
+  const start = now();
+  const newIds: number[] = [];
+  const base = tokenizer.decode(seedIds);
+  let emitted = base.length;
+  const stream = generateStream(source, [seedIds], generateOptions);
+  let step = await stream.next();
+  while (!step.done) {
+    newIds.push(step.value.token);
+    if (options.onText) {
+      const full = tokenizer.decode([...seedIds, ...newIds]);
+      // A byte-level tokenizer may end mid-character; wait for the rest before showing it.
+      if (!full.endsWith('\uFFFD')) {
+        options.onText(full.slice(emitted));
+        emitted = full.length;
+      }
+    }
+    step = await stream.next();
+  }
+  const seconds = (now() - start) / 1000;
+  const result = step.value;
+  // generate() leaves the last token unfed; feed it so the state covers the whole text.
+  if (newIds.length > 0) await source.next(Int32Array.of(newIds[newIds.length - 1]!));
+  const full = tokenizer.decode([...seedIds, ...newIds]);
+  if (options.onText && emitted < full.length) options.onText(full.slice(emitted));
+  return {
+    text: full.slice(base.length).replace(/^ /, ''),
+    seedIds,
+    ids: newIds,
+    finishReason: result.finishReasons[0]!,
+    warnings,
+    tokensPerSecond: seconds > 0 ? newIds.length / seconds : 0,
+    state: source.current!,
+  };
+}

@@ -1,0 +1,157 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RNNModel } from '../src/rnn/model.js';
+import { WordTokenizer } from '../src/text/index.js';
+import { splitValidation, type TokenSplit } from '../src/rnn/dataset.js';
+import { train, evaluateLoss, type TrainOptions, type TrainProgress } from '../src/rnn/trainer.js';
+import { learningRate } from '../src/rnn/lr-schedule.js';
+import { saveCheckpoint, loadCheckpoint, modelContent, restoreModel, type RNNConfig } from '../src/rnn/checkpoint.js';
+import { generateText } from '../src/rnn/generate.js';
+
+const corpus = readFileSync(new URL('../../corpus/pride-and-prejudice-volume-1.txt', import.meta.url), 'utf8');
+const tokenizer = WordTokenizer.fromCorpus(corpus, { maxSize: 1000 });
+const data: TokenSplit = splitValidation(Int32Array.from(tokenizer.encode(corpus)), 0.1);
+const config: RNNConfig = { cell: 'lstm', vocabSize: tokenizer.vocabSize, embedSize: 32, hiddenSize: 64, numLayers: 1 };
+const base: TrainOptions = { epochs: 1, lr: 0.01, batchSize: 16, seqLen: 16, clip: 1, seed: 7 };
+
+/** Perplexity on the validation split of add-one unigram counts from the training split. */
+function unigramPerplexity(split: TokenSplit, vocabSize: number): number {
+  const counts = new Float64Array(vocabSize).fill(1);
+  for (const id of split.train) counts[id]!++;
+  const total = counts.reduce((a, b) => a + b, 0);
+  let nll = 0;
+  for (const id of split.validation) nll -= Math.log(counts[id]! / total);
+  return Math.exp(nll / split.validation.length);
+}
+
+/** Train data cut to its first n tokens (same validation), for the tests that only need a few steps. */
+function head(n: number): TokenSplit {
+  return { train: data.train.subarray(0, n), validation: data.validation };
+}
+
+test('on the built-in corpus a short run brings validation perplexity well below unigram', async () => {
+  const model = await RNNModel.create(config, { seed: 1 });
+  const unigram = unigramPerplexity(data, tokenizer.vocabSize);
+  const before = Math.exp(await evaluateLoss(model, data.validation, 16, 16));
+  const events: TrainProgress[] = [];
+  const result = await train(model, data, { ...base, onProgress: (e) => events.push(e) });
+  assert.equal(result.reason, 'completed');
+  assert.ok(before > 900, `an untrained model is near uniform over 1000 words, got ${before}`);
+  assert.ok(unigram > 150 && unigram < 250, `unigram perplexity ${unigram}`);
+  assert.ok(result.valPerplexity! < 0.7 * unigram, `validation perplexity ${result.valPerplexity} vs unigram ${unigram}`);
+  const steps = events.filter((e) => e.type === 'step');
+  const epoch = events.filter((e) => e.type === 'epoch');
+  assert.equal(steps.length, result.losses.length);
+  assert.ok(steps.length >= 140, `${steps.length} steps`);
+  const last = steps[steps.length - 1]!;
+  assert.equal(last.globalStep, last.totalSteps);
+  assert.equal(last.etaMs, 0);
+  assert.ok(last.tokensPerSecond > 0 && Math.abs(last.perplexity - Math.exp(last.loss)) < 1e-9);
+  assert.equal(epoch.length, 1);
+  assert.equal(epoch[0]!.type === 'epoch' && epoch[0]!.valPerplexity, result.valPerplexity);
+  model.dispose();
+});
+
+test('the same seed gives the same losses and the same generated text', async () => {
+  const run = async (): Promise<{ losses: number[]; text: string }> => {
+    const model = await RNNModel.create(config, { seed: 3 });
+    const result = await train(model, head(6000), { ...base, validation: false });
+    const generated = await generateText(model, tokenizer, 'it is a truth', { maxNewTokens: 12, doSample: true, temperature: 0.8, seed: 11 });
+    model.dispose();
+    return { losses: result.losses, text: generated.text };
+  };
+  const a = await run();
+  const b = await run();
+  assert.ok(a.losses.length > 10);
+  assert.deepEqual(a.losses, b.losses);
+  assert.equal(a.text, b.text);
+  assert.equal(a.text.split(' ').length, 12);
+});
+
+test('a run stopped, checkpointed and resumed continues exactly as an uninterrupted one', async () => {
+  const options: TrainOptions = { ...base, epochs: 2, lrSchedule: 'cosine', warmupSteps: 3, weightDecay: 0.01 };
+  const split = head(5000);
+  const full = await RNNModel.create(config, { seed: 5 });
+  const uninterrupted = await train(full, split, options);
+
+  const first = await RNNModel.create(config, { seed: 5 });
+  const controller = new AbortController();
+  const stopped = await train(first, split, {
+    ...options,
+    signal: controller.signal,
+    onProgress: (e) => {
+      if (e.type === 'step' && e.globalStep === 23) controller.abort();
+    },
+  });
+  assert.equal(stopped.reason, 'aborted');
+  assert.equal(stopped.losses.length, 23);
+  assert.equal(stopped.state.epoch, 1, 'stopped in the second epoch');
+  const path = join(mkdtempSync(join(tmpdir(), 'textloom-resume-')), 'run.safetensors');
+  await saveCheckpoint(path, modelContent(first, config, { tokenizer: tokenizer.toJSON(), trainer: stopped.state }));
+  first.dispose();
+
+  const checkpoint = await loadCheckpoint(path);
+  const second = await RNNModel.create(checkpoint.config, { seed: 999 });
+  restoreModel(second, checkpoint);
+  const resumed = await train(second, split, { ...options, resume: checkpoint.training!.trainer });
+  assert.equal(resumed.reason, 'completed');
+  assert.deepEqual([...stopped.losses, ...resumed.losses], uninterrupted.losses);
+  assert.equal(resumed.valLoss, uninterrupted.valLoss);
+  for (const [name, t] of full.stateDict()) assert.deepEqual(second.stateDict().get(name)!.data, t.data, name);
+  full.dispose();
+  second.dispose();
+});
+
+test('early stopping ends the run when validation stops improving', async () => {
+  const model = await RNNModel.create(config, { seed: 2 });
+  // A learning rate this high makes validation loss worse after the first epoch.
+  const result = await train(model, head(3000), { ...base, lr: 0.3, clip: 0, epochs: 6, earlyStopping: { patience: 1 } });
+  assert.equal(result.reason, 'early-stopping');
+  assert.ok(result.epochs.length < 6);
+  const vals = result.epochs.map((e) => e.valLoss!);
+  assert.ok(vals[vals.length - 1]! >= Math.min(...vals.slice(0, -1)));
+  model.dispose();
+});
+
+test('training yields to the event loop so timers keep firing', async () => {
+  const model = await RNNModel.create(config, { seed: 4 });
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  const started = performance.now();
+  await train(model, head(12000), { ...base, validation: false });
+  clearInterval(timer);
+  const elapsed = performance.now() - started;
+  assert.ok(ticks >= Math.floor(elapsed / 50), `${ticks} timer ticks in ${elapsed.toFixed(0)} ms`);
+  model.dispose();
+});
+
+test('learning-rate schedules: warmup, cosine and linear decay', () => {
+  assert.equal(learningRate('constant', 0.1, 0, 100, 4), 0.025);
+  assert.equal(learningRate('constant', 0.1, 3, 100, 4), 0.1);
+  assert.equal(learningRate('constant', 0.1, 50, 100, 0), 0.1);
+  assert.equal(learningRate('cosine', 0.1, 4, 104, 4), 0.1);
+  assert.ok(Math.abs(learningRate('cosine', 0.1, 54, 104, 4) - 0.05) < 1e-12);
+  assert.ok(Math.abs(learningRate('linear', 0.1, 29, 104, 4) - 0.075) < 1e-12);
+  assert.equal(learningRate('linear', 0.1, 104, 104, 4), 0);
+});
+
+test('invalid options are refused with a message naming the option', async () => {
+  const model = await RNNModel.create(config, { seed: 1 });
+  const bad = async (options: Partial<TrainOptions>, pattern: RegExp, split = data): Promise<void> => {
+    await assert.rejects(train(model, split, { ...base, ...options } as TrainOptions), pattern);
+  };
+  await bad({ epochs: 0 }, /train: epochs must be a positive integer, got 0/);
+  await bad({ batchSize: -4 }, /batchSize must be a positive integer, got -4/);
+  await bad({ seqLen: 2.5 }, /seqLen must be a positive integer, got 2.5/);
+  await bad({ lr: 0 }, /lr must be a positive number, got 0/);
+  await bad({ clip: -1 }, /clip must be >= 0/);
+  await bad({ weightDecay: Number.NaN }, /weightDecay must be >= 0/);
+  await bad({ lrSchedule: 'step' as never }, /lrSchedule must be one of constant, cosine, linear, got "step"/);
+  await bad({ earlyStopping: { patience: 0 } }, /earlyStopping.patience must be a positive integer/);
+  await bad({ earlyStopping: { patience: 2 } }, /earlyStopping needs validation data/, { train: data.train, validation: new Int32Array(0) });
+  await bad({ batchSize: 64, seqLen: 64 }, /the training split has 300 tokens but one batch needs batchSize 64 x \(seqLen 64 \+ 1\)/, head(300));
+  model.dispose();
+});
