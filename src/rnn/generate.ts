@@ -191,8 +191,12 @@ function stopSequences(tokenizer: Tokenizer, stop: string | readonly string[] | 
   if (stop === undefined) return [];
   const list = typeof stop === 'string' ? [stop] : stop;
   return list.map((word) => {
-    const { ids, warnings } = encodeSeed(tokenizer, word);
-    if (warnings.length > 0) throw new RangeError(`stop ${JSON.stringify(word)} is not in the model's vocabulary, so it can never be generated`);
+    const { ids, unknown } = hasUnknownReport(tokenizer)
+      ? tokenizer.encodeWithUnknown(word)
+      : { ids: tokenizer.encode(word), unknown: [] };
+    if (ids.length === 0 || unknown.length > 0) {
+      throw new RangeError(`stop ${JSON.stringify(word)} is not in the model's vocabulary, so it can never be generated`);
+    }
     return ids;
   });
 }
@@ -214,7 +218,8 @@ export async function generateText(
   for (const w of warnings) options.onWarning?.(w);
   const stops = stopSequences(tokenizer, options.stop);
   const source = new RNNLogitsSource(model, options.initialState ?? null);
-  const generateOptions: GenerateOptions = { maxNewTokens: options.maxNewTokens ?? 50 };
+  // Rows stopped early are fed the pad id; <unk> serves, as its logits are never used.
+  const generateOptions: GenerateOptions = { maxNewTokens: options.maxNewTokens ?? 50, padTokenId: UNK_ID };
   for (const key of ['doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'noRepeatNgramSize', 'seed', 'signal'] as const) {
     if (options[key] !== undefined) (generateOptions as Record<string, unknown>)[key] = options[key];
   }

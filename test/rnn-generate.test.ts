@@ -1,0 +1,132 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { RNNModel } from '../src/rnn/model.js';
+import { decodeCheckpoint } from '../src/rnn/checkpoint.js';
+import { RNNLogitsSource, generateText, encodeSeed } from '../src/rnn/generate.js';
+import { generate } from '../src/generate/index.js';
+import { WordTokenizer, CharTokenizer } from '../src/text/index.js';
+
+const fixture = (dir: string, file: string): Uint8Array =>
+  new Uint8Array(readFileSync(new URL(`../../test/fixtures/rnn/${dir}/${file}`, import.meta.url)));
+const fixtureGeneration = (dir: string): { prefix: number[]; ids: number[] } =>
+  JSON.parse(readFileSync(new URL(`../../test/fixtures/rnn/${dir}/train.json`, import.meta.url), 'utf8')).generation;
+
+async function fixtureModel(dir: string): Promise<RNNModel> {
+  const checkpoint = decodeCheckpoint(fixture(dir, 'final.safetensors'), dir);
+  const model = await RNNModel.create(checkpoint.config);
+  model.loadStateDict(checkpoint.weights);
+  return model;
+}
+
+test('PyTorch checkpoints load and reproduce the fixtures\' greedy generations', async () => {
+  for (const dir of ['rnn_tiny', 'lstm_tiny', 'gru_tiny', 'rnn_deep', 'lstm_deep', 'gru_deep']) {
+    const model = await fixtureModel(dir);
+    const expected = fixtureGeneration(dir);
+    const source = new RNNLogitsSource(model);
+    const result = await generate(source, [expected.prefix], { maxNewTokens: expected.ids.length });
+    assert.deepEqual(result.newTokens[0], expected.ids, dir);
+    model.dispose();
+  }
+});
+
+test('left padding leaves a row\'s state untouched: batched rows equal rows run alone', async () => {
+  const model = await fixtureModel('gru_deep');
+  const prompts = [[5, 17, 42, 9, 100], [7], [250, 3, 3]];
+  const alone = [];
+  for (const prompt of prompts) {
+    alone.push((await generate(new RNNLogitsSource(model), [prompt], { maxNewTokens: 8 })).newTokens[0]);
+  }
+  const batched = await generate(new RNNLogitsSource(model), prompts, { maxNewTokens: 8, padTokenId: 0 });
+  assert.deepEqual(batched.newTokens, alone);
+  const sampledAlone = await generate(new RNNLogitsSource(model), [prompts[1]!], { maxNewTokens: 6, doSample: true, seed: 3, numReturnSequences: 2 });
+  assert.equal(sampledAlone.newTokens.length, 2);
+  model.dispose();
+});
+
+test('the state carries across steps: continuing from a returned state equals one longer run', async () => {
+  const model = await fixtureModel('lstm_deep');
+  const once = await generate(new RNNLogitsSource(model), [[1, 2, 3, 4, 5, 6]], { maxNewTokens: 5 });
+  const source = new RNNLogitsSource(model);
+  await source.prefill([Int32Array.of(1, 2, 3)], [Uint8Array.of(1, 1, 1)]);
+  const split = await generate(new RNNLogitsSource(model, source.current!), [[4, 5, 6]], { maxNewTokens: 5 });
+  assert.deepEqual(split.newTokens, once.newTokens);
+  model.dispose();
+});
+
+const corpus = 'the cat sat on the mat . the dog sat on the log . the cat saw the dog . '.repeat(40);
+
+async function trainedWordModel(): Promise<{ model: RNNModel; tokenizer: WordTokenizer }> {
+  const tokenizer = WordTokenizer.fromCorpus(corpus);
+  const ids = Int32Array.from(tokenizer.encode(corpus));
+  const model = await RNNModel.create({ cell: 'lstm', vocabSize: tokenizer.vocabSize, embedSize: 16, hiddenSize: 32, numLayers: 1 }, { seed: 1 });
+  const state = model.createState(4);
+  const T = 8;
+  const L = Math.floor(ids.length / 4);
+  for (let epoch = 0; epoch < 15; epoch++) {
+    state.reset();
+    for (let s = 0; s + T < L; s += T) {
+      const x = new Int32Array(T * 4);
+      const y = new Int32Array(T * 4);
+      for (let t = 0; t < T; t++) {
+        for (let b = 0; b < 4; b++) {
+          x[t * 4 + b] = ids[b * L + s + t]!;
+          y[t * 4 + b] = ids[b * L + s + t + 1]!;
+        }
+      }
+      model.trainStep(x, y, T, 4, state, { lr: 0.02 });
+    }
+  }
+  return { model, tokenizer };
+}
+
+test('text generation: greedy continues the pattern, streams, stops at a word, reports speed', async () => {
+  const { model, tokenizer } = await trainedWordModel();
+  const pieces: string[] = [];
+  const result = await generateText(model, tokenizer, 'The cat sat on', { maxNewTokens: 12, onText: (p) => pieces.push(p) });
+  assert.ok(result.text.startsWith('the mat the dog sat on the log'), result.text);
+  assert.equal(pieces.join(''), ' ' + result.text);
+  assert.equal(result.ids.length, 12);
+  assert.equal(result.finishReason, 'length');
+  assert.ok(result.tokensPerSecond > 0);
+  const stopped = await generateText(model, tokenizer, 'the cat sat on', { maxNewTokens: 30, stop: 'dog' });
+  assert.equal(stopped.text, 'the mat the dog');
+  assert.equal(stopped.finishReason, 'stop');
+  const a = await generateText(model, tokenizer, 'the dog', { maxNewTokens: 20, doSample: true, temperature: 1.5, topP: 0.95, topK: 0, seed: 9 });
+  const b = await generateText(model, tokenizer, 'the dog', { maxNewTokens: 20, doSample: true, temperature: 1.5, topP: 0.95, topK: 0, seed: 9 });
+  assert.equal(a.text, b.text);
+  const penalized = await generateText(model, tokenizer, 'the cat', { maxNewTokens: 10, noRepeatNgramSize: 2, repetitionPenalty: 1.3 });
+  const words = ['the', 'cat', ...penalized.text.split(' ')];
+  const bigrams = words.slice(1).map((w, i) => `${words[i]} ${w}`);
+  assert.equal(new Set(bigrams).size, bigrams.length, penalized.text);
+  model.dispose();
+});
+
+test('seed words missing from the vocabulary are named in a warning; a seed of only unknown words is an error', async () => {
+  const { model, tokenizer } = await trainedWordModel();
+  const warnings: string[] = [];
+  const result = await generateText(model, tokenizer, 'the zebra sat on the xylophone', { maxNewTokens: 3, onWarning: (w) => warnings.push(w) });
+  assert.deepEqual(warnings, ['not in the vocabulary, read as <unk>: "zebra", "xylophone"']);
+  assert.deepEqual(result.warnings, warnings);
+  assert.equal(result.seedIds[1], 0);
+  await assert.rejects(generateText(model, tokenizer, 'zebra xylophone', {}), /none of the seed's words are in the model's vocabulary \("zebra", "xylophone"\)/);
+  await assert.rejects(generateText(model, tokenizer, '  ... 123 ', {}), /has no words after preprocessing/);
+  await assert.rejects(generateText(model, tokenizer, 'the cat', { stop: 'zebra' }), /stop "zebra" is not in the model's vocabulary/);
+  model.dispose();
+});
+
+test('invalid sampling options are refused', async () => {
+  const { model, tokenizer } = await trainedWordModel();
+  await assert.rejects(generateText(model, tokenizer, 'the cat', { doSample: true, temperature: 0 }), /temperature must be/);
+  await assert.rejects(generateText(model, tokenizer, 'the cat', { doSample: true, temperature: -1 }), /temperature must be/);
+  await assert.rejects(generateText(model, tokenizer, 'the cat', { doSample: true, topP: 0 }), /topP must be/);
+  await assert.rejects(generateText(model, tokenizer, 'the cat', { doSample: true, topP: 1.5 }), /topP must be/);
+  await assert.rejects(generateText(model, tokenizer, 'the cat', { maxNewTokens: 0 }), /maxNewTokens must be/);
+  model.dispose();
+});
+
+test('character tokenizer seeds: unknown characters warned about', () => {
+  const tokenizer = CharTokenizer.fromCorpus('abc abc');
+  assert.deepEqual(encodeSeed(tokenizer, 'abz').warnings, ['not in the vocabulary, read as <unk>: "z"']);
+  assert.throws(() => encodeSeed(tokenizer, 'zzq'), /none of the seed's chars are in the model's vocabulary/);
+});
