@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { RNNModel } from '../src/rnn/model.js';
 import { decodeCheckpoint } from '../src/rnn/checkpoint.js';
 import { RNNLogitsSource, generateText, encodeSeed } from '../src/rnn/generate.js';
+import { RNNChat } from '../src/rnn/chat.js';
 import { generate } from '../src/generate/index.js';
 import { WordTokenizer, CharTokenizer } from '../src/text/index.js';
 
@@ -129,4 +130,23 @@ test('character tokenizer seeds: unknown characters warned about', () => {
   const tokenizer = CharTokenizer.fromCorpus('abc abc');
   assert.deepEqual(encodeSeed(tokenizer, 'abz').warnings, ['not in the vocabulary, read as <unk>: "z"']);
   assert.throws(() => encodeSeed(tokenizer, 'zzq'), /none of the seed's chars are in the model's vocabulary/);
+});
+
+test('a conversation feeds each turn into the carried state', async () => {
+  const { model, tokenizer } = await trainedWordModel();
+  const chat = new RNNChat(model, tokenizer, { maxNewTokens: 6 });
+  const streamed: string[] = [];
+  const first = await chat.reply('the cat sat', { onText: (p) => streamed.push(p) });
+  assert.equal(streamed.join(''), ' ' + first.text);
+  const second = await chat.reply('the dog');
+  assert.equal(chat.replies, 2);
+  const expected = await generateText(model, tokenizer, 'the dog', { maxNewTokens: 6, initialState: first.state });
+  assert.equal(second.text, expected.text);
+  // The state after turn one covers the seed and all six reply words.
+  const replay = await generateText(model, tokenizer, `the cat sat ${first.text} the dog`, { maxNewTokens: 6 });
+  assert.equal(second.text, replay.text);
+  chat.reset();
+  const fresh = await chat.reply('the dog');
+  assert.equal(fresh.text, (await generateText(model, tokenizer, 'the dog', { maxNewTokens: 6 })).text);
+  model.dispose();
 });

@@ -1,0 +1,54 @@
+/**
+ * A conversation with an RNN language model: every user turn is fed into the model's hidden state and a
+ * reply is generated from there, so the whole conversation (not just the last turn) shapes each reply.
+ * The state is the model's only memory; no transcript is re-read.
+ */
+import type { Tokenizer } from '../text/index.js';
+import {
+  generateText,
+  type GenerationState,
+  type GenerativeModel,
+  type TextGenerationOptions,
+  type TextGenerationResult,
+} from './generate.js';
+
+export type ChatOptions = Omit<TextGenerationOptions, 'initialState' | 'onText' | 'signal'>;
+
+export class RNNChat {
+  private state: GenerationState | null = null;
+  private turns = 0;
+
+  constructor(
+    private readonly model: GenerativeModel,
+    private readonly tokenizer: Tokenizer,
+    private readonly options: ChatOptions = {},
+  ) {}
+
+  /** Number of replies given so far. */
+  get replies(): number {
+    return this.turns;
+  }
+
+  /**
+   * Feeds `message` into the conversation and streams the reply through `onText`. A sampling seed, if
+   * set, advances per turn so replies differ while the conversation stays reproducible.
+   */
+  async reply(
+    message: string,
+    extra: { onText?: (piece: string) => void; onWarning?: (message: string) => void; signal?: AbortSignal } = {},
+  ): Promise<TextGenerationResult> {
+    const options: TextGenerationOptions = { ...this.options, ...extra };
+    if (this.options.seed !== undefined) options.seed = this.options.seed + this.turns;
+    if (this.state !== null) options.initialState = this.state;
+    const result = await generateText(this.model, this.tokenizer, message, options);
+    this.state = result.state;
+    this.turns++;
+    return result;
+  }
+
+  /** Forgets the conversation: the next turn starts from a zero state. */
+  reset(): void {
+    this.state = null;
+    this.turns = 0;
+  }
+}
