@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { badWords, minNewTokens, noRepeatNgram, repetitionPenalty } from '../src/generate/processors.js';
 import { temperature, topK, topP } from '../src/generate/warpers.js';
 import { exp64, log64 } from '../src/generate/math.js';
@@ -222,4 +223,46 @@ test('log-softmax sums to one in probability and keeps -Infinity', () => {
   assert.ok(Math.abs(s[2]! - (3 - z)) < 1e-6);
   assert.equal(s[3], NEG);
   assert.ok(Math.abs([...s].reduce((a, v) => a + Math.exp(v), 0) - 1) < 1e-6);
+});
+
+interface ReferenceRow {
+  settings: { temperature?: number; topK?: number; topP?: number; repetitionPenalty?: number; noRepeatNgramSize?: number };
+  logits: (number | null)[];
+  expected: (number | null)[];
+  ids?: number[];
+}
+
+const reference = JSON.parse(readFileSync(new URL('../../scripts/fixtures/generate_reference.json', import.meta.url), 'utf8')) as {
+  warpers: ReferenceRow[];
+  penalties: ReferenceRow[];
+};
+
+function assertSameScores(actual: Float32Array, expected: (number | null)[], label: string): void {
+  assert.equal(actual.length, expected.length);
+  expected.forEach((e, i) => {
+    if (e === null) assert.equal(actual[i], NEG, `${label}: token ${i} should be removed`);
+    else assert.ok(Math.abs(actual[i]! - e) <= 1e-6 * Math.max(1, Math.abs(e)), `${label}: token ${i} ${actual[i]} vs ${e}`);
+  });
+}
+
+test('temperature, top-k and top-p equal the PyTorch restatement of HF warpers (ties and -Infinity included)', () => {
+  assert.ok(reference.warpers.length >= 20);
+  for (const [i, c] of reference.warpers.entries()) {
+    const s = Float32Array.from(c.logits, (v) => v ?? NEG);
+    const { temperature: t = 1, topK: k = 0, topP: p = 1 } = c.settings;
+    if (t !== 1) temperature(t)(s, NO_ROW);
+    if (k !== 0) topK(k)(s, NO_ROW);
+    if (p < 1) topP(p)(s, NO_ROW);
+    assertSameScores(s, c.expected, `warper case ${i} ${JSON.stringify(c.settings)}`);
+  }
+});
+
+test('repetition penalty and no-repeat-ngram equal the PyTorch restatement of HF processors', () => {
+  for (const [i, c] of reference.penalties.entries()) {
+    const s = Float32Array.from(c.logits, (v) => v ?? NEG);
+    const view = row(c.ids!);
+    if (c.settings.repetitionPenalty !== 1) repetitionPenalty(c.settings.repetitionPenalty!, s.length)(s, view);
+    if (c.settings.noRepeatNgramSize! > 0) noRepeatNgram(c.settings.noRepeatNgramSize!)(s, view);
+    assertSameScores(s, c.expected, `penalty case ${i} ${JSON.stringify(c.settings)}`);
+  }
 });

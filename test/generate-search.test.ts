@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { generate, generateStream, type GenerateOptions, type LogitsSource } from '../src/generate/index.js';
 
 /**
@@ -251,4 +252,29 @@ test('bad prompts and sources are clear errors', async () => {
 test('a row whose every token is banned is reported', async () => {
   const table = [[NEG, 0], [NEG, NEG]];
   await assert.rejects(generate(new TableSource(table), [[0]], { maxNewTokens: 3 }), /every token of row 0 has score -Infinity/);
+});
+
+interface ReferenceCase {
+  options: GenerateOptions;
+  prompts: number[][];
+  sequences: number[][];
+  sequenceScores?: number[];
+}
+
+const reference = JSON.parse(readFileSync(new URL('../../scripts/fixtures/generate_reference.json', import.meta.url), 'utf8')) as {
+  table: (number | null)[][];
+  generation: ReferenceCase[];
+};
+
+test('greedy and beam search equal the PyTorch restatement of HF generate on a bigram table', async () => {
+  const table = reference.table.map((row) => row.map((v) => v ?? NEG));
+  assert.ok(reference.generation.length >= 15);
+  for (const [i, c] of reference.generation.entries()) {
+    const result = await generate(new TableSource(table), c.prompts, c.options);
+    const label = `case ${i} ${JSON.stringify(c.options)}`;
+    assert.deepEqual(result.sequences, c.sequences, label);
+    if (c.sequenceScores) {
+      result.sequenceScores!.forEach((s, j) => assert.ok(Math.abs(s - c.sequenceScores![j]!) <= 1e-5 * Math.abs(s), `${label}: score ${s} vs ${c.sequenceScores![j]}`));
+    }
+  }
 });

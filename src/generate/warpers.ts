@@ -36,7 +36,9 @@ const TOP_P_FIRST_WINDOW = 64;
  * growing window of the best tokens instead of a sort of the whole vocabulary.
  *
  * Parity note: probabilities are float64 from `exp64` (HF: float32 softmax and cumsum), so a token whose
- * cumulative mass lies within float32 rounding of the boundary can be decided differently.
+ * cumulative mass lies within float32 rounding of the boundary can be decided differently. HF's sort is
+ * not stable (torch's CPU sort may order equal scores either way), so when tied tokens straddle the
+ * boundary HF keeps an unspecified one of them; here the higher index is kept, as a stable sort would.
  */
 export function topP(p: number): LogitsProcessor {
   return (scores) => {
