@@ -1,0 +1,177 @@
+/**
+ * A conversation with a GPT-2 model the way the tutorial holds it: the encoded history grows by each
+ * user turn and each reply, and the model continues the whole history. A fixed preamble stays at the
+ * start; when the context (n_positions) would overflow, the oldest turns are dropped.
+ */
+import type { GenerateOptions } from '../generate/index.js';
+import type { Gpt2Pipeline } from './pipeline.js';
+
+export const CHAT_FORMAT = 'textloom-gpt2-chat';
+export const CHAT_VERSION = 1;
+
+export interface ChatTurn {
+  role: 'user' | 'model';
+  text: string;
+  ids: number[];
+}
+
+export interface ChatHistoryJSON {
+  format: typeof CHAT_FORMAT;
+  version: typeof CHAT_VERSION;
+  preamble: { text: string; ids: number[] };
+  turns: ChatTurn[];
+}
+
+export interface ChatOptions {
+  /** Text that always opens the context (never trimmed). Default ''. */
+  preamble?: string;
+  /** Generation options of each reply; default `{ maxNewTokens: 40 }` over the model's defaults. */
+  generation?: GenerateOptions;
+  /** A reply ends before the first of these strings (and at EOS). Default none. */
+  stop?: readonly string[];
+}
+
+export interface ChatReply {
+  text: string;
+  /** 'eos', 'length', or 'stop' when a stop string ended it. */
+  finishReason: string;
+  /** Turns dropped from the start of the history to make room. */
+  trimmedTurns: number;
+}
+
+export class Gpt2Chat {
+  private readonly pipeline: Gpt2Pipeline;
+  private readonly generation: GenerateOptions;
+  private readonly stop: readonly string[];
+  private preamble: { text: string; ids: number[] };
+  private turns: ChatTurn[] = [];
+
+  constructor(pipeline: Gpt2Pipeline, options: ChatOptions = {}) {
+    this.pipeline = pipeline;
+    this.generation = { maxNewTokens: 40, ...options.generation };
+    this.stop = options.stop ?? [];
+    if (!Array.isArray(this.stop) || this.stop.some((s) => typeof s !== 'string' || s === '')) {
+      throw new TypeError(`chat: stop must be an array of non-empty strings, got ${JSON.stringify(options.stop)}`);
+    }
+    const preamble = options.preamble ?? '';
+    this.preamble = { text: preamble, ids: pipeline.encode(preamble) };
+  }
+
+  /** The turns kept so far (after any trimming). */
+  get history(): readonly ChatTurn[] {
+    return this.turns;
+  }
+
+  /** The ids the model continues from: preamble, then every kept turn. */
+  context(): number[] {
+    return [...this.preamble.ids, ...this.turns.flatMap((t) => t.ids)];
+  }
+
+  private newTokenBudget(): number {
+    const g = this.pipeline.options(this.generation);
+    if (g.maxNewTokens !== undefined) return g.maxNewTokens;
+    throw new RangeError('chat: generation.maxNewTokens must be set (a reply is measured in new tokens, not total length)');
+  }
+
+  /** Drops the oldest turns until context + reply fits n_positions; keeps the preamble and the last turn. */
+  private trim(): number {
+    const room = this.pipeline.config.nPositions - this.newTokenBudget();
+    let dropped = 0;
+    while (this.context().length > room && this.turns.length > 1) {
+      this.turns.shift();
+      dropped++;
+    }
+    const length = this.context().length;
+    if (length > room) {
+      throw new RangeError(
+        `chat: the preamble (${this.preamble.ids.length} tokens) and this turn (${this.turns[0]!.ids.length} tokens) leave no room for ` +
+        `${this.newTokenBudget()} new tokens in the model's context of ${this.pipeline.config.nPositions}; shorten them or lower maxNewTokens`,
+      );
+    }
+    return dropped;
+  }
+
+  /** Appends the user's text, generates the model's reply, appends it, and returns it. */
+  async say(text: string): Promise<ChatReply> {
+    if (typeof text !== 'string' || text === '') throw new TypeError(`chat: expected non-empty text, got ${JSON.stringify(text)}`);
+    const turn: ChatTurn = { role: 'user', text, ids: this.pipeline.encode(text) };
+    this.turns.push(turn);
+    let trimmed: number;
+    try {
+      trimmed = this.trim();
+    } catch (e) {
+      this.turns.pop();
+      throw e;
+    }
+    const context = this.context();
+    const stopAt = (newIds: readonly number[]): number => {
+      const reply = this.pipeline.decode(newIds);
+      let at = -1;
+      for (const s of this.stop) {
+        const i = reply.indexOf(s);
+        if (i >= 0 && (at < 0 || i < at)) at = i;
+      }
+      return at;
+    };
+    const options: GenerateOptions = {
+      ...this.generation,
+      ...(this.stop.length > 0 ? { stoppingCriteria: (ids: readonly number[]) => stopAt(ids.slice(context.length)) >= 0 } : {}),
+    };
+    let result;
+    try {
+      result = await this.pipeline.generateIds([context], options);
+    } finally {
+      this.pipeline.model.dispose();
+    }
+    const eos = this.pipeline.options(this.generation).eosTokenId;
+    const eosIds = new Set(eos === undefined ? [] : typeof eos === 'number' ? [eos] : eos);
+    const newIds = result.newTokens[0]!.filter((id) => !eosIds.has(id));
+    let reply = this.pipeline.decode(newIds);
+    let ids = newIds;
+    const cut = stopAt(newIds);
+    if (cut >= 0) {
+      // The history keeps what the user sees: the reply up to the stop string.
+      reply = reply.slice(0, cut);
+      ids = this.pipeline.encode(reply);
+    }
+    this.turns.push({ role: 'model', text: reply, ids });
+    return { text: reply, finishReason: result.finishReasons[0]!, trimmedTurns: trimmed };
+  }
+
+  exportHistory(): ChatHistoryJSON {
+    return {
+      format: CHAT_FORMAT,
+      version: CHAT_VERSION,
+      preamble: { text: this.preamble.text, ids: this.preamble.ids.slice() },
+      turns: this.turns.map((t) => ({ role: t.role, text: t.text, ids: t.ids.slice() })),
+    };
+  }
+
+  /** Replaces preamble and turns with an exported history (validated). */
+  importHistory(json: unknown): void {
+    const fail = (why: string): never => {
+      throw new TypeError(`chat: cannot import history: ${why}; pass an object from exportHistory()`);
+    };
+    const h = json as Partial<ChatHistoryJSON> | null;
+    if (h === null || typeof h !== 'object') fail(`expected an object, got ${JSON.stringify(json)}`);
+    if (h!.format !== CHAT_FORMAT) fail(`format is ${JSON.stringify(h!.format)}, expected "${CHAT_FORMAT}"`);
+    if (h!.version !== CHAT_VERSION) fail(`version ${JSON.stringify(h!.version)} is not supported (this textloom reads ${CHAT_VERSION})`);
+    const vocab = this.pipeline.config.vocabSize;
+    const checkIds = (ids: unknown, where: string): number[] => {
+      if (!Array.isArray(ids) || ids.some((id) => !Number.isInteger(id) || id < 0 || id >= vocab)) {
+        fail(`${where}.ids must be token ids in [0, ${vocab - 1}]`);
+      }
+      return (ids as number[]).slice();
+    };
+    if (typeof h!.preamble?.text !== 'string') fail('preamble.text must be a string');
+    if (!Array.isArray(h!.turns)) fail('turns must be an array');
+    const turns = h!.turns!.map((t, i) => {
+      if (t === null || typeof t !== 'object' || (t.role !== 'user' && t.role !== 'model') || typeof t.text !== 'string') {
+        fail(`turns[${i}] must be { role: 'user' | 'model', text, ids }`);
+      }
+      return { role: t.role, text: t.text, ids: checkIds(t.ids, `turns[${i}]`) };
+    });
+    this.preamble = { text: h!.preamble!.text, ids: checkIds(h!.preamble!.ids, 'preamble') };
+    this.turns = turns;
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Text in, text out: a GPT-2 model with its tokenizer and its generation defaults, as the tutorial
+ * uses it (`tokenizer.encode` -> `model.generate` -> `tokenizer.decode`).
+ */
+import { fromHuggingFace, generate, generateStream, type GenerateOptions, type GenerateResult } from '../generate/index.js';
+import { BpeTokenizer } from '../text/bpe.js';
+import { Random } from '../util/random.js';
+import type { Gpt2Config, GenerationConfigJson } from './config.js';
+import { loadGpt2Model, requireFile, type LoadModelOptions, type LoadedModel } from './load.js';
+import type { Gpt2Model } from './model.js';
+import { ModelSourceError, type ModelFiles } from './source.js';
+
+export type LoadGpt2Options = LoadModelOptions;
+
+export interface Gpt2Output {
+  /** Prompt + continuation of every returned row (HF's `decode(output[i], skip_special_tokens=True)`). */
+  texts: string[];
+  /** The continuation alone. */
+  newTexts: string[];
+  /** Ids, finish reasons and beam scores, as generate() returns them. */
+  result: GenerateResult;
+}
+
+const SAMPLING_KEYS = ['temperature', 'topK', 'topP'] as const;
+const BEAM_KEYS = ['lengthPenalty', 'earlyStopping'] as const;
+
+async function loadTokenizer(files: ModelFiles): Promise<BpeTokenizer> {
+  const text = (bytes: Uint8Array): string => new TextDecoder('utf-8').decode(bytes);
+  const json = await files.read('tokenizer.json');
+  if (json !== null) return BpeTokenizer.fromTokenizerJSON(text(json));
+  const vocab = await files.read('vocab.json');
+  if (vocab === null) {
+    throw new ModelSourceError(`${files.location} has neither tokenizer.json nor vocab.json + merges.txt; a GPT-2 model needs one of them`);
+  }
+  const merges = await requireFile(files, 'merges.txt', 'vocab.json needs its merges.txt');
+  return BpeTokenizer.fromFiles(text(vocab), text(merges));
+}
+
+export class Gpt2Pipeline {
+  readonly tokenizer: BpeTokenizer;
+  readonly model: Gpt2Model;
+  readonly config: Gpt2Config;
+  readonly generationConfig: GenerationConfigJson;
+  /** The ONNX file(s) in use and the backend that runs them. */
+  readonly onnxFiles: string[];
+  readonly backend: string;
+  private readonly defaults: GenerateOptions;
+
+  constructor(loaded: LoadedModel, tokenizer: BpeTokenizer) {
+    this.tokenizer = tokenizer;
+    this.model = loaded.model;
+    this.config = loaded.config;
+    this.generationConfig = loaded.generationConfig;
+    this.onnxFiles = loaded.onnxFiles;
+    this.backend = loaded.runtime.backend;
+    const defaults = fromHuggingFace(loaded.generationConfig);
+    if (defaults.eosTokenId === undefined && loaded.config.eosTokenId !== null) defaults.eosTokenId = loaded.config.eosTokenId;
+    this.defaults = defaults;
+    if (tokenizer.vocabSize > loaded.config.vocabSize) {
+      throw new ModelSourceError(
+        `${loaded.files.location}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says vocab_size ${loaded.config.vocabSize}; the files do not belong together`,
+      );
+    }
+  }
+
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text);
+  }
+
+  decode(ids: readonly number[], skipSpecialTokens = true): string {
+    return this.tokenizer.decode(ids, { skipSpecialTokens });
+  }
+
+  /** The model's generation defaults under the caller's options (the caller's sampling/beam choice wins). */
+  options(options: GenerateOptions = {}): GenerateOptions {
+    const merged: GenerateOptions = { ...this.defaults };
+    if (options.doSample === false) for (const key of SAMPLING_KEYS) delete merged[key];
+    if (options.numBeams === 1) for (const key of BEAM_KEYS) delete merged[key];
+    return { ...merged, ...options };
+  }
+
+  /** Checks that prompt + new tokens fit the context before any work is done. */
+  private checkContext(prompts: readonly (readonly number[])[], options: GenerateOptions): void {
+    const longest = Math.max(...prompts.map((p) => p.length));
+    const total = options.maxNewTokens !== undefined ? longest + options.maxNewTokens : options.maxLength ?? 20;
+    if (total > this.config.nPositions) {
+      throw new RangeError(
+        `generate: the prompt (${longest} tokens) plus new tokens would reach ${total} positions, over the model's context of ` +
+        `${this.config.nPositions} (n_positions); shorten the prompt or lower maxNewTokens / maxLength`,
+      );
+    }
+  }
+
+  /** generate() on token ids with the model's defaults; prompts run unpadded where the export needs it. */
+  async generateIds(prompts: readonly (readonly number[])[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    const resolved = this.options(options);
+    this.checkContext(prompts, resolved);
+    const sameLength = prompts.every((p) => p.length === prompts[0]!.length);
+    if (this.model.supportsPadding || sameLength) return generate(this.model, prompts, resolved);
+    // One prompt at a time, drawing from one random stream so a seed still fixes the whole result.
+    const random = resolved.random ?? (resolved.seed !== undefined ? new Random(resolved.seed) : undefined);
+    const parts: GenerateResult[] = [];
+    for (const prompt of prompts) {
+      parts.push(await generate(this.model, [prompt], { ...resolved, seed: undefined, random }));
+    }
+    return {
+      sequences: parts.flatMap((p) => p.sequences),
+      newTokens: parts.flatMap((p) => p.newTokens),
+      finishReasons: parts.flatMap((p) => p.finishReasons),
+      ...(parts[0]!.sequenceScores ? { sequenceScores: parts.flatMap((p) => p.sequenceScores!) } : {}),
+    };
+  }
+
+  /** Continues one prompt or several (one batch); returns every row's text. */
+  async generate(prompt: string | readonly string[], options: GenerateOptions = {}): Promise<Gpt2Output> {
+    const prompts = typeof prompt === 'string' ? [prompt] : prompt;
+    if (prompts.length === 0 || prompts.some((p) => typeof p !== 'string')) {
+      throw new TypeError(`generate: expected a prompt string or a non-empty array of strings, got ${JSON.stringify(prompt)}`);
+    }
+    const ids = prompts.map((p) => this.encode(p));
+    const empty = ids.findIndex((p) => p.length === 0);
+    if (empty >= 0) throw new RangeError(`generate: prompt ${empty} is empty; GPT-2 needs at least one token to continue from`);
+    try {
+      const result = await this.generateIds(ids, options);
+      return {
+        texts: result.sequences.map((s) => this.decode(s)),
+        newTexts: result.newTokens.map((s) => this.decode(s)),
+        result,
+      };
+    } finally {
+      this.model.dispose();
+    }
+  }
+
+  /** Streams the continuation of one prompt as text pieces that never split a character. */
+  async *stream(prompt: string, options: GenerateOptions = {}): AsyncGenerator<string, GenerateResult> {
+    const ids = this.encode(prompt);
+    if (ids.length === 0) throw new RangeError('stream: the prompt is empty; GPT-2 needs at least one token to continue from');
+    const resolved = this.options(options);
+    if ((resolved.numReturnSequences ?? 1) !== 1) throw new RangeError('stream: numReturnSequences must be 1 (one stream of text); call generate() for several');
+    this.checkContext([ids], resolved);
+    const decoder = this.tokenizer.createStreamDecoder({ skipSpecialTokens: true });
+    const steps = generateStream(this.model, [ids], resolved);
+    try {
+      for (;;) {
+        const step = await steps.next();
+        if (step.done) {
+          const tail = decoder.flush();
+          if (tail !== '') yield tail;
+          return step.value;
+        }
+        const piece = decoder.push(step.value.token);
+        if (piece !== '') yield piece;
+      }
+    } finally {
+      this.model.dispose();
+    }
+  }
+
+  /** Frees the ONNX sessions. */
+  async release(): Promise<void> {
+    await this.model.release();
+  }
+}
+
+/** Loads a GPT-2 model with its tokenizer from a folder, URL prefix or Hub id. */
+export async function loadGpt2(source: string, options: LoadGpt2Options = {}): Promise<Gpt2Pipeline> {
+  const loaded = await loadGpt2Model(source, options);
+  try {
+    return new Gpt2Pipeline(loaded, await loadTokenizer(loaded.files));
+  } catch (e) {
+    await loaded.model.release();
+    throw e;
+  }
+}
