@@ -124,6 +124,8 @@ def main():
     number = ranges(single(r"\p{N}", module=regex))
     white = ranges(single(r"\s", module=regex))
 
+    # pretokenize.ts steps back one UTF-16 unit over a white-space code point.
+    assert all(b < 0x10000 for _, b in white)
     # The final-sigma rule is applied in TypeScript; the table must agree on the plain mapping.
     assert any(r[0] <= SIGMA < r[0] + r[1] * r[2] and (SIGMA - r[0]) % r[2] == 0 for r in runs)
 

@@ -1,0 +1,94 @@
+/**
+ * Turning BPE ids back into text. Byte-level tokens are concatenated as bytes and decoded as UTF-8
+ * with U+FFFD for invalid sequences (what GPT2Tokenizer's `errors='replace'` gives); an added token
+ * is written as its content and ends the byte run before it, as Hugging Face's decode does.
+ */
+
+/** The bytes of every id, and which ids are added tokens. */
+export class TokenBytes {
+  private readonly bytes: Uint8Array; // (total bytes) all tokens' bytes, back to back
+  private readonly offsets: Int32Array; // (vocabSize + 1) start of each token in bytes
+  /** Content of each added token, by id. */
+  readonly added: ReadonlyMap<number, string>;
+  /** Ids of added tokens marked special. */
+  readonly special: ReadonlySet<number>;
+
+  constructor(bytes: Uint8Array, offsets: Int32Array, added: Map<number, string>, special: Set<number>) {
+    this.bytes = bytes;
+    this.offsets = offsets;
+    this.added = added;
+    this.special = special;
+  }
+
+  get size(): number {
+    return this.offsets.length - 1;
+  }
+
+  /** Bytes of one id (a view, not a copy). */
+  of(id: number): Uint8Array {
+    return this.bytes.subarray(this.offsets[id], this.offsets[id + 1]);
+  }
+
+  /** All bytes of ids, in order; skipped ids contribute nothing. */
+  concat(ids: readonly number[], skip: (id: number) => boolean): Uint8Array {
+    let total = 0;
+    for (const id of ids) if (!skip(id)) total += this.offsets[id + 1] - this.offsets[id];
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const id of ids) {
+      if (skip(id)) continue;
+      const b = this.of(id);
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
+  }
+}
+
+export interface DecodeOptions {
+  /** Leave out special tokens (`<|endoftext|>` for GPT-2). Default false. */
+  skipSpecialTokens?: boolean;
+}
+
+/**
+ * Incremental decoding: push ids as they are generated and get the text they complete. Text never
+ * ends inside a character: bytes of an unfinished UTF-8 sequence wait for the next ids. The
+ * concatenation of every push and the final flush equals decode() of all the ids.
+ */
+export class StreamDecoder {
+  // ignoreBOM: a leading U+FEFF is text here, not a byte-order mark to drop.
+  private utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+  constructor(
+    private readonly table: TokenBytes,
+    private readonly skipSpecial: boolean,
+    private readonly check: (ids: readonly number[]) => void,
+  ) {}
+
+  /** Text completed by these ids (possibly empty). */
+  push(ids: number | readonly number[]): string {
+    const list = typeof ids === 'number' ? [ids] : ids;
+    this.check(list);
+    let text = '';
+    for (const id of list) {
+      const content = this.table.added.get(id);
+      if (content === undefined) {
+        text += this.utf8.decode(this.table.of(id), { stream: true });
+      } else if (!(this.skipSpecial && this.table.special.has(id))) {
+        text += this.flush() + content;
+      }
+    }
+    return text;
+  }
+
+  /** Ends the stream: any unfinished sequence comes out as U+FFFD. The decoder can then be reused. */
+  flush(): string {
+    return this.utf8.decode();
+  }
+}
+
+/** Text of ids (see the module comment). */
+export function decodeIds(table: TokenBytes, ids: readonly number[], skipSpecial: boolean): string {
+  const stream = new StreamDecoder(table, skipSpecial, () => undefined);
+  return stream.push(ids) + stream.flush();
+}

@@ -1,0 +1,277 @@
+/**
+ * GPT-2's byte-level BPE tokenizer, with the ids of Hugging Face's GPT2Tokenizer: pre-tokenize with
+ * GPT-2's pattern (pretokenize.ts), turn each piece into UTF-8 bytes, map each byte to its one-byte
+ * token, and merge pairs by rank (bpe-merge.ts). Results per piece are cached.
+ *
+ * Added tokens written in the text: by default every added token (`<|endoftext|>`, id 50256 for
+ * GPT-2) is matched whole and becomes its id, as GPT2Tokenizer.encode does. With
+ * `specialTokens: 'text'` the text is all ordinary text, so `<|endoftext|>` becomes the ids of its
+ * characters (tiktoken's encode_ordinary; the right choice for untrusted user input, which could
+ * otherwise end a conversation by typing the end-of-text marker).
+ */
+import { BYTE_TO_CHAR, tokenBytesInto, utf8Into } from './byte-level.js';
+import { BpeMerger } from './bpe-merge.js';
+import { decodeIds, StreamDecoder, TokenBytes, type DecodeOptions } from './bpe-decode.js';
+import {
+  definitionFromFiles,
+  definitionFromTokenizerJSON,
+  END_OF_TEXT,
+  type AddedToken,
+  type BpeDefinition,
+} from './bpe-files.js';
+import { PairTable } from './pair-table.js';
+import { PieceCache } from './piece-cache.js';
+import { pretokenize } from './pretokenize.js';
+import {
+  checkEnvelope,
+  checkIds,
+  describe,
+  TOKENIZER_FORMAT,
+  TOKENIZER_VERSION,
+  type Tokenizer,
+  type TokenizerJSONBase,
+} from './tokenizer.js';
+
+export interface BpeEncodeOptions {
+  /** 'special' (default, as GPT2Tokenizer): added tokens written in the text are matched whole and
+   * become their ids. 'text': they are ordinary text. */
+  specialTokens?: 'text' | 'special';
+}
+
+export interface BpeTokenizerOptions {
+  /** Pieces whose ids are cached, per generation of the two-generation cache (default 20000). */
+  cacheSize?: number;
+}
+
+export interface BpeTokenizerJSON extends TokenizerJSONBase {
+  kind: 'bpe';
+  /** Entry of each id (byte-level alphabet; an added token's content where it has no entry). */
+  tokens: string[];
+  /** Merges in rank order, as "left right". */
+  merges: string[];
+  added: AddedToken[];
+}
+
+export class BpeTokenizer implements Tokenizer {
+  readonly kind = 'bpe' as const;
+  private readonly definition: BpeDefinition;
+  private readonly index: Map<string, number>;
+  private readonly byteIds = new Int32Array(256); // (256) one-byte token of each byte
+  private readonly pairs: PairTable;
+  private readonly merger: BpeMerger;
+  private readonly table: TokenBytes;
+  private readonly cache: PieceCache<number | Int32Array>;
+  private readonly addedByContent: Map<string, number>;
+  private symbols = new Int32Array(256); // (3 * piece length) bytes, then merged ids, of one piece
+  private utf8 = new Uint8Array(256); // (3 * piece length) UTF-8 of one piece
+
+  constructor(definition: BpeDefinition, options: BpeTokenizerOptions = {}) {
+    const who = 'BpeTokenizer';
+    this.definition = definition;
+    const { tokens, merges, added } = definition;
+    const addedById = new Map(added.map((t) => [t.id, t]));
+    this.index = new Map();
+    const encoder = new TextEncoder();
+    // Byte-level entries have one byte per character; added contents take up to 3 per UTF-16 unit.
+    let room = 0;
+    for (const token of tokens) room += token.length;
+    for (const t of added) room += 3 * t.content.length;
+    const flat = new Uint8Array(room); // (total bytes) every token's bytes, back to back
+    const offsets = new Int32Array(tokens.length + 1); // (vocabSize + 1) start of each token in flat
+    let at = 0;
+    tokens.forEach((token, id) => {
+      offsets[id] = at;
+      const extra = addedById.get(id);
+      const n = tokenBytesInto(token, flat, at);
+      if (n > 0) {
+        if (extra === undefined || extra.content === token) this.index.set(token, id);
+        at += n;
+      } else if (extra !== undefined) {
+        at += encoder.encodeInto(extra.content, flat.subarray(at)).written;
+      } else {
+        throw new TypeError(`${who}: token ${id} ${describe(token)} has characters outside GPT-2's byte-level ` +
+          'alphabet and is not an added token; this is not a byte-level BPE vocabulary');
+      }
+    });
+    offsets[tokens.length] = at;
+    for (let b = 0; b < 256; b++) {
+      const id = this.index.get(BYTE_TO_CHAR[b]);
+      if (id === undefined) {
+        throw new TypeError(`${who}: the vocabulary has no token for byte ${b} (${JSON.stringify(BYTE_TO_CHAR[b])}); ` +
+          'a byte-level BPE vocabulary needs all 256');
+      }
+      this.byteIds[b] = id;
+    }
+    this.pairs = new PairTable(merges.length);
+    merges.forEach(([left, right], rank) => {
+      const a = this.index.get(left);
+      const b = this.index.get(right);
+      const merged = this.index.get(left + right);
+      if (a === undefined || b === undefined || merged === undefined) {
+        const missing = a === undefined ? left : b === undefined ? right : left + right;
+        throw new TypeError(`${who}: merge ${rank + 1} (${JSON.stringify(left)} ${JSON.stringify(right)}) needs ` +
+          `${JSON.stringify(missing)}, which is not in the vocabulary; the merges do not belong to this vocabulary`);
+      }
+      this.pairs.add(a, b, rank, merged);
+    });
+    this.merger = new BpeMerger(this.pairs);
+    this.table = new TokenBytes(
+      flat.slice(0, at),
+      offsets,
+      new Map(added.map((t) => [t.id, t.content])),
+      new Set(added.filter((t) => t.special).map((t) => t.id)),
+    );
+    this.addedByContent = new Map(added.map((t) => [t.content, t.id]));
+    this.cache = new PieceCache(options.cacheSize ?? 20000);
+  }
+
+  /** From the text (or parsed object) of vocab.json and the text of merges.txt. */
+  static fromFiles(vocabJson: string | object, mergesText: string, options?: BpeTokenizerOptions): BpeTokenizer {
+    return new BpeTokenizer(definitionFromFiles(vocabJson, mergesText), options);
+  }
+
+  /** From a Hugging Face tokenizer.json (text or parsed). */
+  static fromTokenizerJSON(json: string | object, options?: BpeTokenizerOptions): BpeTokenizer {
+    return new BpeTokenizer(definitionFromTokenizerJSON(json), options);
+  }
+
+  /** From what toJSON() wrote. */
+  static fromJSON(json: unknown, options?: BpeTokenizerOptions): BpeTokenizer {
+    const obj = checkEnvelope(json, 'bpe', 'bpe tokenizer fromJSON');
+    if (!Array.isArray(obj.tokens) || !Array.isArray(obj.merges) || !Array.isArray(obj.added)) {
+      throw new TypeError('bpe tokenizer fromJSON: expected arrays "tokens", "merges" and "added"; ' +
+        'pass the object written by BpeTokenizer.toJSON()');
+    }
+    const vocab = Object.fromEntries((obj.tokens as unknown[]).map((t, id) => [t, id]));
+    const added = (obj.added as AddedToken[]).map((t) => ({ id: t.id, content: t.content, special: t.special }));
+    return BpeTokenizer.fromTokenizerJSON(
+      { model: { type: 'BPE', vocab, merges: obj.merges }, pre_tokenizer: { type: 'ByteLevel' }, added_tokens: added },
+      options,
+    );
+  }
+
+  get vocabSize(): number {
+    return this.table.size;
+  }
+
+  /** Id of `<|endoftext|>`, or undefined when the vocabulary has none. */
+  get endOfTextId(): number | undefined {
+    return this.addedByContent.get(END_OF_TEXT) ?? this.index.get(END_OF_TEXT);
+  }
+
+  /** Ids of the special tokens, by content. */
+  get specialTokens(): ReadonlyMap<string, number> {
+    return new Map([...this.table.special].map((id) => [this.table.added.get(id)!, id]));
+  }
+
+  /** Vocabulary entry of an id (byte-level alphabet), e.g. "Ġthe" for 262. */
+  idToToken(id: number): string {
+    checkIds([id], this.vocabSize, 'BpeTokenizer.idToToken');
+    return this.definition.tokens[id];
+  }
+
+  /** Id of a vocabulary entry, or undefined. */
+  tokenToId(token: string): number | undefined {
+    return this.index.get(token) ?? this.addedByContent.get(token);
+  }
+
+  encode(text: string, options: BpeEncodeOptions = {}): number[] {
+    if (typeof text !== 'string') {
+      throw new TypeError(`BpeTokenizer.encode: expected a string, got ${text === null ? 'null' : typeof text}`);
+    }
+    const mode = options.specialTokens ?? 'special';
+    if (mode !== 'text' && mode !== 'special') {
+      throw new RangeError(`BpeTokenizer.encode: specialTokens must be 'text' or 'special', got ${describe(mode)}`);
+    }
+    const out: number[] = [];
+    if (mode === 'text' || this.addedByContent.size === 0) {
+      this.encodeOrdinary(text, 0, text.length, out);
+      return out;
+    }
+    let at = 0;
+    for (;;) {
+      const [start, content] = this.nextAdded(text, at);
+      if (start < 0) break;
+      this.encodeOrdinary(text, at, start, out);
+      out.push(this.addedByContent.get(content)!);
+      at = start + content.length;
+    }
+    this.encodeOrdinary(text, at, text.length, out);
+    return out;
+  }
+
+  /** Earliest added token at or after from (the longest one where several start there). */
+  private nextAdded(text: string, from: number): [number, string] {
+    let best = -1;
+    let bestContent = '';
+    for (const content of this.addedByContent.keys()) {
+      const at = text.indexOf(content, from);
+      if (at >= 0 && (best < 0 || at < best || (at === best && content.length > bestContent.length))) {
+        best = at;
+        bestContent = content;
+      }
+    }
+    return [best, bestContent];
+  }
+
+  private encodeOrdinary(text: string, start: number, end: number, out: number[]): void {
+    pretokenize(text, start, end, (from, to) => {
+      const key = text.slice(from, to);
+      let ids = this.cache.get(key);
+      if (ids === undefined) {
+        ids = this.mergePiece(text, from, to);
+        this.cache.set(key, ids);
+      }
+      if (typeof ids === 'number') out.push(ids);
+      else for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+    });
+  }
+
+  /** BPE ids of text[from, to): a single id as a number, several as an array. */
+  private mergePiece(text: string, from: number, to: number): number | Int32Array {
+    const room = 3 * (to - from);
+    if (this.utf8.length < room) {
+      this.utf8 = new Uint8Array(room * 2);
+      this.symbols = new Int32Array(room * 2);
+    }
+    const n = utf8Into(text, from, to, this.utf8);
+    for (let i = 0; i < n; i++) this.symbols[i] = this.byteIds[this.utf8[i]];
+    const merged = this.merger.merge(this.symbols, n);
+    return merged === 1 ? this.symbols[0] : this.symbols.slice(0, merged);
+  }
+
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    checkIds(ids, this.vocabSize, 'BpeTokenizer.decode');
+    return decodeIds(this.table, ids, options.skipSpecialTokens === true);
+  }
+
+  /** The exact bytes of ids (added tokens as their UTF-8 content). */
+  decodeBytes(ids: readonly number[], options: DecodeOptions = {}): Uint8Array {
+    checkIds(ids, this.vocabSize, 'BpeTokenizer.decodeBytes');
+    const skip = options.skipSpecialTokens === true;
+    return this.table.concat(ids, (id) => skip && this.table.special.has(id));
+  }
+
+  /** A decoder for ids that arrive one by one (see StreamDecoder). */
+  createStreamDecoder(options: DecodeOptions = {}): StreamDecoder {
+    return new StreamDecoder(this.table, options.skipSpecialTokens === true, (ids) =>
+      checkIds(ids, this.vocabSize, 'StreamDecoder.push'),
+    );
+  }
+
+  /** Empties the per-piece cache (it refills as text is encoded). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  toJSON(): BpeTokenizerJSON {
+    return {
+      format: TOKENIZER_FORMAT,
+      version: TOKENIZER_VERSION,
+      kind: 'bpe',
+      tokens: this.definition.tokens.slice(),
+      merges: this.definition.merges.map(([a, b]) => `${a} ${b}`),
+      added: this.definition.added.map((t) => ({ ...t })),
+    };
+  }
+}
