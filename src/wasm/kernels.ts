@@ -57,7 +57,7 @@ export interface KernelExports {
   sum_squares(x: number, n: number): number;
   /** x (n) *= s. */
   scale(x: number, n: number, s: number): void;
-  /** 8 independent vector multiply-adds per iteration (64 flops); the GEMM's speed limit. */
+  /** 12 independent vector multiply-adds per iteration (96 flops); the GEMM's speed limit. */
   fma_peak(iterations: number): number;
 }
 

@@ -1,0 +1,103 @@
+// Kernel benchmark: GEMM GFLOP/s on the training shapes next to a pure multiply-add peak, training
+// tokens/s of config M per cell, and the peak WASM memory of config L. One core, best of several runs.
+// Run with `npm run bench:kernels` (relaxed SIMD needs node --experimental-wasm-relaxed-simd).
+import { Arena } from '../src/wasm/arena.js';
+import { instantiateKernels, relaxedSimdSupported, type KernelVariant } from '../src/wasm/kernels.js';
+import { RNNModel, type CellType, type ModelConfig } from '../src/rnn/model.js';
+import { Random } from '../src/util/random.js';
+
+const REPEATS = 5;
+const CELLS: CellType[] = ['rnn', 'lstm', 'gru'];
+
+function best(fn: () => void, repeats = REPEATS): number {
+  let bestMs = Infinity;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    fn();
+    bestMs = Math.min(bestMs, performance.now() - t0);
+  }
+  return bestMs;
+}
+
+interface GemmCase { label: string; layout: 'nn' | 'nt' | 'tn'; M: number; K: number; N: number }
+
+// The output layer of a word-level model (rows T*B = 2048, H = 256, V = 10000) and a recurrent step.
+const GEMMS: GemmCase[] = [
+  { label: 'logits = h W^T      2048x256x10000', layout: 'nt', M: 2048, K: 256, N: 10000 },
+  { label: 'dW = dlogits^T h   10000x2048x256', layout: 'tn', M: 10000, K: 2048, N: 256 },
+  { label: 'dh = dlogits W      2048x10000x256', layout: 'nn', M: 2048, K: 10000, N: 256 },
+  { label: 'step h W_hh^T         32x256x256', layout: 'nt', M: 32, K: 256, N: 256 },
+];
+
+async function gemmTable(variant: KernelVariant): Promise<void> {
+  const k = await instantiateKernels(variant);
+  const iterations = 20_000_000;
+  const peakMs = best(() => k.fma_peak(iterations));
+  const peak = (96 * iterations) / peakMs / 1e6;
+  console.log(`\n[${variant}] FMA-loop peak: ${peak.toFixed(1)} GFLOP/s`);
+  const arena = new Arena(k, 'benchmark buffers');
+  const rng = new Random(1);
+  const scratch = arena.alloc('scratch', 'scratch', k.gemm_scratch_floats());
+  const size = Math.max(...GEMMS.map((g) => Math.max(g.M * g.K, g.K * g.N, g.M * g.N)));
+  const [A, B, C] = ['A', 'B', 'C'].map((n) => arena.alloc(n, 'scratch', size));
+  for (const r of [A, B]) {
+    const v = arena.f32(r);
+    for (let i = 0; i < v.length; i++) v[i] = rng.uniformRange(-1, 1);
+  }
+  for (const g of GEMMS) {
+    const lda = g.layout === 'tn' ? g.M : g.K;
+    const ldb = g.layout === 'nt' ? g.K : g.N;
+    const fn = { nn: k.gemm_nn, nt: k.gemm_nt, tn: k.gemm_tn }[g.layout];
+    const reps = g.M * g.K * g.N > 1e8 ? 1 : 200;
+    const ms = best(() => {
+      for (let r = 0; r < reps; r++) fn(C.ptr, A.ptr, B.ptr, g.M, g.K, g.N, lda, ldb, g.N, 0, scratch.ptr);
+    }) / reps;
+    const gflops = (2 * g.M * g.K * g.N) / ms / 1e6;
+    console.log(`  ${g.label}  ${g.layout}  ${gflops.toFixed(1).padStart(6)} GFLOP/s  ${(100 * gflops / peak).toFixed(0).padStart(3)}% of peak  (${ms.toFixed(2)} ms)`);
+  }
+}
+
+function randomIds(rng: Random, n: number, V: number): Int32Array {
+  return Int32Array.from({ length: n }, () => rng.int(V));
+}
+
+async function trainingRate(variant: KernelVariant): Promise<void> {
+  const T = 64, B = 32;
+  console.log(`\n[${variant}] config M training step (vocab 10000, embed 128, hidden 256, 2 layers, seq ${T}, batch ${B})`);
+  for (const cell of CELLS) {
+    const model = await RNNModel.create({ cell, vocabSize: 10000, embedSize: 128, hiddenSize: 256, numLayers: 2 }, { kernels: variant });
+    const rng = new Random(2);
+    const inputs = randomIds(rng, T * B, 10000);
+    const targets = randomIds(rng, T * B, 10000);
+    const state = model.createState(B);
+    const ms = best(() => model.trainStep(inputs, targets, T, B, state, { lr: 1e-3, clipNorm: 1 }), 3);
+    console.log(`  ${cell.padEnd(4)}  ${((T * B) / (ms / 1000)).toFixed(0).padStart(6)} tokens/s  (${ms.toFixed(0)} ms per step, ${(model.memoryBytes / 2 ** 20).toFixed(1)} MiB)`);
+    model.dispose();
+  }
+}
+
+async function memoryOfL(variant: KernelVariant): Promise<void> {
+  const T = 64, B = 64;
+  console.log(`\n[${variant}] config L peak WASM memory (vocab 30000, embed 256, hidden 512, 2 layers, seq ${T}, batch ${B})`);
+  for (const cell of CELLS) {
+    const config: ModelConfig = { cell, vocabSize: 30000, embedSize: 256, hiddenSize: 512, numLayers: 2 };
+    const model = await RNNModel.create(config, { kernels: variant });
+    const rng = new Random(3);
+    const state = model.createState(B);
+    const t0 = performance.now();
+    model.trainStep(randomIds(rng, T * B, 30000), randomIds(rng, T * B, 30000), T, B, state, { lr: 1e-3 });
+    const ms = performance.now() - t0;
+    console.log(`  ${cell.padEnd(4)}  ${(model.memoryBytes / 2 ** 20).toFixed(1)} MiB  (one step ${ms.toFixed(0)} ms, ${((T * B) / (ms / 1000)).toFixed(0)} tokens/s)`);
+    model.dispose();
+  }
+}
+
+const variants: KernelVariant[] = relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
+const only = process.argv[2];
+for (const variant of variants) {
+  if (!only || only === 'gemm') await gemmTable(variant);
+}
+for (const variant of variants) {
+  if (!only || only === 'train') await trainingRate(variant);
+}
+if (!only || only === 'memory') await memoryOfL(variants[variants.length - 1]);
