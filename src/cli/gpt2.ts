@@ -1,0 +1,207 @@
+/**
+ * `textloom gpt2 generate|chat`: GPT-2 models from a folder, URL or Hub id on the command line, with
+ * Hugging Face's generation flags.
+ */
+import type { GenerateOptions } from '../generate/index.js';
+import { Gpt2Chat, loadGpt2, type DownloadProgress, type Gpt2Pipeline, type LoadGpt2Options } from '../gpt2/index.js';
+import { fileExists, readText, writeTextAtomic } from '../platform/index.js';
+import {
+  booleanFlag, choiceFlag, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, listFlag, optionalNumber, parse, processOutput,
+  stringFlag, UsageError, type FlagSpec, type Output, type Parsed,
+} from './args.js';
+
+const MODEL_FLAGS: FlagSpec = {
+  model: { type: 'string', short: 'm' },
+  dtype: { type: 'string' },
+  device: { type: 'string' },
+  layout: { type: 'string' },
+  threads: { type: 'string' },
+  revision: { type: 'string' },
+  'hub-url': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  json: { type: 'boolean' },
+};
+
+const GENERATION_FLAGS: FlagSpec = {
+  'max-length': { type: 'string' },
+  'max-new-tokens': { type: 'string' },
+  'min-new-tokens': { type: 'string' },
+  'do-sample': { type: 'boolean' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  'no-repeat-ngram-size': { type: 'string' },
+  'repetition-penalty': { type: 'string' },
+  'num-beams': { type: 'string' },
+  'num-return-sequences': { type: 'string' },
+  seed: { type: 'string' },
+};
+
+const CHAT_FLAGS: FlagSpec = {
+  preamble: { type: 'string' },
+  stop: { type: 'string', multiple: true },
+  history: { type: 'string' },
+};
+
+export const GPT2_HELP = `Usage:
+  textloom gpt2 generate --model <folder|url|hub-id> [options] "prompt" ["prompt" ...]
+  textloom gpt2 chat --model <folder|url|hub-id> [options]   (one user turn per input line)
+
+Model:
+  -m, --model SOURCE            folder with config.json and onnx/, a URL prefix, or a Hub id (owner/name)
+      --dtype D                 fp32 (default), fp16, q8, int8, uint8, q4, q4f16, bnb4
+      --device D                auto (default), wasm, webgpu, native (onnxruntime-node)
+      --layout L                auto (default), single, merged, pair
+      --threads N               WASM/native threads
+      --revision R              Hub branch, tag or commit (default main)
+      --hub-url URL             Hub base URL (default $TEXTLOOM_HUB_URL, $HF_ENDPOINT or huggingface.co)
+      --no-cache                do not use or fill the download cache
+      --json                    print JSON instead of text
+
+Generation (Hugging Face's meaning and defaults):
+      --max-length N            prompt + new tokens (default 20)
+      --max-new-tokens N        new tokens (wins over --max-length)
+      --min-new-tokens N        no EOS before N new tokens
+      --do-sample               sample instead of greedy / beam search
+      --temperature T, --top-k K, --top-p P     sampling only
+      --no-repeat-ngram-size N  never repeat an N-gram
+      --repetition-penalty R    > 1 discourages tokens already present
+      --num-beams N             beam search
+      --num-return-sequences N  sequences per prompt
+      --seed S                  sampling seed
+
+Chat:
+      --preamble TEXT           text that always opens the context
+      --stop TEXT               end a reply before TEXT (repeatable)
+      --history FILE            load the conversation from FILE if it exists; save it after each turn`;
+
+function generationOptions(parsed: Parsed): GenerateOptions {
+  const options: GenerateOptions = {};
+  const numbers: [string, keyof GenerateOptions, Parameters<typeof optionalNumber>[2]][] = [
+    ['max-length', 'maxLength', 'positive integer'],
+    ['max-new-tokens', 'maxNewTokens', 'positive integer'],
+    ['min-new-tokens', 'minNewTokens', 'non-negative integer'],
+    ['temperature', 'temperature', 'positive number'],
+    ['top-k', 'topK', 'non-negative integer'],
+    ['top-p', 'topP', 'positive number'],
+    ['no-repeat-ngram-size', 'noRepeatNgramSize', 'non-negative integer'],
+    ['repetition-penalty', 'repetitionPenalty', 'positive number'],
+    ['num-beams', 'numBeams', 'positive integer'],
+    ['num-return-sequences', 'numReturnSequences', 'positive integer'],
+    ['seed', 'seed', 'integer'],
+  ];
+  for (const [flag, key, kind] of numbers) {
+    const value = optionalNumber(parsed, flag, kind);
+    if (value !== undefined) (options as Record<string, unknown>)[key] = value;
+  }
+  if (booleanFlag(parsed, 'do-sample')) options.doSample = true;
+  return options;
+}
+
+function progressPrinter(output: Output): (p: DownloadProgress) => void {
+  return (p) => {
+    if (p.fromCache) return;
+    if (p.done) {
+      if (output.interactive) output.err('\r\x1b[2K');
+      output.err(`downloaded ${p.file} (${(p.loaded / 1e6).toFixed(1)} MB)\n`);
+    } else if (output.interactive) {
+      const share = p.total ? ` ${Math.floor((100 * p.loaded) / p.total)}%` : '';
+      output.err(`\r\x1b[2Kdownloading ${p.file}${share}`);
+    }
+  };
+}
+
+async function openModel(parsed: Parsed, output: Output): Promise<Gpt2Pipeline> {
+  const model = stringFlag(parsed, 'model');
+  if (model === undefined) throw new UsageError('--model is required: a folder, a URL prefix or a Hub id such as Xenova/gpt2');
+  const options: LoadGpt2Options = {
+    dtype: choiceFlag(parsed, 'dtype', ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const, 'fp32'),
+    device: choiceFlag(parsed, 'device', ['auto', 'wasm', 'webgpu', 'native'] as const, 'auto'),
+    layout: choiceFlag(parsed, 'layout', ['auto', 'single', 'merged', 'pair'] as const, 'auto'),
+    threads: optionalNumber(parsed, 'threads', 'positive integer'),
+    revision: stringFlag(parsed, 'revision'),
+    hubUrl: stringFlag(parsed, 'hub-url'),
+    onProgress: progressPrinter(output),
+    ...(booleanFlag(parsed, 'no-cache') ? { cache: null } : {}),
+  };
+  return loadGpt2(model, options);
+}
+
+async function runGenerate(argv: string[], output: Output): Promise<number> {
+  const parsed = parse('gpt2 generate', argv, { ...MODEL_FLAGS, ...GENERATION_FLAGS });
+  if (booleanFlag(parsed, 'help')) {
+    output.out(GPT2_HELP + '\n');
+    return EXIT_OK;
+  }
+  if (parsed.positionals.length === 0) throw new UsageError('give the prompt text, e.g. textloom gpt2 generate --model Xenova/gpt2 "Hello"');
+  const options = generationOptions(parsed);
+  const pipeline = await openModel(parsed, output);
+  try {
+    const out = await pipeline.generate(parsed.positionals, options);
+    if (booleanFlag(parsed, 'json')) {
+      output.out(JSON.stringify({ texts: out.texts, newTexts: out.newTexts, ...out.result }) + '\n');
+    } else {
+      output.out(out.texts.join('\n---\n') + '\n');
+    }
+  } finally {
+    await pipeline.release();
+  }
+  return EXIT_OK;
+}
+
+async function* stdinLines(): AsyncIterable<string> {
+  const { createInterface } = await import('node:readline');
+  yield* createInterface({ input: process.stdin, crlfDelay: Infinity });
+}
+
+async function runChat(argv: string[], output: Output, lines: AsyncIterable<string>): Promise<number> {
+  const parsed = parse('gpt2 chat', argv, { ...MODEL_FLAGS, ...GENERATION_FLAGS, ...CHAT_FLAGS });
+  if (booleanFlag(parsed, 'help')) {
+    output.out(GPT2_HELP + '\n');
+    return EXIT_OK;
+  }
+  if (parsed.positionals.length > 0) throw new UsageError(`chat reads turns from standard input, not arguments (got ${JSON.stringify(parsed.positionals[0])})`);
+  const generation = generationOptions(parsed);
+  if (generation.maxNewTokens === undefined) generation.maxNewTokens = 40;
+  const pipeline = await openModel(parsed, output);
+  const json = booleanFlag(parsed, 'json');
+  const historyFile = stringFlag(parsed, 'history');
+  try {
+    const chat = new Gpt2Chat(pipeline, { preamble: stringFlag(parsed, 'preamble'), generation, stop: listFlag(parsed, 'stop') });
+    if (historyFile !== undefined && (await fileExists(historyFile))) {
+      chat.importHistory(JSON.parse(await readText(historyFile)));
+    }
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      const reply = await chat.say(line);
+      output.out(json ? JSON.stringify(reply) + '\n' : reply.text.trim() + '\n');
+      if (historyFile !== undefined) await writeTextAtomic(historyFile, JSON.stringify(chat.exportHistory()));
+    }
+  } finally {
+    await pipeline.release();
+  }
+  return EXIT_OK;
+}
+
+/**
+ * Runs `textloom gpt2 <argv>` and returns the exit code. `lines` replaces standard input for chat.
+ */
+export async function runGpt2Command(argv: string[], output: Output = processOutput, lines?: AsyncIterable<string>): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    if (sub === 'generate') return await runGenerate(rest, output);
+    if (sub === 'chat') return await runChat(rest, output, lines ?? stdinLines());
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      output.out(GPT2_HELP + '\n');
+      return sub === undefined ? EXIT_USAGE : EXIT_OK;
+    }
+    throw new UsageError(`unknown gpt2 command ${JSON.stringify(sub)}; expected generate or chat`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      output.err(`textloom gpt2: ${e.message}\n(see textloom gpt2 --help)\n`);
+      return EXIT_USAGE;
+    }
+    output.err(`textloom gpt2: ${(e as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `textloom gpt2 generate|chat` on the tiny fixture model.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runGpt2Command } from '../src/cli/gpt2.js';
+import type { Output } from '../src/cli/args.js';
+import { reference, TINY } from './helpers/gpt2-fixtures.js';
+
+function capture(): Output & { stdout: string; stderr: string } {
+  const o = {
+    stdout: '',
+    stderr: '',
+    interactive: false,
+    out(text: string) { o.stdout += text; },
+    err(text: string) { o.stderr += text; },
+  };
+  return o;
+}
+
+async function* lines(...items: string[]): AsyncIterable<string> {
+  yield* items;
+}
+
+const model = ['--model', TINY, '--no-cache', '--threads', '1'];
+
+test('gpt2 generate prints the greedy continuation; --json gives ids and texts', async () => {
+  const prompt = reference.prompts[0]!;
+  const o = capture();
+  const code = await runGpt2Command(['generate', ...model, '--max-new-tokens', String(reference.max_new_tokens), '--json', prompt.text], o);
+  assert.equal(code, 0, o.stderr);
+  const out = JSON.parse(o.stdout);
+  assert.deepEqual(out.sequences, [prompt.greedy]);
+  assert.equal(out.texts[0].startsWith(prompt.text), true);
+
+  const text = capture();
+  assert.equal(await runGpt2Command(['generate', ...model, '--max-new-tokens', '12', prompt.text], text), 0);
+  assert.equal(text.stdout, out.texts[0] + '\n');
+});
+
+test('gpt2 generate takes HF flags: sampling with a seed, several return sequences, beams', async () => {
+  const args = ['generate', ...model, '--max-length', '20', '--do-sample', '--no-repeat-ngram-size', '2', '--num-return-sequences', '3', '--seed', '9', '--top-k', '0', '--json', 'Hello'];
+  const a = capture();
+  const b = capture();
+  assert.equal(await runGpt2Command(args, a), 0, a.stderr);
+  assert.equal(await runGpt2Command(args, b), 0);
+  assert.equal(JSON.parse(a.stdout).texts.length, 3);
+  assert.equal(a.stdout, b.stdout);
+  const beams = capture();
+  const prompt = reference.prompts[2]!;
+  assert.equal(await runGpt2Command(['generate', ...model, '--max-new-tokens', '12', '--num-beams', '3', '--json', prompt.text], beams), 0, beams.stderr);
+  assert.deepEqual(JSON.parse(beams.stdout).sequences, [prompt.beam_3[0]]);
+});
+
+test('gpt2 usage mistakes exit 2 with a message; model errors exit 1', async () => {
+  const cases: [string[], number, RegExp][] = [
+    [['generate', 'Hello'], 2, /--model is required/],
+    [['generate', ...model], 2, /give the prompt text/],
+    [['generate', ...model, '--top-k', 'many', 'Hello'], 2, /--top-k must be a non-negative integer, got "many"/],
+    [['generate', ...model, '--dtype', 'fp64', 'Hello'], 2, /--dtype must be one of fp32, fp16/],
+    [['generate', ...model, '--frobnicate', 'Hello'], 2, /frobnicate/],
+    [['translate'], 2, /unknown gpt2 command "translate"/],
+    [['generate', ...model, '--top-k', '5', 'Hello'], 1, /topK=5 only applies when sampling/],
+    [['generate', '--model', join(TINY, 'missing'), 'Hello'], 1, /is neither an existing folder/],
+  ];
+  for (const [argv, code, message] of cases) {
+    const o = capture();
+    assert.equal(await runGpt2Command(argv, o), code, argv.join(' '));
+    assert.match(o.stderr, message);
+  }
+});
+
+test('gpt2 chat answers each input line and saves its history', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'textloom-chat-'));
+  try {
+    const history = join(dir, 'history.json');
+    const o = capture();
+    const args = ['chat', ...model, '--preamble', "Hello, I'm an AI model. ", '--max-new-tokens', '8', '--history', history, '--json'];
+    assert.equal(await runGpt2Command(args, o, lines('Hello, how are you?', '', 'Fine.')), 0, o.stderr);
+    const replies = o.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(replies.length, 2);
+    const saved = JSON.parse(await readFile(history, 'utf8'));
+    assert.deepEqual(saved.turns.map((t: { role: string }) => t.role), ['user', 'model', 'user', 'model']);
+    assert.equal(saved.turns[1].text, replies[0].text);
+    // A second session continues the saved conversation.
+    const again = capture();
+    assert.equal(await runGpt2Command(args, again, lines('More?')), 0, again.stderr);
+    assert.equal(JSON.parse(await readFile(history, 'utf8')).turns.length, 6);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
