@@ -1,0 +1,107 @@
+/**
+ * Command-line parsing shared by the textloom commands: node:util parseArgs with strict checking, then
+ * typed conversion of each value with an error that names the flag, the value and what it should be.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Exit codes: success, a failure while working (bad file, bad corpus), a usage error, interrupted. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+/** A mistake in how the command was called; the message is shown with a pointer to --help. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+export function parse(argv: string[], options: FlagSpec): Parsed {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return { values: values as Parsed['values'], positionals };
+  } catch (e) {
+    const message = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(message);
+  }
+}
+
+function raw(parsed: Parsed, flag: string): string | undefined {
+  const value = parsed.values[flag];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A number flag; `check` says what is allowed, e.g. 'a positive integer'. */
+export function numberFlag(
+  parsed: Parsed,
+  flag: string,
+  fallback: number,
+  kind: 'positive integer' | 'non-negative integer' | 'integer' | 'positive number' | 'non-negative number' | 'fraction in [0, 1)',
+): number {
+  const text = raw(parsed, flag);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  const ok =
+    text.trim() !== '' &&
+    Number.isFinite(value) &&
+    (kind === 'positive integer' ? Number.isInteger(value) && value > 0
+      : kind === 'non-negative integer' ? Number.isInteger(value) && value >= 0
+      : kind === 'integer' ? Number.isInteger(value)
+      : kind === 'positive number' ? value > 0
+      : kind === 'non-negative number' ? value >= 0
+      : value >= 0 && value < 1);
+  if (!ok) throw new UsageError(`--${flag} must be a ${kind}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** An optional number flag (undefined when absent). */
+export function optionalNumber(parsed: Parsed, flag: string, kind: Parameters<typeof numberFlag>[3]): number | undefined {
+  return raw(parsed, flag) === undefined ? undefined : numberFlag(parsed, flag, 0, kind);
+}
+
+export function choiceFlag<T extends string>(parsed: Parsed, flag: string, choices: readonly T[], fallback: T): T {
+  const text = raw(parsed, flag);
+  if (text === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got ${JSON.stringify(text)}`);
+  }
+  return text as T;
+}
+
+export function stringFlag(parsed: Parsed, flag: string): string | undefined {
+  return raw(parsed, flag);
+}
+
+export function booleanFlag(parsed: Parsed, flag: string): boolean {
+  return parsed.values[flag] === true;
+}
+
+export function listFlag(parsed: Parsed, flag: string): string[] {
+  const value = parsed.values[flag];
+  return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+}
+
+/** Where the command writes: text for people, or JSON lines for programs. */
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when stderr is a terminal (progress bars, colors). */
+  readonly interactive: boolean;
+}
+
+export const processOutput: Output = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  get interactive() {
+    return process.stderr.isTTY === true;
+  },
+};

@@ -1,0 +1,67 @@
+/**
+ * `textloom chat <model>`: a conversation on the terminal. Each line typed is fed into the model's
+ * state and a reply is streamed back; `/reset` forgets the conversation, `/quit` or end of input leaves.
+ */
+import { createInterface } from 'node:readline';
+import { RNNChat } from '../rnn/chat.js';
+import { booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
+import { loadModel, samplingOptions, SAMPLING_FLAGS, SAMPLING_HELP } from './sampling.js';
+
+export const CHAT_HELP = `Usage: textloom chat <model.safetensors> [options]
+
+Talks with a model written by textloom train: each line you type is fed into the model's hidden state
+and a reply is streamed back, so earlier turns shape later replies. Commands: /reset forgets the
+conversation, /quit (or Ctrl-D) leaves.
+
+${SAMPLING_HELP}
+  -h, --help                  this help`;
+
+export async function chatCommand(argv: string[], output: Output, input: NodeJS.ReadableStream = process.stdin): Promise<number> {
+  const parsed = parse(argv, SAMPLING_FLAGS);
+  if (booleanFlag(parsed, 'help')) {
+    output.out(CHAT_HELP + '\n');
+    return EXIT_OK;
+  }
+  if (parsed.positionals.length !== 1) {
+    throw new UsageError(`needs exactly one model file, got ${parsed.positionals.length} arguments`);
+  }
+  const options = samplingOptions(parsed);
+  const { model, tokenizer } = await loadModel(parsed.positionals[0]!);
+  const chat = new RNNChat(model, tokenizer, { ...options });
+  const interactive = (input as { isTTY?: boolean }).isTTY === true;
+  const lines = createInterface({ input, terminal: false });
+  const prompt = (): void => {
+    if (interactive) output.out('> ');
+  };
+  try {
+    if (interactive) output.err('Type a message; /reset forgets the conversation, /quit leaves.\n');
+    prompt();
+    for await (const raw of lines) {
+      const line = raw.trim();
+      if (line === '/quit' || line === '/exit') break;
+      if (line === '/reset') {
+        chat.reset();
+        output.err('(conversation reset)\n');
+      } else if (line.length > 0) {
+        try {
+          let first = true;
+          const onText = (piece: string): void => {
+            output.out(first ? piece.replace(/^ /, '') : piece);
+            first = false;
+          };
+          await chat.reply(line, { onText, onWarning: (w) => output.err(`warning: ${w}\n`) });
+          output.out('\n');
+        } catch (e) {
+          // A turn of only unknown words is the user's to rephrase, not the end of the conversation.
+          if (!(e instanceof RangeError)) throw e;
+          output.err(`${e.message}\n`);
+        }
+      }
+      prompt();
+    }
+  } finally {
+    lines.close();
+    model.dispose();
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,64 @@
+/**
+ * `textloom info <model>`: what a checkpoint holds (format, model config, parameter count, tokenizer,
+ * training position), without building the model.
+ */
+import { describeConfig, loadCheckpoint, parameterShapes } from '../rnn/checkpoint.js';
+import { tokenizerFromJSON } from '../text/json.js';
+import { booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
+
+export const INFO_HELP = `Usage: textloom info <model.safetensors> [--json]
+
+Shows what a checkpoint holds: its format, the model's configuration and size, the tokenizer, and for a
+resumable checkpoint where training stopped. Reads PyTorch files of the same layout too.
+
+      --json                  one JSON object instead of text
+  -h, --help                  this help`;
+
+export async function infoCommand(argv: string[], output: Output): Promise<number> {
+  const parsed = parse(argv, { json: { type: 'boolean' } });
+  if (booleanFlag(parsed, 'help')) {
+    output.out(INFO_HELP + '\n');
+    return EXIT_OK;
+  }
+  if (parsed.positionals.length !== 1) {
+    throw new UsageError(`needs exactly one model file, got ${parsed.positionals.length} arguments`);
+  }
+  const path = parsed.positionals[0]!;
+  const checkpoint = await loadCheckpoint(path);
+  const { config, metadata, training } = checkpoint;
+  const parameters = [...parameterShapes(config).values()].reduce((n, shape) => n + shape.reduce((a, d) => a * d, 1), 0);
+  const tokenizer = checkpoint.tokenizer === null ? null : tokenizerFromJSON(checkpoint.tokenizer);
+  const format = metadata['textloom_format'] ? `${metadata['textloom_format']} v${metadata['textloom_format_version']}` : 'PyTorch state_dict (no textloom metadata)';
+  const info = {
+    path,
+    format,
+    config,
+    parameters,
+    tokenizer: tokenizer === null ? null : { kind: tokenizer.kind, vocabSize: tokenizer.vocabSize },
+    corpus: metadata['corpus'] ?? null,
+    validationPerplexity: metadata['validation_perplexity'] === undefined ? null : Number(metadata['validation_perplexity']),
+    training:
+      training === null
+        ? null
+        : { epoch: training.trainer.epoch + 1, batch: training.trainer.batchIndex, step: training.trainer.globalStep, optimizerStep: training.optimizer.step },
+  };
+  if (booleanFlag(parsed, 'json')) {
+    output.out(JSON.stringify(info) + '\n');
+    return EXIT_OK;
+  }
+  const lines = [
+    `file:       ${path}`,
+    `format:     ${format}`,
+    `model:      ${describeConfig(config)}, ${parameters.toLocaleString('en-US')} parameters`,
+    `tokenizer:  ${tokenizer === null ? 'none (weights only; generation needs a textloom checkpoint)' : `${tokenizer.kind}, ${tokenizer.vocabSize} tokens`}`,
+  ];
+  if (info.corpus !== null) lines.push(`corpus:     ${info.corpus}`);
+  if (info.validationPerplexity !== null) lines.push(`validation: perplexity ${info.validationPerplexity}`);
+  lines.push(
+    info.training === null
+      ? 'training:   finished (not resumable)'
+      : `training:   resumable at epoch ${info.training.epoch}, batch ${info.training.batch} (step ${info.training.step})`,
+  );
+  output.out(lines.join('\n') + '\n');
+  return EXIT_OK;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/**
+ * The `textloom` command: dispatches to train, generate, chat, info, demo and gpt2, and turns errors
+ * into a message and an exit code (1 for a failure while working, 2 for a usage mistake).
+ */
+import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, processOutput, type Output } from './args.js';
+import { trainCommand } from './train.js';
+import { generateCommand } from './generate.js';
+import { chatCommand } from './chat.js';
+import { infoCommand } from './info.js';
+import { demoCommand } from './demo.js';
+
+export const MAIN_HELP = `Usage: textloom <command> [options]
+
+Train and run text-generating language models.
+
+Commands:
+  demo                         train on the built-in corpus for ~2 minutes and print generated text
+  train [corpus...] -o FILE    train an RNN/LSTM/GRU language model on text files
+  generate FILE "seed"         continue a seed text with a trained model
+  chat FILE                    hold a conversation with a trained model
+  info FILE                    show what a checkpoint holds
+  gpt2 ...                     run a pretrained GPT-2 (see textloom gpt2 --help)
+
+Run textloom <command> --help for the options of each.`;
+
+type Command = (argv: string[], output: Output) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  train: trainCommand,
+  generate: generateCommand,
+  chat: (argv, output) => chatCommand(argv, output),
+  info: infoCommand,
+  demo: demoCommand,
+  gpt2: async (argv) => (await import('./gpt2.js')).runGpt2Command(argv),
+};
+
+/** Runs one command line (without the node and script arguments); returns the exit code. */
+export async function main(argv: string[], output: Output = processOutput): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    output.out(MAIN_HELP + '\n');
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === '--version' || name === '-v') {
+    output.out(`textloom ${await packageVersion()}\n`);
+    return EXIT_OK;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    output.err(`textloom: unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(', ')} (textloom --help)\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await command(rest, output);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      output.err(`textloom ${name}: ${e.message}\n(textloom ${name} --help shows the options)\n`);
+      return EXIT_USAGE;
+    }
+    output.err(`textloom ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  process.exitCode = await main(process.argv.slice(2));
+}

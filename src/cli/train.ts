@@ -1,0 +1,276 @@
+/**
+ * `textloom train [corpus...] -o model.safetensors`: tokenizes a corpus (the built-in one when none is
+ * given), trains an RNN/LSTM/GRU language model on it and writes a checkpoint. Ctrl-C stops at a step
+ * boundary and saves a resumable checkpoint; `--resume` continues it exactly.
+ */
+import { RNNModel } from '../rnn/model.js';
+import { splitValidation, type TokenSplit } from '../rnn/dataset.js';
+import { train, evaluateLoss, type TrainOptions, type TrainResult } from '../rnn/trainer.js';
+import { CELL_TYPES, describeConfig, loadCheckpoint, modelContent, restoreModel, saveCheckpoint, CheckpointError, type CellType, type RNNConfig } from '../rnn/checkpoint.js';
+import { LR_SCHEDULES, type LrScheduleName } from '../rnn/lr-schedule.js';
+import { BpeTokenizer, CharTokenizer, WordTokenizer, type Tokenizer } from '../text/index.js';
+import { tokenizerFromJSON } from '../text/json.js';
+import { readText } from '../platform/index.js';
+import {
+  booleanFlag,
+  choiceFlag,
+  numberFlag,
+  optionalNumber,
+  parse,
+  stringFlag,
+  UsageError,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  type FlagSpec,
+  type Output,
+  type Parsed,
+} from './args.js';
+import { loadCorpus, tokenFingerprint } from './corpus.js';
+import { formatDuration, formatRate, progressReporter } from './progress.js';
+
+export type TokenizerChoice = 'word' | 'char' | 'bpe';
+
+/** Everything a training run is made of; `textloom demo` fills it with its own defaults. */
+export interface TrainSettings {
+  corpus: string[];
+  output: string;
+  config: Omit<RNNConfig, 'vocabSize'>;
+  tokenizer: TokenizerChoice;
+  vocabSize: number;
+  minCount: number;
+  bpeDir: string | undefined;
+  validation: number;
+  training: Omit<TrainOptions, 'signal' | 'onProgress' | 'resume'>;
+  resume: string | undefined;
+  resumable: boolean;
+  timeLimitSeconds: number | undefined;
+  json: boolean;
+}
+
+export const TRAIN_DEFAULTS = {
+  cell: 'lstm' as CellType,
+  layers: 1,
+  embed: 64,
+  hidden: 256,
+  epochs: 5,
+  lr: 0.005,
+  seq: 32,
+  batch: 32,
+  clip: 1,
+  vocabSize: 5000,
+  minCount: 2,
+  validation: 0.1,
+};
+
+const FLAGS: FlagSpec = {
+  output: { type: 'string', short: 'o' },
+  cell: { type: 'string' },
+  layers: { type: 'string' },
+  embed: { type: 'string' },
+  hidden: { type: 'string' },
+  epochs: { type: 'string', short: 'e' },
+  lr: { type: 'string' },
+  seq: { type: 'string' },
+  batch: { type: 'string', short: 'b' },
+  clip: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  schedule: { type: 'string' },
+  warmup: { type: 'string' },
+  seed: { type: 'string' },
+  tokenizer: { type: 'string' },
+  'vocab-size': { type: 'string' },
+  'min-count': { type: 'string' },
+  bpe: { type: 'string' },
+  validation: { type: 'string' },
+  patience: { type: 'string' },
+  'time-limit': { type: 'string' },
+  resume: { type: 'string' },
+  resumable: { type: 'boolean' },
+  json: { type: 'boolean' },
+};
+
+export const TRAIN_HELP = `Usage: textloom train [corpus...] [-o model.safetensors] [options]
+
+Trains a language model on text files (a directory stands for its .txt files). With no corpus, trains
+on the built-in one (Pride and Prejudice, Volume I). Ctrl-C stops cleanly and saves a resumable
+checkpoint.
+
+Model:
+      --cell rnn|lstm|gru     recurrent cell (default ${TRAIN_DEFAULTS.cell})
+      --layers N              stacked recurrent layers (default ${TRAIN_DEFAULTS.layers})
+      --embed N               embedding size (default ${TRAIN_DEFAULTS.embed})
+      --hidden N              hidden size (default ${TRAIN_DEFAULTS.hidden})
+Tokens:
+      --tokenizer word|char|bpe  (default word)
+      --vocab-size N          most words/characters kept, <unk> included (default ${TRAIN_DEFAULTS.vocabSize})
+      --min-count N           fewest occurrences to get an id (default ${TRAIN_DEFAULTS.minCount})
+      --bpe DIR               with --tokenizer bpe: a folder with vocab.json and merges.txt (GPT-2 layout)
+Training:
+  -e, --epochs N              passes over the corpus (default ${TRAIN_DEFAULTS.epochs})
+      --lr X                  Adam learning rate (default ${TRAIN_DEFAULTS.lr})
+      --seq N                 tokens per truncated-BPTT window (default ${TRAIN_DEFAULTS.seq})
+  -b, --batch N               parallel streams (default ${TRAIN_DEFAULTS.batch})
+      --clip X                max gradient norm, 0 = off (default ${TRAIN_DEFAULTS.clip})
+      --weight-decay X        AdamW weight decay (default 0)
+      --schedule constant|cosine|linear  learning-rate schedule (default constant)
+      --warmup N              steps of linear warmup (default 0)
+      --seed N                seed of the weights and the data order (default 0)
+      --validation F          fraction held out for validation, in [0, 1) (default ${TRAIN_DEFAULTS.validation})
+      --patience N            stop after N epochs without validation improvement
+      --time-limit S          stop after S seconds (at a step boundary)
+Files:
+  -o, --output PATH           checkpoint to write (default model.safetensors)
+      --resumable             also save optimizer and data position, so --resume can continue
+      --resume PATH           continue a run saved with --resumable or stopped by Ctrl-C
+      --json                  progress and result as JSON lines on stdout
+  -h, --help                  this help`;
+
+function trainSettings(parsed: Parsed): TrainSettings {
+  const schedule = choiceFlag<LrScheduleName>(parsed, 'schedule', LR_SCHEDULES, 'constant');
+  const patience = optionalNumber(parsed, 'patience', 'positive integer');
+  const weightDecay = optionalNumber(parsed, 'weight-decay', 'non-negative number');
+  const training: TrainSettings['training'] = {
+    epochs: numberFlag(parsed, 'epochs', TRAIN_DEFAULTS.epochs, 'positive integer'),
+    lr: numberFlag(parsed, 'lr', TRAIN_DEFAULTS.lr, 'positive number'),
+    batchSize: numberFlag(parsed, 'batch', TRAIN_DEFAULTS.batch, 'positive integer'),
+    seqLen: numberFlag(parsed, 'seq', TRAIN_DEFAULTS.seq, 'positive integer'),
+    clip: numberFlag(parsed, 'clip', TRAIN_DEFAULTS.clip, 'non-negative number'),
+    lrSchedule: schedule,
+    warmupSteps: numberFlag(parsed, 'warmup', 0, 'non-negative integer'),
+    seed: numberFlag(parsed, 'seed', 0, 'integer'),
+  };
+  if (weightDecay !== undefined) training.weightDecay = weightDecay;
+  if (patience !== undefined) training.earlyStopping = { patience };
+  const tokenizer = choiceFlag<TokenizerChoice>(parsed, 'tokenizer', ['word', 'char', 'bpe'], 'word');
+  const bpeDir = stringFlag(parsed, 'bpe');
+  if (tokenizer === 'bpe' && bpeDir === undefined) {
+    throw new UsageError('--tokenizer bpe needs --bpe DIR, a folder with vocab.json and merges.txt');
+  }
+  if (tokenizer !== 'bpe' && bpeDir !== undefined) throw new UsageError('--bpe only applies with --tokenizer bpe');
+  return {
+    corpus: parsed.positionals,
+    output: stringFlag(parsed, 'output') ?? 'model.safetensors',
+    config: {
+      cell: choiceFlag<CellType>(parsed, 'cell', CELL_TYPES, TRAIN_DEFAULTS.cell),
+      numLayers: numberFlag(parsed, 'layers', TRAIN_DEFAULTS.layers, 'positive integer'),
+      embedSize: numberFlag(parsed, 'embed', TRAIN_DEFAULTS.embed, 'positive integer'),
+      hiddenSize: numberFlag(parsed, 'hidden', TRAIN_DEFAULTS.hidden, 'positive integer'),
+    },
+    tokenizer,
+    vocabSize: numberFlag(parsed, 'vocab-size', TRAIN_DEFAULTS.vocabSize, 'positive integer'),
+    minCount: numberFlag(parsed, 'min-count', TRAIN_DEFAULTS.minCount, 'positive integer'),
+    bpeDir,
+    validation: numberFlag(parsed, 'validation', TRAIN_DEFAULTS.validation, 'fraction in [0, 1)'),
+    training,
+    resume: stringFlag(parsed, 'resume'),
+    resumable: booleanFlag(parsed, 'resumable'),
+    timeLimitSeconds: optionalNumber(parsed, 'time-limit', 'positive number'),
+    json: booleanFlag(parsed, 'json'),
+  };
+}
+
+async function buildTokenizer(settings: TrainSettings, text: string): Promise<Tokenizer> {
+  if (settings.tokenizer === 'bpe') {
+    const dir = settings.bpeDir!;
+    return BpeTokenizer.fromFiles(await readText(`${dir}/vocab.json`), await readText(`${dir}/merges.txt`));
+  }
+  const options = { maxSize: settings.vocabSize, minCount: settings.minCount };
+  return settings.tokenizer === 'word' ? WordTokenizer.fromCorpus(text, options) : CharTokenizer.fromCorpus(text, options);
+}
+
+export interface TrainOutcome {
+  exitCode: number;
+  model: RNNModel;
+  tokenizer: Tokenizer;
+  result: TrainResult;
+  data: TokenSplit;
+}
+
+/** Runs a training as the settings say, reporting to `output`; the caller disposes of the model. */
+export async function runTraining(settings: TrainSettings, output: Output): Promise<TrainOutcome> {
+  const say = (text: string): void => {
+    if (!settings.json) output.err(text + '\n');
+  };
+  const { text, name } = await loadCorpus(settings.corpus);
+  const resumed = settings.resume === undefined ? null : await loadCheckpoint(settings.resume);
+  if (resumed !== null && (resumed.training === null || resumed.tokenizer === null)) {
+    throw new CheckpointError(`${settings.resume} cannot be resumed: it was saved without --resumable`);
+  }
+  const tokenizer = resumed ? tokenizerFromJSON(resumed.tokenizer) : await buildTokenizer(settings, text);
+  const ids = Int32Array.from(tokenizer.encode(text));
+  const fingerprint = tokenFingerprint(ids);
+  if (resumed && resumed.metadata['corpus_fingerprint'] !== fingerprint) {
+    throw new CheckpointError(
+      `${settings.resume} was trained on a different corpus (${resumed.metadata['corpus_fingerprint']} tokens:hash, now ${fingerprint}); pass the same corpus files`,
+    );
+  }
+  const data = splitValidation(ids, settings.validation);
+  const config: RNNConfig = resumed ? resumed.config : { ...settings.config, vocabSize: tokenizer.vocabSize };
+  const options: TrainSettings['training'] = resumed ? (resumed.training!.options as TrainSettings['training']) : settings.training;
+  const model = await RNNModel.create(config, { seed: options.seed ?? 0 });
+  if (resumed) restoreModel(model, resumed);
+
+  say(`corpus: ${name}, ${ids.length} ${tokenizer.kind} tokens (${data.validation.length} held out), vocabulary ${tokenizer.vocabSize}`);
+  say(`model: ${describeConfig(config)}${resumed ? `, resuming at epoch ${resumed.training!.trainer.epoch + 1}` : ''}`);
+
+  const controller = new AbortController();
+  const interrupt = (): void => controller.abort();
+  process.once('SIGINT', interrupt);
+  const timer = settings.timeLimitSeconds === undefined ? null : setTimeout(interrupt, settings.timeLimitSeconds * 1000);
+  const reporter = progressReporter(output, settings.json);
+  let result: TrainResult;
+  try {
+    const run: TrainOptions = { ...options, signal: controller.signal, onProgress: (e) => reporter.onProgress(e) };
+    if (resumed) run.resume = resumed.training!.trainer;
+    result = await train(model, data, run);
+  } finally {
+    reporter.finish();
+    process.removeListener('SIGINT', interrupt);
+    if (timer !== null) clearTimeout(timer);
+  }
+  const interrupted = result.reason === 'aborted' && settings.timeLimitSeconds === undefined;
+  if (result.reason === 'aborted' && data.validation.length > 0 && result.epochs.length === 0) {
+    const loss = await evaluateLoss(model, data.validation, options.batchSize, options.seqLen);
+    result = { ...result, valLoss: loss, valPerplexity: Math.exp(loss) };
+  }
+  const metadata: Record<string, string> = { corpus: name, corpus_fingerprint: fingerprint };
+  if (result.valPerplexity !== null) metadata['validation_perplexity'] = result.valPerplexity.toFixed(3);
+  const resumable = settings.resumable || interrupted;
+  await saveCheckpoint(
+    settings.output,
+    modelContent(model, config, {
+      tokenizer: tokenizer.toJSON(),
+      metadata,
+      ...(resumable ? { trainer: result.state, options: options as Record<string, unknown> } : {}),
+    }),
+  );
+  const summary = {
+    type: 'result',
+    reason: result.reason,
+    output: settings.output,
+    resumable,
+    steps: result.state.globalStep,
+    tokensPerSecond: result.tokensPerSecond,
+    valLoss: result.valLoss,
+    valPerplexity: result.valPerplexity,
+  };
+  if (settings.json) output.out(JSON.stringify(summary) + '\n');
+  const validation = result.valPerplexity === null ? '' : `, validation perplexity ${result.valPerplexity.toFixed(1)}`;
+  const why = result.reason === 'completed' ? 'done' : result.reason === 'early-stopping' ? 'stopped early (no validation improvement)' : interrupted ? 'interrupted' : 'time limit reached';
+  say(`${why}: ${result.state.globalStep} steps, ${formatRate(result.tokensPerSecond)}${validation}`);
+  say(`saved ${settings.output}${resumable ? ` (resumable: textloom train ... --resume ${settings.output})` : ''}`);
+  return { exitCode: interrupted ? EXIT_INTERRUPTED : EXIT_OK, model, tokenizer, result, data };
+}
+
+export async function trainCommand(argv: string[], output: Output): Promise<number> {
+  const parsed = parse(argv, FLAGS);
+  if (booleanFlag(parsed, 'help')) {
+    output.out(TRAIN_HELP + '\n');
+    return EXIT_OK;
+  }
+  const started = Date.now();
+  const outcome = await runTraining(trainSettings(parsed), output);
+  outcome.model.dispose();
+  if (!parsed.values['json']) output.err(`total time ${formatDuration(Date.now() - started)}\n`);
+  return outcome.exitCode;
+}
