@@ -12,14 +12,12 @@ const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // index of the high word
 
-/** 2^k for integer k in [-1022, 1023], built from its bit pattern. */
-function pow2(k: number): number {
-  words[HIGH] = (k + 1023) << 20;
-  words[1 - HIGH] = 0;
-  return bits[0]!;
-}
+/** POW2[j] = 2^-j for j in [0, 1074], by exact halving (every power of two down to 2^-1074 is representable). */
+const POW2 = new Float64Array(1075);
+POW2[0] = 1;
+for (let j = 1; j < POW2.length; j++) POW2[j] = POW2[j - 1]! / 2;
 
-/** e^x for x <= 0 (the callers subtract the maximum first); relative error about 1e-16. */
+/** e^x for x <= 709 (the callers subtract the maximum first, so x <= 0); relative error about 1e-16. */
 export function exp64(x: number): number {
   if (x < -745) return 0;
   if (x !== x) return NaN;
@@ -40,8 +38,9 @@ export function exp64(x: number): number {
   p = p * r + 1 / 2;
   p = p * r + 1;
   p = p * r + 1;
-  if (k < -1022) return p * pow2(k + 600) * pow2(-600);
-  return p * pow2(k);
+  if (k > 0) return p / POW2[k]!;
+  if (k < -1074) return p * POW2[1074]! * POW2[-k - 1074]!;
+  return p * POW2[-k]!;
 }
 
 /** Natural logarithm of a positive finite x; relative error about 1e-16. */

@@ -1,7 +1,5 @@
-import { exp64 } from './math.js';
 import type { LogitsProcessor } from './processors.js';
-import { softmaxNormalizer } from './sample.js';
-import { topIndices } from './select.js';
+import { softmaxWeights, type SoftmaxWeights } from './sample.js';
 
 /** HF's TemperatureLogitsWarper: scores / temperature. */
 export function temperature(t: number): LogitsProcessor {
@@ -11,29 +9,65 @@ export function temperature(t: number): LogitsProcessor {
 }
 
 /**
+ * The k-th highest of `values` counting repeats (torch.topk(values, k).values[k - 1]), for 1 <= k <= n.
+ * A small k keeps a sorted buffer that most values fail to enter with a single comparison; a large k
+ * sorts a copy.
+ */
+export function kthLargest(values: Float32Array, k: number): number {
+  if (k > 256) return values.slice().sort()[values.length - k]!;
+  const best = new Float64Array(k).fill(-Infinity); // (k) descending
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (count === k && !(v > best[k - 1]!)) continue;
+    let j = count < k ? count++ : k - 1;
+    while (j > 0 && best[j - 1]! < v) {
+      best[j] = best[j - 1]!;
+      j--;
+    }
+    best[j] = v;
+  }
+  return best[k - 1]!;
+}
+
+/**
  * HF's TopKLogitsWarper: every score below the k-th highest becomes -Infinity; scores equal to the k-th
  * highest are all kept (so ties can keep more than k). k >= V keeps everything.
  */
 export function topK(k: number): LogitsProcessor {
   return (scores) => {
     if (k >= scores.length) return;
-    const order = topIndices(scores, k, 'low');
-    const threshold = scores[order[k - 1]!]!;
+    const threshold = kthLargest(scores, k);
     for (let i = 0; i < scores.length; i++) {
       if (scores[i]! < threshold) scores[i] = -Infinity;
     }
   };
 }
 
-/** How many leading candidates top-p looks at before widening the search. */
-const TOP_P_FIRST_WINDOW = 64;
+/** Resolution of the histogram top-p uses to find its candidates: 1/32 of a logit unit, 32 units deep. */
+const BUCKETS = 1024;
+const BUCKETS_PER_UNIT = 32;
 
 /**
- * HF's TopPLogitsWarper with min_tokens_to_keep = 1. HF sorts ascending (stably, so among equal scores
- * the lower index comes first), takes the softmax's cumulative sum and removes every token whose
- * cumulative probability is <= 1 - topP. Walking the same order from the top, a token survives exactly
- * when the probability mass ranked above it is still < topP: that is what is computed here, over a
- * growing window of the best tokens instead of a sort of the whole vocabulary.
+ * The tokens of positive weight whose score is within `depth` buckets of the maximum, in the order of a
+ * stable ascending sort read from the top: score descending, the higher index first among equals.
+ */
+function candidatesDownTo(scores: Float32Array, weights: SoftmaxWeights, depth: number): Int32Array {
+  const picked: number[] = [];
+  for (const i of weights.support) {
+    if (weights.weights[i] === 0) continue;
+    if (depth >= BUCKETS - 1 || (weights.max - scores[i]!) * BUCKETS_PER_UNIT < depth + 1) picked.push(i);
+  }
+  return Int32Array.from(picked).sort((a, b) => (scores[b]! - scores[a]!) || (b - a));
+}
+
+/**
+ * HF's TopPLogitsWarper with min_tokens_to_keep = 1. HF sorts ascending, takes the softmax's cumulative
+ * sum and removes every token whose cumulative probability is <= 1 - topP. Walking the same order from
+ * the top, a token survives exactly when the probability mass ranked above it is still < topP: that is
+ * what is computed here. Only the tokens near the top are sorted: a histogram of the weights by distance
+ * below the maximum tells how deep the walk can go (one bucket of slack covers summation-order rounding;
+ * if it does not, the walk is redone over every token).
  *
  * Parity note: probabilities are float64 from `exp64` (HF: float32 softmax and cumsum), so a token whose
  * cumulative mass lies within float32 rounding of the boundary can be decided differently. HF's sort is
@@ -42,13 +76,18 @@ const TOP_P_FIRST_WINDOW = 64;
  */
 export function topP(p: number): LogitsProcessor {
   return (scores) => {
-    const n = scores.length;
-    const { max, total } = softmaxNormalizer(scores);
-    if (total === 0) return;
+    const softmax = softmaxWeights(scores);
+    const { max, total, weights } = softmax;
+    if (!(total > 0)) return;
     const target = p * total;
-    let window = Math.min(TOP_P_FIRST_WINDOW, n);
-    for (;;) {
-      const order = topIndices(scores, window, 'high');
+    const mass = new Float64Array(BUCKETS); // (BUCKETS) weight per distance-below-max bucket
+    for (const i of softmax.support) {
+      mass[Math.min(BUCKETS - 1, Math.floor((max - scores[i]!) * BUCKETS_PER_UNIT))] += weights[i]!;
+    }
+    let depth = 0;
+    for (let cumulative = mass[0]!; cumulative < target && depth < BUCKETS - 1; cumulative += mass[++depth]!);
+    for (depth = Math.min(depth + 1, BUCKETS - 1); ; depth = BUCKETS - 1) {
+      const order = candidatesDownTo(scores, softmax, depth);
       let above = 0;
       let keep = -1;
       for (let r = 0; r < order.length; r++) {
@@ -56,12 +95,9 @@ export function topP(p: number): LogitsProcessor {
           keep = r;
           break;
         }
-        above += exp64(scores[order[r]!]! - max);
+        above += weights[order[r]!]!;
       }
-      if (keep < 0 && window < n) {
-        window = Math.min(window * 4, n);
-        continue;
-      }
+      if (keep < 0 && depth < BUCKETS - 1) continue;
       if (keep < 0) return;
       const kept = new Float32Array(keep); // (keep) scores of the survivors, in `order`
       for (let r = 0; r < keep; r++) kept[r] = scores[order[r]!]!;
