@@ -1,0 +1,53 @@
+// GPT-2 decoding on a GPT-2-124M-shaped model with random weights, built locally by
+// scripts/fixtures/make_gpt2.py (never committed): textloom's engine against a bare
+// onnxruntime-web loop on the same file, onnxruntime-node natively, and textloom on the int8 variant.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { nodeCase } from '../lib/cases.mjs';
+import { interleave } from '../lib/interleave.mjs';
+import { PYTHON } from '../lib/machine.mjs';
+
+// "How are you feeling today?" in GPT-2 ids (test/fixtures/gpt2/bpe_cases.json).
+const PROMPT = [2437, 389, 345, 4203, 1909, 30];
+
+function ensureModel(ctx) {
+  const dir = `${ctx.root}/bench/models/gpt2-124m`;
+  const quiet = { stdio: ['ignore', 'ignore', 'inherit'] };
+  if (!existsSync(`${dir}/onnx/model.onnx`)) {
+    ctx.log('Building the GPT-2-124M-shaped random model with scripts/fixtures/make_gpt2.py (a few minutes)');
+    execFileSync(PYTHON, [`${ctx.root}/scripts/fixtures/make_gpt2.py`, '--size', '124m', '--out', dir], quiet);
+  }
+  if (!existsSync(`${dir}/onnx/model_quantized.onnx`)) {
+    ctx.log('Writing its weight-only int8 variant with bench/gpt2_quantize.py');
+    execFileSync(PYTHON, [`${ctx.root}/bench/gpt2_quantize.py`, dir], quiet);
+  }
+  return dir;
+}
+
+export async function gpt2(ctx) {
+  let modelDir;
+  try {
+    modelDir = ensureModel(ctx);
+  } catch (err) {
+    return [{ threads: null, cases: [{ name: 'all', samples: [], skipped: `model build failed: ${err.message.split('\n')[0]}` }] }];
+  }
+  const newTokens = ctx.quick ? 8 : 32;
+  const groups = [];
+  for (const threads of ctx.select.threads) {
+    const base = { modelDir, prompt: PROMPT, newTokens, threads };
+    const specs = [
+      nodeCase('textloom-wasm', 'textloom_gpt2.mjs', { ...base, dtype: 'fp32' }),
+      nodeCase('ort-web', 'gpt2_ort.mjs', { ...base, runtime: 'web', onnxFile: 'onnx/model.onnx' }),
+      nodeCase('textloom-wasm-q8', 'textloom_gpt2.mjs', { ...base, dtype: 'q8' }),
+      nodeCase('ort-web-q8', 'gpt2_ort.mjs', { ...base, runtime: 'web', onnxFile: 'onnx/model_quantized.onnx' }),
+    ];
+    const skips = [];
+    const ortNode = ctx.peers.npm['onnxruntime-node'];
+    if (ortNode.ok) specs.push(nodeCase('ort-node', 'gpt2_ort.mjs', { ...base, runtime: 'node', onnxFile: 'onnx/model.onnx' }));
+    else skips.push({ name: 'ort-node', samples: [], skipped: ortNode.reason });
+    ctx.log(`gpt2 ${threads} thread(s): ${specs.map((s) => s.name).join(', ')}`);
+    const cases = await interleave(specs, { warmup: 1, rounds: ctx.quick ? 2 : 5, log: ctx.log });
+    groups.push({ threads, newTokens, promptTokens: PROMPT.length, cases: [...cases, ...skips] });
+  }
+  return groups;
+}
