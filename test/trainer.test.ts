@@ -10,22 +10,13 @@ import { train, evaluateLoss, type TrainOptions, type TrainProgress } from '../s
 import { learningRate } from '../src/rnn/lr-schedule.js';
 import { saveCheckpoint, loadCheckpoint, modelContent, restoreModel, type RNNConfig } from '../src/rnn/checkpoint.js';
 import { generateText } from '../src/rnn/generate.js';
+import { unigramPerplexity } from '../src/cli/demo.js';
 
 const corpus = readFileSync(new URL('../../corpus/pride-and-prejudice-volume-1.txt', import.meta.url), 'utf8');
 const tokenizer = WordTokenizer.fromCorpus(corpus, { maxSize: 1000 });
 const data: TokenSplit = splitValidation(Int32Array.from(tokenizer.encode(corpus)), 0.1);
 const config: RNNConfig = { cell: 'lstm', vocabSize: tokenizer.vocabSize, embedSize: 32, hiddenSize: 64, numLayers: 1 };
 const base: TrainOptions = { epochs: 1, lr: 0.01, batchSize: 16, seqLen: 16, clip: 1, seed: 7 };
-
-/** Perplexity on the validation split of add-one unigram counts from the training split. */
-function unigramPerplexity(split: TokenSplit, vocabSize: number): number {
-  const counts = new Float64Array(vocabSize).fill(1);
-  for (const id of split.train) counts[id]!++;
-  const total = counts.reduce((a, b) => a + b, 0);
-  let nll = 0;
-  for (const id of split.validation) nll -= Math.log(counts[id]! / total);
-  return Math.exp(nll / split.validation.length);
-}
 
 /** Train data cut to its first n tokens (same validation), for the tests that only need a few steps. */
 function head(n: number): TokenSplit {
@@ -34,7 +25,7 @@ function head(n: number): TokenSplit {
 
 test('on the built-in corpus a short run brings validation perplexity well below unigram', async () => {
   const model = await RNNModel.create(config, { seed: 1 });
-  const unigram = unigramPerplexity(data, tokenizer.vocabSize);
+  const unigram = unigramPerplexity(data.train, data.validation, tokenizer.vocabSize);
   const before = Math.exp(await evaluateLoss(model, data.validation, 16, 16));
   const events: TrainProgress[] = [];
   const result = await train(model, data, { ...base, onProgress: (e) => events.push(e) });

@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/cli/main.js';
+import { chatCommand } from '../src/cli/chat.js';
+import type { Output } from '../src/cli/args.js';
+
+interface Captured extends Output {
+  stdout: string;
+  stderr: string;
+}
+
+function capture(): Captured {
+  const c: Captured = {
+    stdout: '',
+    stderr: '',
+    interactive: false,
+    out: (text) => void (c.stdout += text),
+    err: (text) => void (c.stderr += text),
+  };
+  return c;
+}
+
+async function run(...argv: string[]): Promise<Captured & { code: number }> {
+  const output = capture();
+  const code = await main(argv, output);
+  return Object.assign(output, { code });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'textloom-cli-'));
+const corpusPath = join(dir, 'corpus.txt');
+writeFileSync(corpusPath, 'the cat sat on the mat and the dog sat on the log. '.repeat(60));
+const tiny = ['--embed', '8', '--hidden', '16', '--seq', '8', '--batch', '4', '--min-count', '1', '--seed', '1'];
+
+test('every command has --help; no command or an unknown one is a usage error', async () => {
+  for (const command of ['train', 'generate', 'chat', 'info', 'demo']) {
+    const r = await run(command, '--help');
+    assert.equal(r.code, 0, command);
+    assert.match(r.stdout, new RegExp(`^Usage: textloom ${command}`), command);
+  }
+  assert.match((await run('--help')).stdout, /Commands:\n {2}demo/);
+  assert.equal((await run()).code, 2);
+  const unknown = await run('trian');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "trian"; the commands are train, generate, chat, info, demo, gpt2/);
+});
+
+test('bad flags and values exit 2 with a message naming the flag', async () => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--bogus'], /textloom train: Unknown option '--bogus'/],
+    [['train', '--hidden', '0'], /--hidden must be a positive integer, got "0"/],
+    [['train', '--lr', 'fast'], /--lr must be a positive number, got "fast"/],
+    [['train', '--cell', 'transformer'], /--cell must be one of rnn, lstm, gru, got "transformer"/],
+    [['train', '--validation', '1'], /--validation must be a fraction in \[0, 1\), got "1"/],
+    [['train', '--tokenizer', 'bpe'], /--tokenizer bpe needs --bpe DIR/],
+    [['generate', 'm.safetensors'], /needs a model file and a seed text/],
+    [['generate', 'm.safetensors', 'hi', '--temperature', '0.5'], /only apply when sampling; add --sample/],
+    [['generate', 'm.safetensors', 'hi', '--sample', '--temperature', '0'], /--temperature must be a positive number, got "0"/],
+    [['generate', 'm.safetensors', 'hi', '--sample', '--top-p', '1.5'], /--top-p must be in \(0, 1\], got 1.5/],
+    [['info'], /needs exactly one model file, got 0 arguments/],
+  ];
+  for (const [argv, pattern] of cases) {
+    const r = await run(...argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.stderr, pattern, argv.join(' '));
+    assert.match(r.stderr, /--help shows the options/);
+  }
+});
+
+test('train writes a checkpoint; info, generate and chat use it', async () => {
+  const model = join(dir, 'model.safetensors');
+  const trained = await run('train', corpusPath, '-o', model, '--epochs', '2', '--json', ...tiny);
+  assert.equal(trained.code, 0, trained.stderr);
+  const events = trained.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const result = events[events.length - 1];
+  assert.equal(result.type, 'result');
+  assert.equal(result.reason, 'completed');
+  assert.equal(result.output, model);
+  assert.ok(result.valPerplexity > 1 && result.valPerplexity < 11, `validation perplexity ${result.valPerplexity}`);
+  assert.equal(events.filter((e) => e.type === 'epoch').length, 2);
+  assert.ok(events.some((e) => e.type === 'step' && e.tokensPerSecond > 0));
+
+  const info = await run('info', model, '--json');
+  assert.equal(info.code, 0);
+  const described = JSON.parse(info.stdout);
+  assert.deepEqual(described.config, { cell: 'lstm', vocabSize: 9, embedSize: 8, hiddenSize: 16, numLayers: 1 });
+  assert.deepEqual(described.tokenizer, { kind: 'word', vocabSize: 9 });
+  assert.equal(described.format, 'textloom.rnn v1');
+  assert.equal(described.corpus, corpusPath);
+  assert.equal(described.training, null);
+  assert.match((await run('info', model)).stdout, /model: {6}LSTM \(vocab 9, embed 8, hidden 16, 1 layer\), 1,889 parameters/);
+
+  const generated = await run('generate', model, 'the cat sat', '-n', '6');
+  assert.equal(generated.code, 0, generated.stderr);
+  assert.match(generated.stdout, /^the cat sat( \w+){6}\n$/);
+  const asJson = JSON.parse((await run('generate', model, 'the', 'zebra', '--json', '-n', '4', '--sample', '--seed', '3')).stdout);
+  assert.equal(asJson.ids.length, 4);
+  assert.deepEqual(asJson.warnings, ['not in the vocabulary, read as <unk>: "zebra"']);
+  const unknownOnly = await run('generate', model, 'zebra');
+  assert.equal(unknownOnly.code, 1);
+  assert.match(unknownOnly.stderr, /none of the seed's words are in the model's vocabulary/);
+
+  const output = capture();
+  const code = await chatCommand([model, '-n', '3'], output, Readable.from(['the cat\n', 'zebra\n', '/reset\n', 'the dog\n', '/quit\n', 'never read\n']));
+  assert.equal(code, 0);
+  const replies = output.stdout.trim().split('\n');
+  assert.equal(replies.length, 2);
+  for (const reply of replies) assert.match(reply, /^\w+ \w+ \w+$/);
+  assert.match(output.stderr, /none of the seed's words are in the model's vocabulary[\s\S]*conversation reset/);
+});
+
+test('a resumable checkpoint records where training stopped', async () => {
+  const model = join(dir, 'resumable.safetensors');
+  const r = await run('train', corpusPath, '-o', model, '--epochs', '1', '--resumable', ...tiny);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /saved .*resumable\.safetensors \(resumable/);
+  const info = JSON.parse((await run('info', model, '--json')).stdout);
+  assert.equal(info.training.epoch, 2);
+  assert.ok(info.training.step > 0 && info.training.optimizerStep === info.training.step);
+  const again = await run('train', corpusPath, '--resume', model, '-o', join(dir, 'more.safetensors'));
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /cannot resume at epoch 2: the run has 1 epochs/);
+  const other = join(dir, 'other.txt');
+  writeFileSync(other, 'a completely different text about birds and trees. '.repeat(50));
+  const wrong = await run('train', other, '--resume', model);
+  assert.match(wrong.stderr, /was trained on a different corpus/);
+});
+
+test('bad files exit 1 with a message; a failed run leaves the previous checkpoint', async () => {
+  const model = join(dir, 'keep.safetensors');
+  assert.equal((await run('train', corpusPath, '-o', model, '--epochs', '1', ...tiny)).code, 0);
+  const before = readFileSync(model);
+  const binary = join(dir, 'image.png');
+  writeFileSync(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0xff, 0xfe]));
+  const cases: [string[], RegExp][] = [
+    [['train', join(dir, 'missing.txt'), '-o', model], /missing\.txt: no such file or directory/],
+    [['train', binary, '-o', model], /image\.png is not text/],
+    [['train', join(dir, 'empty-dir-does-not-exist'), '-o', model], /no such file/],
+    [['train', corpusPath, '-o', model, '--batch', '500', '--seq', '500'], /one batch needs batchSize 500 x \(seqLen 500 \+ 1\)/],
+    [['info', corpusPath], /is not a readable checkpoint/],
+    [['generate', binary, 'the'], /is not a readable checkpoint: .*shorter than the 8-byte header|not a readable checkpoint/],
+  ];
+  for (const [argv, pattern] of cases) {
+    const r = await run(...argv);
+    assert.equal(r.code, 1, argv.join(' '));
+    assert.match(r.stderr, pattern, argv.join(' '));
+  }
+  assert.deepEqual(readFileSync(model), before);
+  writeFileSync(join(dir, 'empty.txt'), ' \n ');
+  assert.match((await run('train', join(dir, 'empty.txt'))).stderr, /empty\.txt is empty/);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+});
+
+test('the built command runs as a process with the documented exit codes', () => {
+  const script = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const help = spawnSync(process.execPath, [script, 'info', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /Usage: textloom info/);
+  assert.equal(spawnSync(process.execPath, [script, 'train', '--layers', '-1'], { encoding: 'utf8' }).status, 2);
+  const missing = spawnSync(process.execPath, [script, 'info', join(dir, 'nope.safetensors')], { encoding: 'utf8' });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /nope\.safetensors: no such file/);
+});
