@@ -93,7 +93,7 @@ export async function beamSearch(source: LogitsSource, batch: PreparedBatch, opt
         applyChain(chain, scores, { ids: beam.ids, newTokens: step });
         for (let v = 0; v < vocabSize; v++) combined[j * vocabSize + v] = f32(beam.score + scores[v]!);
       });
-      const top = topIndices(combined, toKeep, 'low');
+      const top = topIndices(combined, toKeep);
       const candidates = Array.from(top, (flat, rank) => {
         const parent = Math.floor(flat / vocabSize);
         const token = flat - parent * vocabSize;
@@ -101,7 +101,7 @@ export async function beamSearch(source: LogitsSource, batch: PreparedBatch, opt
         return { parent, token, score: combined[flat]!, hit: hitEos || atLimit, reason: (hitEos ? 'eos' : 'length') as FinishReason, rank };
       });
       const runningScores = candidates.map((c) => (c.hit ? f32(c.score + NEG) : c.score));
-      const next = topIndices(runningScores, numBeams, 'low');
+      const next = topIndices(runningScores, numBeams);
       const frozen = options.earlyStopping === true && allFinished(prompt);
       const divisor = f32((step + 1) ** options.lengthPenalty);
       const finishedScores = candidates.map((c) => {
@@ -111,7 +111,7 @@ export async function beamSearch(source: LogitsSource, batch: PreparedBatch, opt
         return s;
       });
       const merged = [...prompt.slots.map((slot) => slot.score), ...finishedScores];
-      const best = topIndices(merged, numBeams, 'low');
+      const best = topIndices(merged, numBeams);
       prompt.slots = Array.from(best, (m) => {
         if (m < numBeams) return prompt.slots[m]!;
         const c = candidates[m - numBeams]!;

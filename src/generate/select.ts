@@ -1,23 +1,22 @@
 /**
  * Partial selection: the m best entries of a long array without sorting all of it (a bounded heap,
- * O(n log m)). The order is total, so the result equals the first m entries of a full sort:
- * value descending, and among equal values the higher index first ('high') or the lower index first ('low').
+ * O(n log m)). The order is total, so the result equals the first m entries of a full sort: value
+ * descending, and among equal values the lower index first (beam search's tie rule: earlier beam, lower
+ * token id, older finished hypothesis).
  */
-export type TieOrder = 'high' | 'low';
 
 /** True when entry a comes before entry b in the order. */
-function ahead(values: ArrayLike<number>, a: number, b: number, tie: TieOrder): boolean {
+function ahead(values: ArrayLike<number>, a: number, b: number): boolean {
   const va = values[a]!;
   const vb = values[b]!;
-  if (va !== vb) return va > vb;
-  return tie === 'high' ? a > b : a < b;
+  return va > vb || (va === vb && a < b);
 }
 
 /**
  * Indices of the `m` first entries of `values` in the order above, sorted in that order (m is clamped to
  * values.length). Values must not be NaN.
  */
-export function topIndices(values: ArrayLike<number>, m: number, tie: TieOrder): Int32Array {
+export function topIndices(values: ArrayLike<number>, m: number): Int32Array {
   const n = values.length;
   const size = Math.max(0, Math.min(m, n));
   const heap = new Int32Array(size); // heap[0] is the entry that comes last among those kept
@@ -28,8 +27,8 @@ export function topIndices(values: ArrayLike<number>, m: number, tie: TieOrder):
       if (left >= length) return;
       const right = left + 1;
       let worst = left;
-      if (right < length && ahead(values, heap[left]!, heap[right]!, tie)) worst = right;
-      if (!ahead(values, heap[i]!, heap[worst]!, tie)) return;
+      if (right < length && ahead(values, heap[left]!, heap[right]!)) worst = right;
+      if (!ahead(values, heap[i]!, heap[worst]!)) return;
       const t = heap[i]!;
       heap[i] = heap[worst]!;
       heap[worst] = t;
@@ -39,11 +38,9 @@ export function topIndices(values: ArrayLike<number>, m: number, tie: TieOrder):
   for (let i = 0; i < size; i++) heap[i] = i;
   for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i, size);
   if (size > 0) {
+    // Entries are visited in index order, so one equal to the root comes after it: one comparison rejects.
     for (let i = size; i < n; i++) {
-      const v = values[i]!;
-      const rootValue = values[heap[0]!]!;
-      if (v < rootValue) continue;
-      if (ahead(values, i, heap[0]!, tie)) {
+      if (values[i]! > values[heap[0]!]!) {
         heap[0] = i;
         siftDown(0, size);
       }
