@@ -34,15 +34,18 @@ export interface Activations {
   readonly recompute: boolean;
 }
 
-export function layoutActivations(arena: Arena, config: ModelConfig, T: number, B: number, training: boolean): Activations {
+/** `recompute` forces the choice; undefined decides by RECOMPUTE_ABOVE_BYTES. */
+export function layoutActivations(arena: Arena, config: ModelConfig, T: number, B: number, training: boolean,
+                                  recompute?: boolean): Activations {
   const { cell, vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = config;
   arena.resetActivations();
   const N = T * B;
   const a = (name: string, length: number) => arena.alloc(name, 'activations', length);
   const gateWidth = cell === 'rnn' ? 0 : 4 * H;
   const cellWidth = cell === 'lstm' ? H : 0;
-  const recompute = training && L > 1 && L * N * (gateWidth + cellWidth) * 4 > RECOMPUTE_ABOVE_BYTES;
-  const perLayer = training && !recompute;
+  const shareGates = training && L > 1 && gateWidth > 0 &&
+    (recompute ?? L * N * (gateWidth + cellWidth) * 4 > RECOMPUTE_ABOVE_BYTES);
+  const perLayer = training && !shareGates;
   const shared = (name: string, width: number): Region[] => {
     if (width === 0) return [];
     if (!perLayer) {
@@ -71,6 +74,6 @@ export function layoutActivations(arena: Arena, config: ModelConfig, T: number, 
     gh: cell === 'gru' ? a('gh', B * 3 * H) : null,
     logits: a('logits', logitsRows * V),
     logitsRows,
-    recompute,
+    recompute: shareGates,
   };
 }

@@ -32,6 +32,17 @@ export interface TensorData {
   data: Float32Array;
 }
 
+export interface CreateOptions {
+  /** Seed of the Random that draws the initial weights (default 0). */
+  seed?: number;
+  /** Kernel build: 'auto' picks relaxed SIMD where the runtime accepts it. */
+  kernels?: 'auto' | 'simd' | 'relaxed';
+  /** Share one set of gate buffers between layers and recompute lower layers' gates in the backward
+   *  pass (less memory, one more forward of the lower layers). Default: only when per-layer gates
+   *  would exceed 64 MiB. Results are bit-identical either way. */
+  recompute?: boolean;
+}
+
 interface LayerPointers {
   I: number;
   W_ih: number; W_hh: number; b_ih: number; b_hh: number;
@@ -57,7 +68,8 @@ export class RNNModel {
   private adamStep = 0;
   private disposed = false;
 
-  private constructor(config: ModelConfig, variant: 'simd' | 'relaxed', kernels: KernelExports) {
+  private constructor(config: ModelConfig, variant: 'simd' | 'relaxed', kernels: KernelExports,
+                      private readonly recompute: boolean | undefined) {
     this.config = config;
     this.kernelVariant = variant;
     this.k = kernels;
@@ -86,10 +98,13 @@ export class RNNModel {
 
   /** Validates config (positive integers, clear errors), allocates the arena, PyTorch's default init
    *  distributions (embedding N(0,1); rnn and linear U(-1/sqrt(H), 1/sqrt(H)) as torch) drawn from Random(seed). */
-  static async create(config: ModelConfig, options: { seed?: number; kernels?: 'auto' | 'simd' | 'relaxed' } = {}): Promise<RNNModel> {
+  static async create(config: ModelConfig, options: CreateOptions = {}): Promise<RNNModel> {
     const checked = validateConfig(config);
     const variant = resolveVariant(options.kernels ?? 'auto');
-    const model = new RNNModel(checked, variant, await instantiateKernels(variant));
+    if (options.recompute !== undefined && typeof options.recompute !== 'boolean') {
+      throw new TypeError(`RNNModel.create: recompute must be true, false or absent, got ${JSON.stringify(options.recompute)}`);
+    }
+    const model = new RNNModel(checked, variant, await instantiateKernels(variant), options.recompute);
     model.initialize(new Random(options.seed ?? 0));
     return model;
   }
@@ -141,6 +156,17 @@ export class RNNModel {
     }
     this.adamUpdate(hyper);
     return { loss: lossSum / N, gradNorm };
+  }
+
+  /** Lays out (and grows memory for) a training step of shape (T, B) now, so an oversized run fails
+   *  before any data is prepared; returns memoryBytes afterwards. */
+  reserveTraining(T: number, B: number): number {
+    this.alive();
+    if (!Number.isInteger(T) || T <= 0 || !Number.isInteger(B) || B <= 0) {
+      throw new RangeError(`reserveTraining: T and B must be positive integers, got T=${T}, B=${B}`);
+    }
+    this.layout(T, B, true);
+    return this.memoryBytes;
   }
 
   /** Forward only: mean cross-entropy; advances state. */
@@ -237,11 +263,18 @@ export class RNNModel {
     }
   }
 
+  private layout(T: number, B: number, training: boolean): Activations {
+    const key = `${training ? 'train' : 'infer'}:${T}x${B}`;
+    if (this.act?.key !== key) {
+      this.act = null;
+      this.act = layoutActivations(this.arena, this.config, T, B, training, this.recompute);
+    }
+    return this.act;
+  }
+
   /** Lays out activations for (T, B) if needed and copies ids, targets and the carried state in. */
   private prepare(T: number, B: number, training: boolean, ids: Int32Array, targets: Int32Array | null, state: RecurrentState): Activations {
-    const key = `${training ? 'train' : 'infer'}:${T}x${B}`;
-    if (this.act?.key !== key) this.act = layoutActivations(this.arena, this.config, T, B, training);
-    const act = this.act;
+    const act = this.layout(T, B, training);
     this.arena.i32(act.ids).set(ids);
     if (targets) this.arena.i32(act.targets).set(targets);
     for (let l = 0; l < this.config.numLayers; l++) {

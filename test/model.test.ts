@@ -1,0 +1,219 @@
+// RNNModel behaviour beyond PyTorch parity: configuration and input checks, checkpoints, optimizer
+// state and exact resume, recurrent state handling, recomputation, and memory bounds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RNNModel, RecurrentState, type ModelConfig, type TensorData } from '../src/rnn/model.js';
+import { Random } from '../src/util/random.js';
+import { fixtureRuns, flatIds, readTensors } from './parity-fixtures.js';
+
+const small: ModelConfig = { cell: 'lstm', vocabSize: 23, embedSize: 6, hiddenSize: 10, numLayers: 2 };
+
+function batch(seed: number, T: number, B: number, V: number): [Int32Array, Int32Array] {
+  const rng = new Random(seed);
+  const ids = Int32Array.from({ length: T * B + B }, () => rng.int(V));
+  return [ids.slice(0, T * B), ids.slice(B)];
+}
+
+function snapshot(model: RNNModel): number[] {
+  return [...model.stateDict().values()].flatMap((t) => [...t.data]);
+}
+
+test('create rejects bad configurations naming each problem', async () => {
+  await assert.rejects(RNNModel.create({ ...small, cell: 'transformer' as never }), /cell must be 'rnn', 'lstm' or 'gru', got "transformer"/);
+  await assert.rejects(RNNModel.create({ ...small, hiddenSize: 0, numLayers: 1.5 }),
+    /hiddenSize must be a positive integer, got 0; numLayers must be a positive integer, got 1.5/);
+  await assert.rejects(RNNModel.create(small, { kernels: 'gpu' as never }), /expected 'auto', 'simd' or 'relaxed', got "gpu"/);
+});
+
+test('state_dict has PyTorch names and shapes; init follows torch defaults and the seed', async () => {
+  for (const [cell, G] of [['rnn', 1], ['lstm', 4], ['gru', 3]] as const) {
+    const model = await RNNModel.create({ ...small, cell, vocabSize: 200, hiddenSize: 16 }, { seed: 5 });
+    const dict = model.stateDict();
+    assert.deepEqual([...dict.keys()], ['embed.weight',
+      'rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.bias_ih_l0', 'rnn.bias_hh_l0',
+      'rnn.weight_ih_l1', 'rnn.weight_hh_l1', 'rnn.bias_ih_l1', 'rnn.bias_hh_l1', 'linear.weight', 'linear.bias']);
+    assert.deepEqual(dict.get('rnn.weight_ih_l0')!.shape, [G * 16, 6]);
+    assert.deepEqual(dict.get('rnn.weight_ih_l1')!.shape, [G * 16, 16]);
+    assert.deepEqual(dict.get('rnn.weight_hh_l1')!.shape, [G * 16, 16]);
+    assert.deepEqual(dict.get('linear.weight')!.shape, [200, 16]);
+    const emb = dict.get('embed.weight')!.data;
+    const mean = emb.reduce((a, b) => a + b, 0) / emb.length;
+    const std = Math.sqrt(emb.reduce((a, b) => a + (b - mean) ** 2, 0) / emb.length);
+    assert.ok(Math.abs(mean) < 0.1 && Math.abs(std - 1) < 0.1, `embedding N(0,1): mean ${mean}, std ${std}`);
+    for (const [name, t] of dict) {
+      if (name === 'embed.weight') continue;
+      const bound = 1 / 4;
+      assert.ok(t.data.every((v) => Math.abs(v) <= bound), `${name} within U(-1/sqrt(H), 1/sqrt(H))`);
+      if (t.data.length >= 100) assert.ok(Math.max(...t.data) > 0.9 * bound && Math.min(...t.data) < -0.9 * bound, `${name} spans its range`);
+    }
+    const again = await RNNModel.create({ ...small, cell, vocabSize: 200, hiddenSize: 16 }, { seed: 5 });
+    const other = await RNNModel.create({ ...small, cell, vocabSize: 200, hiddenSize: 16 }, { seed: 6 });
+    assert.deepEqual(snapshot(again), snapshot(model));
+    assert.notDeepEqual(snapshot(other), snapshot(model));
+  }
+});
+
+test('loadStateDict lists missing, extra and mis-shaped tensors and changes nothing', async () => {
+  const model = await RNNModel.create(small);
+  const before = snapshot(model);
+  const dict = model.stateDict();
+  dict.delete('linear.bias');
+  dict.set('rnn.weight_ih_l2', { shape: [40, 10], data: new Float32Array(400) });
+  dict.set('embed.weight', { shape: [23, 7], data: new Float32Array(23 * 7) });
+  dict.set('rnn.bias_hh_l0', { shape: [40], data: new Float32Array(39) });
+  assert.throws(() => model.loadStateDict(dict), (err: Error) => {
+    assert.match(err.message, /missing: linear\.bias/);
+    assert.match(err.message, /unexpected: rnn\.weight_ih_l2/);
+    assert.match(err.message, /embed\.weight has shape \[23,7\] but \[23,6\] is expected/);
+    assert.match(err.message, /rnn\.bias_hh_l0 has 39 values but shape \[40\] needs 40/);
+    return true;
+  });
+  assert.deepEqual(snapshot(model), before);
+  const gru = readTensors(new URL('gru_tiny/init.safetensors', fixtureRuns()[0].dir.href.replace(/[^/]+\/$/, '')));
+  const lstm = await RNNModel.create({ cell: 'lstm', vocabSize: 50, embedSize: 8, hiddenSize: 16, numLayers: 1 });
+  assert.throws(() => lstm.loadStateDict(gru), /rnn\.weight_ih_l0 has shape \[48,8\] but \[64,8\] is expected/);
+});
+
+test('trainStep, evaluate and step check their inputs before running anything', async () => {
+  const model = await RNNModel.create(small);
+  const before = snapshot(model);
+  const state = model.createState(3);
+  const [x, y] = batch(1, 4, 3, 23);
+  const adam = { lr: 0.01 };
+  assert.throws(() => model.trainStep(x, y, 5, 3, state, adam), /inputs has 12 ids but T\*B = 5\*3 = 15/);
+  assert.throws(() => model.trainStep(x, y.subarray(1), 4, 3, state, adam), /targets has 11 ids but T\*B = 4\*3 = 12/);
+  const bad = x.slice();
+  bad[7] = 23;
+  assert.throws(() => model.trainStep(bad, y, 4, 3, state, adam), /inputs\[7\] \(t=2, b=1\) is 23, outside the vocabulary \[0, 23\)/);
+  bad[7] = -1;
+  assert.throws(() => model.evaluate(bad, y, 4, 3, state), /inputs\[7\] \(t=2, b=1\) is -1/);
+  assert.throws(() => model.trainStep(x, y, 0, 3, state, adam), /T and B must be positive integers, got T=0, B=3/);
+  assert.throws(() => model.trainStep(Array.from(x) as never, y, 4, 3, state, adam), /inputs must be an Int32Array/);
+  assert.throws(() => model.trainStep(x, y, 6, 2, state, adam), /state holds 3 row\(s\) but the batch has B=2/);
+  assert.throws(() => model.trainStep(x, y, 4, 3, new RecurrentState(2, 10, 3, false), adam), /needs 2 of 10 with cells/);
+  assert.throws(() => model.trainStep(x, y, 4, 3, state, { lr: -1, beta1: 1 }), /lr must be a positive number, got -1; beta1 must be in \[0, 1\), got 1/);
+  assert.throws(() => model.trainStep(x, y, 4, 3, state, { lr: 0.1, clipNorm: 0 }), /clipNorm must be > 0/);
+  assert.throws(() => model.step(Int32Array.of(3, 99, 1), state), /inputs\[1\] \(t=0, b=1\) is 99/);
+  assert.deepEqual(snapshot(model), before);
+  assert.equal(model.optimizerState().step, 0);
+  assert.deepEqual(state.toArrays()[0], new Float32Array(2 * 3 * 10));
+});
+
+test('memory that cannot grow fails with the size asked, the 4 GiB limit and what to shrink', async () => {
+  await assert.rejects(RNNModel.create({ cell: 'gru', vocabSize: 300000, embedSize: 1024, hiddenSize: 1024, numLayers: 1 }),
+    (err: Error) => {
+      assert.match(err.message, /WASM memory cannot grow to \d+\.\d MiB for region '[\w.]+'/);
+      assert.match(err.message, /wasm32 memory is limited to 4 GiB/);
+      assert.match(err.message, /Shrink the model \(vocabSize 300000, hiddenSize 1024/);
+      return true;
+    });
+  const model = await RNNModel.create(small);
+  assert.throws(() => model.reserveTraining(65536, 4096), /cannot grow .*4 GiB.*sequence length x batch size/s);
+  // The model stays usable after the refused layout.
+  const [x, y] = batch(2, 3, 2, 23);
+  assert.ok(Number.isFinite(model.trainStep(x, y, 3, 2, model.createState(2), { lr: 0.01 }).loss));
+});
+
+test('optimizer state and weights give an exact resume', async () => {
+  const config: ModelConfig = { ...small, cell: 'gru' };
+  const a = await RNNModel.create(config, { seed: 3 });
+  const adam = { lr: 0.02, weightDecay: 0.01, clipNorm: 0.5 };
+  const T = 5, B = 2;
+  const stateA = a.createState(B);
+  for (let s = 0; s < 3; s++) a.trainStep(...batch(10 + s, T, B, 23), T, B, stateA, adam);
+  const b = await RNNModel.create(config, { seed: 99 });
+  const opt = a.optimizerState();
+  assert.equal(opt.step, 3);
+  assert.deepEqual([...opt.tensors.keys()].slice(0, 2), ['optim.exp_avg.embed.weight', 'optim.exp_avg.rnn.weight_ih_l0']);
+  assert.ok(opt.tensors.has('optim.exp_avg_sq.linear.bias'));
+  b.loadStateDict(a.stateDict());
+  b.loadOptimizerState(opt);
+  const stateB = stateA.clone();
+  for (let s = 3; s < 6; s++) {
+    const ra = a.trainStep(...batch(10 + s, T, B, 23), T, B, stateA, adam);
+    const rb = b.trainStep(...batch(10 + s, T, B, 23), T, B, stateB, adam);
+    assert.deepEqual(rb, ra);
+  }
+  assert.deepEqual(snapshot(b), snapshot(a));
+  const bad = new Map<string, TensorData>(opt.tensors);
+  bad.delete('optim.exp_avg.linear.bias');
+  assert.throws(() => b.loadOptimizerState({ step: 1, tensors: bad }), /missing: optim\.exp_avg\.linear\.bias/);
+  assert.throws(() => b.loadOptimizerState({ step: -1, tensors: opt.tensors }), /step must be a non-negative integer/);
+});
+
+test('evaluate agrees with the training loss; step logits do not depend on the batch they are in', async () => {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    const model = await RNNModel.create({ ...small, cell });
+    const [x, y] = batch(4, 6, 3, 23);
+    const s1 = model.createState(3);
+    const s2 = model.createState(3);
+    const evalLoss = model.evaluate(x, y, 6, 3, s1);
+    const { loss } = model.trainStep(x, y, 6, 3, s2, { lr: 0.01 });
+    assert.ok(Math.abs(evalLoss - loss) < 1e-6, `${cell}: evaluate ${evalLoss} vs trainStep ${loss}`);
+    assert.deepEqual(s1.toArrays(), s2.toArrays());
+    const tokens = Int32Array.of(1, 7, 22);
+    const together = model.step(tokens, s1.clone());
+    for (let r = 0; r < 3; r++) {
+      const alone = s1.clone();
+      alone.select(Int32Array.of(r));
+      assert.deepEqual(model.step(tokens.subarray(r, r + 1), alone), together.subarray(r * 23, (r + 1) * 23));
+    }
+  }
+});
+
+test('recomputing lower layers in the backward pass is bit-identical to storing them', async () => {
+  for (const run of fixtureRuns().filter((r) => r.config.numLayers > 1 && r.config.cell !== 'rnn' && r.label.endsWith('/train.json'))) {
+    const results: number[][] = [];
+    for (const recompute of [false, true]) {
+      const model = await RNNModel.create(run.config, { recompute });
+      model.loadStateDict(readTensors(new URL(run.record.init_weights, run.dir)));
+      const { seq_len: T, batch: B } = run.batches;
+      const state = model.createState(B);
+      const losses: number[] = [];
+      for (let s = 0; s < 5; s++) {
+        const r = model.trainStep(flatIds(run.batches.inputs[s]), flatIds(run.batches.targets[s]), T, B, state, { lr: 0.01 });
+        losses.push(r.loss, r.gradNorm);
+      }
+      results.push([...losses, ...snapshot(model)]);
+    }
+    assert.deepEqual(results[1], results[0], run.label);
+  }
+  await assert.rejects(RNNModel.create(small, { recompute: 'yes' as never }), /recompute must be true, false or absent/);
+});
+
+test('RecurrentState: select, clone, arrays and their errors', () => {
+  const s = new RecurrentState(2, 3, 4, true);
+  const [h, c] = s.toArrays();
+  h.forEach((_, i) => { h[i] = i; });
+  c.forEach((_, i) => { c[i] = -i; });
+  s.loadArrays([h, c]);
+  const copy = s.clone();
+  s.select(Int32Array.of(3, 0, 3));
+  assert.equal(s.batch, 3);
+  const [h2, c2] = s.toArrays();
+  // Layer 0 rows 3, 0, 3 then layer 1 rows 3, 0, 3 (rows of 3 floats; layer 1 starts at 12).
+  assert.deepEqual([...h2], [9, 10, 11, 0, 1, 2, 9, 10, 11, 21, 22, 23, 12, 13, 14, 21, 22, 23]);
+  assert.deepEqual([...c2], [...h2].map((v) => -v));
+  assert.equal(copy.batch, 4);
+  assert.deepEqual(copy.toArrays()[0], h);
+  copy.reset();
+  assert.ok(copy.toArrays().every((a) => a.every((v) => v === 0)));
+  assert.throws(() => s.select(Int32Array.of(3)), /row index 3 is outside \[0, 3\)/);
+  assert.throws(() => s.loadArrays([h2]), /expected 2 Float32Array\(s\) of 18/);
+  assert.throws(() => new RecurrentState(1, 3, 0, false), /batch must be a positive integer, got 0/);
+});
+
+test('a disposed model refuses work', async () => {
+  const model = await RNNModel.create(small);
+  model.dispose();
+  assert.throws(() => model.stateDict(), /has been disposed/);
+  assert.throws(() => model.step(Int32Array.of(1), model.createState(1)), /has been disposed/);
+});
+
+test('config L (vocab 30000, embed 256, hidden 512, 2 layers) lays out a (T 64, B 64) step within 512 MiB', async () => {
+  // The LSTM is the largest of the three cells (4 gates and a cell state); bench:kernels reports all.
+  const model = await RNNModel.create({ cell: 'lstm', vocabSize: 30000, embedSize: 256, hiddenSize: 512, numLayers: 2 });
+  const bytes = model.reserveTraining(64, 64);
+  assert.ok(bytes < 512 * 2 ** 20, `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+  model.dispose();
+});
