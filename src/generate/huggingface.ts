@@ -24,7 +24,10 @@ const MAPPED: Readonly<Record<string, keyof GenerateOptions>> = {
 const IRRELEVANT = new Set([
   'transformers_version', '_from_model_config', 'bos_token_id', 'decoder_start_token_id', 'use_cache',
   'cache_implementation', 'return_dict_in_generate', 'output_scores', 'output_logits', 'output_attentions',
-  'output_hidden_states',
+  'output_hidden_states', 'low_memory', 'compile_config', 'disable_compile',
+  // assisted decoding settings, which only act when an assistant model is passed to HF's generate()
+  'num_assistant_tokens', 'num_assistant_tokens_schedule', 'assistant_confidence_threshold',
+  'max_matching_ngram_size', 'assistant_lookbehind', 'target_lookbehind', 'is_assistant',
 ]);
 
 /** Fields `generate()` does not implement, accepted only at the value that disables them. */
@@ -52,6 +55,12 @@ const NEUTRAL: Readonly<Record<string, unknown>> = {
   stop_strings: null,
   constraints: null,
   force_words_ids: null,
+  forced_decoder_ids: null,
+  prompt_lookup_num_tokens: null,
+  assistant_early_exit: null,
+  dola_layers: null,
+  watermarking_config: null,
+  token_healing: false,
 };
 
 /** Sampling fields that HF ignores when do_sample is false. */

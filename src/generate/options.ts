@@ -39,7 +39,10 @@ export interface GenerateOptions {
   eosTokenId?: number | readonly number[];
   /** Fills left padding and the steps after a row ended; defaults to the first EOS id. */
   padTokenId?: number;
-  /** Seed of the sampler (an integer); the same seed gives the same ids in every runtime. */
+  /**
+   * Seed of the sampler (an integer); the same seed gives the same ids in every runtime. Without `seed`
+   * or `random`, each call samples from a fresh random seed. Accepted (and unused) when not sampling.
+   */
   seed?: number;
   /** A generator to draw from instead of `seed` (so consecutive calls continue one stream). */
   random?: Random;
