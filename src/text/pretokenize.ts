@@ -7,7 +7,7 @@
  * own \s gets wrong. The classes come from generated tables, so every runtime splits alike.
  * Alternatives are tried in order at each position, as the regex engine does.
  */
-import { bpeTable, RX } from './unicode.js';
+import { bpeTable, RX, type ClassTable } from './unicode.js';
 
 const LETTER = RX.LETTER;
 const NUMBER = RX.NUMBER;
@@ -30,7 +30,7 @@ const ASCII = (() => {
 const APOSTROPHE = 0x27;
 
 /** Class of the code point at s[i] (one of LETTER, NUMBER, SPACE, OTHER) and its UTF-16 width. */
-function classAt(s: string, i: number): number {
+function classAt(table: ClassTable, s: string, i: number): number {
   const c = s.charCodeAt(i);
   if (c < 0x80) return ASCII[c] | (1 << 4);
   let cp = c;
@@ -42,20 +42,20 @@ function classAt(s: string, i: number): number {
       width = 2;
     }
   }
-  const flags = bpeTable().flags(cp);
+  const flags = table.flags(cp);
   const cls = flags & LETTER ? LETTER : flags & NUMBER ? NUMBER : flags & SPACE ? SPACE : OTHER;
   return cls | (width << 4);
 }
 
 /** End (exclusive) of the run of code points of class cls that starts at i. */
-function runEnd(s: string, i: number, end: number, cls: number): number {
+function runEnd(table: ClassTable, s: string, i: number, end: number, cls: number): number {
   while (i < end) {
     const c = s.charCodeAt(i);
     if (c < 0x80) {
       if (ASCII[c] !== cls) return i;
       i++;
     } else {
-      const k = classAt(s, i);
+      const k = classAt(table, s, i);
       if ((k & 15) !== cls) return i;
       i += k >> 4;
     }
@@ -78,6 +78,7 @@ function contraction(s: string, i: number, end: number): number {
  * Calls piece(start, end) for each pre-token of s[start, end), in order; the pieces tile the range.
  */
 export function pretokenize(s: string, start: number, end: number, piece: (start: number, end: number) => void): void {
+  const table = bpeTable();
   let i = start;
   while (i < end) {
     const c = s.charCodeAt(i);
@@ -89,19 +90,19 @@ export function pretokenize(s: string, start: number, end: number, piece: (start
         continue;
       }
     }
-    const k = classAt(s, i);
+    const k = classAt(table, s, i);
     let cls = k & 15;
     let runStart = i + (k >> 4);
     if (c === 0x20 && i + 1 < end) {
       // ` ?X+`: a single space joins the letter, number or other run right after it.
-      const next = classAt(s, i + 1);
+      const next = classAt(table, s, i + 1);
       if ((next & 15) !== SPACE) {
         cls = next & 15;
         runStart = i + 1 + (next >> 4);
       }
     }
     if (cls !== SPACE) {
-      const stop = runEnd(s, runStart, end, cls);
+      const stop = runEnd(table, s, runStart, end, cls);
       piece(i, stop);
       i = stop;
       continue;
@@ -109,7 +110,7 @@ export function pretokenize(s: string, start: number, end: number, piece: (start
     // `\s+(?!\S)|\s+`: a white-space run leaves its last code point to the next token when a
     // non-space follows, unless the run is only that one code point. White_Space is all in the
     // BMP, so that code point is one UTF-16 unit.
-    const stop = runEnd(s, i, end, SPACE);
+    const stop = runEnd(table, s, i, end, SPACE);
     if (stop === end) {
       piece(i, stop);
       i = stop;
