@@ -10,10 +10,16 @@ function byName(cases, name) {
   return cases.find((c) => c.name === name);
 }
 
+/** The line of an error that names it (a stack's first line may only be a file position). */
+function errorLine(error) {
+  const lines = error.split('\n').filter((l) => l.trim());
+  return (lines.find((l) => /Error\b/.test(l)) ?? lines[0] ?? '').trim().slice(0, 240);
+}
+
 function why(c) {
   if (!c) return 'not run';
   if (c.skipped) return `skipped: ${c.skipped}`;
-  if (c.error) return `failed: ${c.error.split('\n')[0].slice(0, 200)}`;
+  if (c.error) return `failed: ${errorLine(c.error)}`;
   return null;
 }
 

@@ -18,7 +18,7 @@ serve(async () => {
   if (opts.threads > 1) createOptions.threads = opts.threads;
   const model = await RNNModel.create(spec, createOptions);
   if (opts.threads > 1 && !(model.threads >= opts.threads)) {
-    throw new Error(`textloom: asked for ${opts.threads} threads, the model reports ${model.threads ?? 'no threads property'}`);
+    throw new Error(`textloom: ${opts.threads} threads asked for, but RNNModel.create takes no threads option and reports ${model.threads ?? 'no thread count'}: training runs on one thread`);
   }
   const info = { memoryBytes: model.memoryBytes, threads: model.threads ?? 1 };
 

@@ -23,12 +23,9 @@ function hfTokenizerJson(vocabDir) {
 }
 
 async function textloomTokenizer(vocabDir) {
-  const { loadGpt2Tokenizer } = await import('../../build/src/text/gpt2-tokenizer.js');
-  const tok = await loadGpt2Tokenizer({
-    vocab: readFileSync(`${vocabDir}/vocab.json`, 'utf8'),
-    merges: readFileSync(`${vocabDir}/merges.txt`, 'utf8'),
-  });
-  return { version: 'workspace', encode: (t) => tok.encode(t), decode: (ids) => tok.decode(ids) };
+  const { BpeTokenizer } = await import('../../build/src/text/bpe.js');
+  const tok = BpeTokenizer.fromFiles(readFileSync(`${vocabDir}/vocab.json`, 'utf8'), readFileSync(`${vocabDir}/merges.txt`, 'utf8'));
+  return { encode: (t) => tok.encode(t, { specialTokens: 'text' }), decode: (ids) => tok.decode(ids) };
 }
 
 const IMPLS = {
