@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RNNModel } from '../src/rnn/model.js';
 import { WordTokenizer } from '../src/text/index.js';
-import { splitValidation, type TokenSplit } from '../src/rnn/dataset.js';
+import { splitValidation, StreamBatches, type TokenSplit } from '../src/rnn/dataset.js';
 import { train, evaluateLoss, type TrainOptions, type TrainProgress } from '../src/rnn/trainer.js';
 import { learningRate } from '../src/rnn/lr-schedule.js';
-import { saveCheckpoint, loadCheckpoint, modelContent, restoreModel, type RNNConfig } from '../src/rnn/checkpoint.js';
+import { saveCheckpoint, loadCheckpoint, decodeCheckpoint, modelContent, restoreModel, type RNNConfig } from '../src/rnn/checkpoint.js';
 import { generateText } from '../src/rnn/generate.js';
 import { unigramPerplexity } from '../src/cli/demo.js';
 
@@ -145,4 +145,33 @@ test('invalid options are refused with a message naming the option', async () =>
   await bad({ earlyStopping: { patience: 2 } }, /earlyStopping needs validation data/, { train: data.train, validation: new Int32Array(0) });
   await bad({ batchSize: 64, seqLen: 64 }, /the training split has 300 tokens but one batch needs batchSize 64 x \(seqLen 64 \+ 1\)/, head(300));
   model.dispose();
+});
+
+test('stream batches and training steps reproduce the deep PyTorch reference runs', async () => {
+  for (const dir of ['rnn_deep', 'lstm_deep', 'gru_deep']) {
+    for (const suffix of ['', '_clip']) {
+      const file = (name: string): URL => new URL(`../../test/fixtures/rnn/${dir}/${name}`, import.meta.url);
+      const init = decodeCheckpoint(new Uint8Array(readFileSync(file('init.safetensors'))));
+      const final = decodeCheckpoint(new Uint8Array(readFileSync(file(`final${suffix}.safetensors`))));
+      const reference = JSON.parse(readFileSync(file(`train${suffix}.json`), 'utf8'));
+      const batches = JSON.parse(readFileSync(file('batches.json'), 'utf8'));
+      const model = await RNNModel.create(init.config);
+      model.loadStateDict(init.weights);
+      const stream = new StreamBatches(Int32Array.from(batches.stream), batches.batch, batches.seq_len);
+      const state = model.createState(batches.batch);
+      const clip = reference.clip_grad_norm_max_norm;
+      for (let s = 0; s < batches.steps; s++) {
+        const batch = stream.batch(s);
+        const { loss } = model.trainStep(batch.inputs, batch.targets, batch.seqLen, batch.batchSize, state, clip === null ? { lr: 0.01 } : { lr: 0.01, clipNorm: clip });
+        const expected = reference.loss_per_step[s];
+        assert.ok(Math.abs(loss - expected) <= 1e-4 * expected, `${dir}${suffix} step ${s}: loss ${loss} vs ${expected}`);
+      }
+      for (const [name, t] of model.stateDict()) {
+        const want = final.weights.get(name)!.data;
+        const worst = t.data.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
+        assert.ok(worst <= 5e-4, `${dir}${suffix} ${name}: max difference ${worst}`);
+      }
+      model.dispose();
+    }
+  }
 });
