@@ -72,27 +72,31 @@ function lowerSigma(s: string, start: number, end: number): number {
 /** Python's `str.lower()`, for code points and with the final-sigma context. */
 export function pythonLower(text: string): string {
   const out = new StringSink();
-  forEachLowered(text, (cp) => out.push(cp));
+  forEachLowered(text, out);
   return out.finish();
 }
 
-/** Calls emit with each code point of Python's `text.lower()`, in order. */
-function forEachLowered(text: string, emit: (cp: number) => void): void {
+interface CodePointSink {
+  put(cp: number): void;
+}
+
+/** Gives sink each code point of Python's `text.lower()`, in order. */
+function forEachLowered(text: string, sink: CodePointSink): void {
   const { bmp, astral, multi } = lowerTable();
   for (let i = 0; i < text.length; ) {
     const cp = codePointAt(text, i);
     const w = width(cp);
     if (cp < 0x80) {
-      emit(cp >= 0x41 && cp <= 0x5a ? cp + 32 : cp);
+      sink.put(cp >= 0x41 && cp <= 0x5a ? cp + 32 : cp);
     } else if (cp === CAPITAL_SIGMA) {
-      emit(lowerSigma(text, i, i + w));
+      sink.put(lowerSigma(text, i, i + w));
     } else if (cp < 0x10000) {
       const low = bmp[cp];
       const expansion = low === cp ? multi.get(cp) : undefined;
-      if (expansion === undefined) emit(low);
-      else for (const ch of expansion) emit(ch.codePointAt(0)!);
+      if (expansion === undefined) sink.put(low);
+      else for (const ch of expansion) sink.put(ch.codePointAt(0)!);
     } else {
-      emit(astral.get(cp) ?? cp);
+      sink.put(astral.get(cp) ?? cp);
     }
     i += w;
   }
@@ -103,7 +107,7 @@ class StringSink {
   private units: number[] = [];
   private parts: string[] = [];
 
-  push(cp: number): void {
+  put(cp: number): void {
     if (cp >= 0x10000) {
       this.units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
     } else {
@@ -125,6 +129,47 @@ class StringSink {
 }
 
 /**
+ * The regex passes after lowercasing, one code point at a time: drop digits, turn each run of
+ * whitespace into one space, turn every other non-word code point into a space.
+ */
+class PreprocessWriter {
+  // Each input UTF-16 unit yields at most two output units (U+0130 lowers to two code points).
+  readonly out: Uint16Array; // (2 * input length) UTF-16 output
+  n = 0;
+  // True while the last kept code point was whitespace: `\s+` runs are only formed after the
+  // digit deletion, so digits between two spaces do not end the run.
+  private inSpace = false;
+  private readonly table = pythonTable();
+
+  constructor(inputLength: number) {
+    this.out = new Uint16Array(2 * inputLength);
+  }
+
+  put(cp: number): void {
+    const flags = this.table.flags(cp);
+    if ((flags & PY.DECIMAL) !== 0) return;
+    if ((flags & PY.SPACE) !== 0) {
+      if (!this.inSpace) this.out[this.n++] = SPACE;
+      this.inSpace = true;
+      return;
+    }
+    this.inSpace = false;
+    if ((flags & PY.WORD) === 0) {
+      this.out[this.n++] = SPACE;
+    } else if (cp >= 0x10000) {
+      this.out[this.n++] = 0xd800 + ((cp - 0x10000) >> 10);
+      this.out[this.n++] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+    } else {
+      this.out[this.n++] = cp;
+    }
+  }
+}
+
+// The output never holds a lone surrogate (those are not word characters), so decoding the units
+// as UTF-16 cannot replace anything.
+const UTF16 = new TextDecoder('utf-16le');
+
+/**
  * The tutorial's `preprocess_text(text)`: lowercase, delete digit runs, collapse whitespace runs to
  * one space, replace every non-word code point with a space. Same output as CPython 3.11.
  */
@@ -132,21 +177,7 @@ export function preprocessText(text: string): string {
   if (typeof text !== 'string') {
     throw new TypeError(`preprocessText: expected a string, got ${text === null ? 'null' : typeof text}`);
   }
-  const table = pythonTable();
-  const out = new StringSink();
-  // True while the last kept code point was whitespace: `\s+` runs are only formed after the
-  // digit deletion, so digits between two spaces do not end the run.
-  let inSpace = false;
-  forEachLowered(text, (cp) => {
-    const flags = table.flags(cp);
-    if ((flags & PY.DECIMAL) !== 0) return;
-    if ((flags & PY.SPACE) !== 0) {
-      if (!inSpace) out.push(SPACE);
-      inSpace = true;
-      return;
-    }
-    inSpace = false;
-    out.push((flags & PY.WORD) !== 0 ? cp : SPACE);
-  });
-  return out.finish();
+  const writer = new PreprocessWriter(text.length);
+  forEachLowered(text, writer);
+  return UTF16.decode(writer.out.subarray(0, writer.n));
 }
