@@ -7,6 +7,8 @@ import { exp64, log64 } from '../src/generate/math.js';
 import { topIndices } from '../src/generate/select.js';
 import { argmax, logSoftmax, sampleToken } from '../src/generate/sample.js';
 import { Random } from '../src/util/random.js';
+import { applyChain, buildChain } from '../src/generate/chain.js';
+import { resolveOptions } from '../src/generate/options.js';
 
 const NEG = -Infinity;
 const row = (ids: number[], newTokens = 0) => ({ ids, newTokens });
@@ -113,6 +115,12 @@ test('top-p keeps the smallest top set reaching p; ties resolved as a stable asc
   const b = scores(logits);
   topP(0.35)(b, NO_ROW);
   assert.deepEqual([...b].map((v) => v !== NEG), [false, false, false, true]);
+  // topP = 1 keeps everything, as HF (which leaves the warper out).
+  const random = new Random(2);
+  const wide = Float32Array.from({ length: 5000 }, () => random.normal() * 20);
+  const whole = wide.slice();
+  topP(1)(whole, NO_ROW);
+  assert.deepEqual(whole, wide);
   // The top token always survives, even when it alone exceeds p.
   const c = scores([10, 0, NEG]);
   topP(0.01)(c, NO_ROW);
@@ -134,6 +142,26 @@ function topPFullSort(values: Float32Array, p: number): boolean[] {
   }
   return keep;
 }
+
+test('the chain holds the processors the options ask for, in HF order, and nothing at neutral values', () => {
+  const V = 10;
+  assert.equal(buildChain(resolveOptions({ doSample: true, topK: 0, topP: 1, temperature: 1 }, V), V).length, 0);
+  assert.equal(buildChain(resolveOptions({ doSample: true }, V), V).length, 1, 'top-k 50 by default when sampling');
+  assert.equal(buildChain(resolveOptions({}, V), V).length, 0, 'greedy has no warpers');
+  // Order: repetition penalty before the n-gram ban (a banned token stays -Infinity), min new tokens
+  // before temperature, top-k before top-p.
+  const chain = buildChain(resolveOptions({
+    doSample: true, repetitionPenalty: 2, noRepeatNgramSize: 2, badWordsIds: [[9]], minNewTokens: 1, eosTokenId: 8,
+    temperature: 0.5, topK: 4, topP: 0.5,
+  }, V), V);
+  assert.equal(chain.length, 7);
+  const s = scores([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  applyChain(chain, s, row([1, 2, 1], 0));
+  // rep penalty: 1 -> 1, 2 -> 1.5; n-gram (1, 2) bans 2; bad word bans 9; EOS 8 banned; /0.5:
+  // [2, 2, -inf, 8, 10, 12, 14, 16, -inf, -inf]; top-4 keeps 10..16 (indices 4..7 -> 10, 12, 14, 16);
+  // top-p 0.5 keeps 16 (p ~ 0.87) alone.
+  assert.deepEqual([...s].map((v) => v !== NEG), [false, false, false, false, false, false, false, true, false, false]);
+});
 
 test('top-p over a 50257 vocabulary equals the full sort, ties and -Infinity included', () => {
   const random = new Random(11);

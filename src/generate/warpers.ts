@@ -75,6 +75,8 @@ function candidatesDownTo(scores: Float32Array, weights: SoftmaxWeights, depth: 
  * boundary HF keeps an unspecified one of them; here the higher index is kept, as a stable sort would.
  */
 export function topP(p: number): LogitsProcessor {
+  // HF leaves the warper out at 1; walking would risk dropping the tail to summation rounding.
+  if (p >= 1) return () => undefined;
   return (scores) => {
     const softmax = softmaxWeights(scores);
     const { max, total, weights } = softmax;
