@@ -150,3 +150,20 @@ test('a conversation feeds each turn into the carried state', async () => {
   assert.equal(fresh.text, (await generateText(model, tokenizer, 'the dog', { maxNewTokens: 6 })).text);
   model.dispose();
 });
+
+test('<unk> is not generated unless allowed', async () => {
+  // Only "the" gets its own id, so after "the" the model has learned to expect <unk>.
+  const text = 'the red fox the blue owl the green frog the old cat '.repeat(20);
+  const tokenizer = WordTokenizer.fromCorpus(text, { maxSize: 2 });
+  const ids = Int32Array.from(tokenizer.encode(text));
+  const model = await RNNModel.create({ cell: 'gru', vocabSize: 2, embedSize: 4, hiddenSize: 8, numLayers: 1 }, { seed: 2 });
+  const state = model.createState(1);
+  for (let epoch = 0; epoch < 30; epoch++) {
+    model.trainStep(ids.subarray(0, 60), ids.subarray(1, 61), 60, 1, state, { lr: 0.05 });
+  }
+  const allowed = await generateText(model, tokenizer, 'the', { maxNewTokens: 6, allowUnknown: true });
+  assert.ok(allowed.ids.includes(0), `expected <unk> among ${allowed.ids}`);
+  const banned = await generateText(model, tokenizer, 'the', { maxNewTokens: 6 });
+  assert.deepEqual(banned.ids, [1, 1, 1, 1, 1, 1]);
+  model.dispose();
+});

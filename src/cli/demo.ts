@@ -9,7 +9,8 @@ import { runTraining, TRAIN_DEFAULTS, type TrainSettings } from './train.js';
 
 /** Sized to finish in about two minutes at the speed measured on a 2-core VM; the time limit caps slower machines. */
 export const DEMO_SETTINGS = {
-  epochs: 6,
+  epochs: 5,
+  lr: 0.006,
   timeLimitSeconds: 150,
   seeds: ['it is a truth universally acknowledged', 'mr darcy', 'elizabeth was'],
 };
@@ -64,7 +65,8 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     validation: TRAIN_DEFAULTS.validation,
     training: {
       epochs: numberFlag(parsed, 'epochs', DEMO_SETTINGS.epochs, 'positive integer'),
-      lr: TRAIN_DEFAULTS.lr,
+      lr: DEMO_SETTINGS.lr,
+      lrSchedule: 'cosine',
       batchSize: TRAIN_DEFAULTS.batch,
       seqLen: TRAIN_DEFAULTS.seq,
       clip: TRAIN_DEFAULTS.clip,

@@ -135,6 +135,11 @@ export interface TextGenerationOptions {
   signal?: AbortSignal;
   /** Start from this state (batch 1), e.g. a conversation so far, instead of zeros. */
   initialState?: GenerationState;
+  /**
+   * Let the model generate `<unk>` (word and char tokenizers). Default false: `<unk>` stands for every
+   * rare word at once, so printing it tells the reader nothing.
+   */
+  allowUnknown?: boolean;
 }
 
 export interface TextGenerationResult {
@@ -223,6 +228,7 @@ export async function generateText(
   for (const key of ['doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'noRepeatNgramSize', 'seed', 'signal'] as const) {
     if (options[key] !== undefined) (generateOptions as Record<string, unknown>)[key] = options[key];
   }
+  if (hasUnknownReport(tokenizer) && options.allowUnknown !== true) generateOptions.badWordsIds = [[UNK_ID]];
   if (stops.length > 0) {
     generateOptions.stoppingCriteria = (ids) => stops.some((tail) => endsWith(ids, tail, seedIds.length));
   }
