@@ -21,7 +21,9 @@ import {
 } from './bpe-files.js';
 import { PairTable } from './pair-table.js';
 import { PieceCache } from './piece-cache.js';
-import { pretokenize } from './pretokenize.js';
+import { IdBuffer } from './id-buffer.js';
+import { pieceEnd } from './pretokenize.js';
+import { bpeTable } from './unicode.js';
 import {
   checkEnvelope,
   checkIds,
@@ -183,10 +185,11 @@ export class BpeTokenizer implements Tokenizer {
     if (mode !== 'text' && mode !== 'special') {
       throw new RangeError(`BpeTokenizer.encode: specialTokens must be 'text' or 'special', got ${describe(mode)}`);
     }
-    const out: number[] = [];
+    // English averages about 4 bytes of text per token.
+    const out = new IdBuffer(text.length >> 2);
     if (mode === 'text' || this.addedByContent.size === 0) {
       this.encodeOrdinary(text, 0, text.length, out);
-      return out;
+      return out.toArray();
     }
     let at = 0;
     for (;;) {
@@ -197,7 +200,7 @@ export class BpeTokenizer implements Tokenizer {
       at = start + content.length;
     }
     this.encodeOrdinary(text, at, text.length, out);
-    return out;
+    return out.toArray();
   }
 
   /** Earliest added token at or after from (the longest one where several start there). */
@@ -214,18 +217,22 @@ export class BpeTokenizer implements Tokenizer {
     return [best, bestContent];
   }
 
-  private encodeOrdinary(text: string, start: number, end: number, out: number[]): void {
-    pretokenize(text, start, end, (from, to) => {
+  private encodeOrdinary(text: string, start: number, end: number, out: IdBuffer): void {
+    const table = bpeTable();
+    const cache = this.cache;
+    for (let from = start; from < end; ) {
+      const to = pieceEnd(table, text, from, end);
       const hash = PieceCache.hash(text, from, to);
-      const entry = this.cache.find(text, from, to, hash);
+      const entry = cache.find(text, from, to, hash);
       if (entry >= 0) {
-        this.cache.emit(entry, out);
-        return;
+        cache.emit(entry, out);
+      } else {
+        const ids = this.mergePiece(text, from, to);
+        cache.store(text, from, to, hash, ids);
+        out.pushAll(ids);
       }
-      const ids = this.mergePiece(text, from, to);
-      this.cache.store(text, from, to, hash, ids);
-      for (let i = 0; i < ids.length; i++) out.push(ids[i]);
-    });
+      from = to;
+    }
   }
 
   /** BPE ids of text[from, to), in a view of a reused buffer (valid until the next call). */

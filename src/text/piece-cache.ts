@@ -4,6 +4,8 @@
  * to a set of two entries and a miss replaces the less recently used one, so memory is fixed and
  * frequent pieces stay.
  */
+import type { IdBuffer } from './id-buffer.js';
+
 export class PieceCache {
   private readonly mask: number;
   private readonly keys: Array<string | undefined>; // (2 * sets) cached piece texts
@@ -53,14 +55,10 @@ export class PieceCache {
   }
 
   /** Appends the cached ids of an entry found by find() to out. */
-  emit(entry: number, out: number[]): void {
+  emit(entry: number, out: IdBuffer): void {
     const id = this.single[entry];
-    if (id >= 0) {
-      out.push(id);
-      return;
-    }
-    const ids = this.multi[entry]!;
-    for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+    if (id >= 0) out.push(id);
+    else out.pushAll(this.multi[entry]!);
   }
 
   /** Caches ids (one or more) for text[from, to). */

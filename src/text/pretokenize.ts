@@ -75,49 +75,42 @@ function contraction(s: string, i: number, end: number): number {
 }
 
 /**
+ * End of the pre-token that starts at i (i < end); pre-tokens never reach past end.
+ * `table` is bpeTable(), passed in so that a scanning loop fetches it once.
+ */
+export function pieceEnd(table: ClassTable, s: string, i: number, end: number): number {
+  const c = s.charCodeAt(i);
+  if (c === APOSTROPHE) {
+    const n = contraction(s, i, end);
+    if (n > 0) return i + n;
+  }
+  const k = classAt(table, s, i);
+  let cls = k & 15;
+  let runStart = i + (k >> 4);
+  if (c === 0x20 && i + 1 < end) {
+    // ` ?X+`: a single space joins the letter, number or other run right after it.
+    const next = classAt(table, s, i + 1);
+    if ((next & 15) !== SPACE) {
+      cls = next & 15;
+      runStart = i + 1 + (next >> 4);
+    }
+  }
+  if (cls !== SPACE) return runEnd(table, s, runStart, end, cls);
+  // `\s+(?!\S)|\s+`: a white-space run leaves its last code point to the next token when a
+  // non-space follows, unless the run is only that one code point. White_Space is all in the
+  // BMP, so that code point is one UTF-16 unit.
+  const stop = runEnd(table, s, i, end, SPACE);
+  return stop === end || stop - 1 === i ? stop : stop - 1;
+}
+
+/**
  * Calls piece(start, end) for each pre-token of s[start, end), in order; the pieces tile the range.
  */
 export function pretokenize(s: string, start: number, end: number, piece: (start: number, end: number) => void): void {
   const table = bpeTable();
-  let i = start;
-  while (i < end) {
-    const c = s.charCodeAt(i);
-    if (c === APOSTROPHE) {
-      const n = contraction(s, i, end);
-      if (n > 0) {
-        piece(i, i + n);
-        i += n;
-        continue;
-      }
-    }
-    const k = classAt(table, s, i);
-    let cls = k & 15;
-    let runStart = i + (k >> 4);
-    if (c === 0x20 && i + 1 < end) {
-      // ` ?X+`: a single space joins the letter, number or other run right after it.
-      const next = classAt(table, s, i + 1);
-      if ((next & 15) !== SPACE) {
-        cls = next & 15;
-        runStart = i + 1 + (next >> 4);
-      }
-    }
-    if (cls !== SPACE) {
-      const stop = runEnd(table, s, runStart, end, cls);
-      piece(i, stop);
-      i = stop;
-      continue;
-    }
-    // `\s+(?!\S)|\s+`: a white-space run leaves its last code point to the next token when a
-    // non-space follows, unless the run is only that one code point. White_Space is all in the
-    // BMP, so that code point is one UTF-16 unit.
-    const stop = runEnd(table, s, i, end, SPACE);
-    if (stop === end) {
-      piece(i, stop);
-      i = stop;
-      continue;
-    }
-    const keep = stop - 1 > i ? stop - 1 : stop;
-    piece(i, keep);
-    i = keep;
+  for (let i = start; i < end; ) {
+    const stop = pieceEnd(table, s, i, end);
+    piece(i, stop);
+    i = stop;
   }
 }
