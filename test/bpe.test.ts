@@ -30,6 +30,7 @@ test('ids equal GPT2Tokenizer, tokenizers and tiktoken on random Unicode strings
   for (const c of cases) {
     assert.deepEqual(gpt2.encode(c.text), c.ids, JSON.stringify(c.text));
     assert.equal(gpt2.decode(c.ids), c.text);
+    assert.deepEqual(gpt2.encodeInt32(c.text), Int32Array.from(c.ids));
   }
 });
 
@@ -43,6 +44,7 @@ test('<|endoftext|> in text: matched as id 50256 by default (GPT2Tokenizer), ord
   assert.equal(gpt2.endOfTextId, EOT);
   assert.deepEqual([...gpt2.specialTokens], [['<|endoftext|>', EOT]]);
   assert.throws(() => gpt2.encode('x', { specialTokens: 'all' as 'text' }), /must be 'text' or 'special', got "all"/);
+  assert.deepEqual(gpt2.encodeInt32('a<|endoftext|>'), Int32Array.from([64, EOT]));
 });
 
 test('decode replaces broken UTF-8 as GPT2Tokenizer does, and skips special tokens on request', () => {

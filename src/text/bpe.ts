@@ -178,21 +178,26 @@ export class BpeTokenizer implements Tokenizer {
   }
 
   encode(text: string, options: BpeEncodeOptions = {}): number[] {
+    return this.encodeToBuffer(text, options, 'encode').toArray();
+  }
+
+  /** encode() into an Int32Array: no number[] is built, which saves time on large corpora. */
+  encodeInt32(text: string, options: BpeEncodeOptions = {}): Int32Array {
+    return this.encodeToBuffer(text, options, 'encodeInt32').toInt32Array();
+  }
+
+  private encodeToBuffer(text: string, options: BpeEncodeOptions, method: string): IdBuffer {
     if (typeof text !== 'string') {
-      throw new TypeError(`BpeTokenizer.encode: expected a string, got ${text === null ? 'null' : typeof text}`);
+      throw new TypeError(`BpeTokenizer.${method}: expected a string, got ${text === null ? 'null' : typeof text}`);
     }
     const mode = options.specialTokens ?? 'special';
     if (mode !== 'text' && mode !== 'special') {
-      throw new RangeError(`BpeTokenizer.encode: specialTokens must be 'text' or 'special', got ${describe(mode)}`);
+      throw new RangeError(`BpeTokenizer.${method}: specialTokens must be 'text' or 'special', got ${describe(mode)}`);
     }
     // English averages about 4 bytes of text per token.
     const out = new IdBuffer(text.length >> 2);
-    if (mode === 'text' || this.addedByContent.size === 0) {
-      this.encodeOrdinary(text, 0, text.length, out);
-      return out.toArray();
-    }
     let at = 0;
-    for (;;) {
+    while (mode === 'special' && this.addedByContent.size > 0) {
       const [start, content] = this.nextAdded(text, at);
       if (start < 0) break;
       this.encodeOrdinary(text, at, start, out);
@@ -200,7 +205,7 @@ export class BpeTokenizer implements Tokenizer {
       at = start + content.length;
     }
     this.encodeOrdinary(text, at, text.length, out);
-    return out.toArray();
+    return out;
   }
 
   /** Earliest added token at or after from (the longest one where several start there). */

@@ -24,6 +24,10 @@ export class IdBuffer {
     return out;
   }
 
+  toInt32Array(): Int32Array {
+    return this.ids.slice(0, this.length);
+  }
+
   private grow(extra: number): void {
     const next = new Int32Array(Math.max(this.ids.length * 2, this.length + extra));
     next.set(this.ids.subarray(0, this.length));
