@@ -9,17 +9,18 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 import { chatCommand } from '../src/cli/chat.js';
 import type { Output } from '../src/cli/args.js';
+import { progressReporter, formatDuration } from '../src/cli/progress.js';
 
 interface Captured extends Output {
   stdout: string;
   stderr: string;
 }
 
-function capture(): Captured {
+function capture(interactive = false): Captured {
   const c: Captured = {
     stdout: '',
     stderr: '',
-    interactive: false,
+    interactive,
     out: (text) => void (c.stdout += text),
     err: (text) => void (c.stderr += text),
   };
@@ -165,4 +166,40 @@ test('the built command runs as a process with the documented exit codes', () =>
   const missing = spawnSync(process.execPath, [script, 'info', join(dir, 'nope.safetensors')], { encoding: 'utf8' });
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /nope\.safetensors: no such file/);
+});
+
+test('progress: a bar redrawn in place on a terminal, one line per epoch, JSON lines with --json', () => {
+  const terminal = capture(true);
+  const reporter = progressReporter(terminal, false);
+  const step = {
+    type: 'step' as const, epoch: 1, epochs: 2, step: 10, stepsPerEpoch: 10, globalStep: 10, totalSteps: 20,
+    loss: 2, perplexity: Math.exp(2), averageLoss: 2.5, gradNorm: 1, lr: 0.01, tokensPerSecond: 12345, elapsedMs: 5000, etaMs: 65000,
+  };
+  reporter.onProgress(step);
+  reporter.onProgress({ type: 'epoch', epoch: 1, epochs: 2, trainLoss: 2.5, trainPerplexity: Math.exp(2.5), valLoss: 3, valPerplexity: Math.exp(3), tokensPerSecond: 12345, elapsedMs: 5000 });
+  reporter.finish();
+  assert.equal(
+    terminal.stderr,
+    '\r\x1b[2Kepoch 1/2 [############............]  50% loss 2.500 ppl 12.2 12.3k tok/s ETA 01:05' +
+      '\r\x1b[2Kepoch 1/2: train loss 2.500 ppl 12.2, validation loss 3.000 ppl 20.1, 12.3k tok/s, 00:05\n',
+  );
+  const piped = capture();
+  progressReporter(piped, false).onProgress(step);
+  assert.equal(piped.stderr, '');
+  const json = capture();
+  progressReporter(json, true).onProgress(step);
+  assert.deepEqual(JSON.parse(json.stdout), step);
+  assert.equal(formatDuration(3723000), '1:02:03');
+});
+
+test('train --tokenizer bpe reads GPT-2 vocabulary files and stores the tokenizer', async () => {
+  const bpeDir = fileURLToPath(new URL('../../test/fixtures/gpt2/', import.meta.url));
+  const model = join(dir, 'bpe.safetensors');
+  const r = await run('train', corpusPath, '-o', model, '--tokenizer', 'bpe', '--bpe', bpeDir, '--embed', '2', '--hidden', '4', '--seq', '8', '--batch', '2', '--epochs', '1', '--validation', '0');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /corpus: .*corpus\.txt, 841 bpe tokens \(0 held out\), vocabulary 50257/);
+  const info = JSON.parse((await run('info', model, '--json')).stdout);
+  assert.deepEqual(info.tokenizer, { kind: 'bpe', vocabSize: 50257 });
+  const generated = JSON.parse((await run('generate', model, 'the cat', '-n', '3', '--json')).stdout);
+  assert.equal(generated.ids.length, 3);
 });
