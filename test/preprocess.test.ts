@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { preprocessText, pythonLower } from '../src/text/preprocess.js';
+import { inRanges, unpackRanges } from '../src/text/unicode.js';
 
 const fixture = (path: string): any =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/${path}`, import.meta.url), 'utf8'));
@@ -64,4 +65,12 @@ test('lone surrogates become spaces and astral letters stay whole', () => {
 
 test('preprocessText rejects a non-string', () => {
   assert.throws(() => preprocessText(42 as unknown as string), /expected a string, got number/);
+});
+
+test('packed range tables decode to inclusive ranges', () => {
+  assert.deepEqual([...unpackRanges('')], []);
+  const ranges = unpackRanges('9,4,e,4');
+  assert.deepEqual([...ranges], [9, 13, 28, 32]);
+  assert.deepEqual([8, 9, 13, 14, 27, 28, 32, 33].map((cp) => inRanges(ranges, cp)),
+    [false, true, true, false, false, true, true, false]);
 });

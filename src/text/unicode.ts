@@ -18,9 +18,14 @@ import {
 
 const BMP = 0x10000;
 
+/** Fields of a generated list; an empty list has none (''.split gives one empty field). */
+function fields(list: string, separator: string): string[] {
+  return list.length === 0 ? [] : list.split(separator);
+}
+
 /** Decodes a packed range list into flat inclusive [start, end] pairs. */
 export function unpackRanges(packed: string): Int32Array {
-  const parts = packed.split(',');
+  const parts = fields(packed, ',');
   const out = new Int32Array(parts.length);
   let prevEnd = -1;
   for (let i = 0; i < parts.length; i += 2) {
@@ -113,7 +118,7 @@ export function lowerTable(): LowerTables {
   const bmp = new Uint16Array(BMP);
   for (let cp = 0; cp < BMP; cp++) bmp[cp] = cp;
   const astral = new Map<number, number>();
-  const runs = PY_LOWER_RUNS.split(',');
+  const runs = fields(PY_LOWER_RUNS, ',');
   for (let i = 0; i < runs.length; i += 4) {
     const first = parseInt(runs[i], 36);
     const count = parseInt(runs[i + 1], 36);
@@ -127,7 +132,7 @@ export function lowerTable(): LowerTables {
     }
   }
   const multi = new Map<number, string>();
-  for (const entry of PY_LOWER_MULTI.split(';')) {
+  for (const entry of fields(PY_LOWER_MULTI, ';')) {
     const [cp, out] = entry.split(':');
     multi.set(parseInt(cp, 36), String.fromCodePoint(...out.split('.').map((x) => parseInt(x, 36))));
   }
