@@ -125,7 +125,13 @@ test('a resumable checkpoint records where training stopped', async () => {
   assert.ok(info.training.step > 0 && info.training.optimizerStep === info.training.step);
   const again = await run('train', corpusPath, '--resume', model, '-o', join(dir, 'more.safetensors'));
   assert.equal(again.code, 1);
-  assert.match(again.stderr, /cannot resume at epoch 2: the run has 1 epochs/);
+  assert.match(again.stderr, /finished all 1 epochs of its run; pass --epochs with a larger total/);
+  const more = join(dir, 'more.safetensors');
+  const further = await run('train', corpusPath, '--resume', model, '--epochs', '2', '-o', more, '--resumable', '--json');
+  assert.equal(further.code, 0, further.stderr);
+  const epochs = further.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'epoch');
+  assert.deepEqual(epochs.map((e) => e.epoch), [2]);
+  assert.equal(JSON.parse((await run('info', more, '--json')).stdout).training.step, 2 * info.training.step);
   const other = join(dir, 'other.txt');
   writeFileSync(other, 'a completely different text about birds and trees. '.repeat(50));
   const wrong = await run('train', other, '--resume', model);
@@ -160,7 +166,7 @@ test('bad files exit 1 with a message; a failed run leaves the previous checkpoi
 test('the built command runs as a process with the documented exit codes', () => {
   const script = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const help = spawnSync(process.execPath, [script, 'info', '--help'], { encoding: 'utf8' });
-  assert.equal(help.status, 0);
+  assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /Usage: textloom info/);
   assert.equal(spawnSync(process.execPath, [script, 'train', '--layers', '-1'], { encoding: 'utf8' }).status, 2);
   const missing = spawnSync(process.execPath, [script, 'info', join(dir, 'nope.safetensors')], { encoding: 'utf8' });

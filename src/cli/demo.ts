@@ -73,6 +73,7 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
       seed,
     },
     resume: undefined,
+    resumeEpochs: undefined,
     resumable: false,
     timeLimitSeconds: numberFlag(parsed, 'time-limit', DEMO_SETTINGS.timeLimitSeconds, 'positive number'),
     json,

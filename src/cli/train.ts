@@ -42,6 +42,8 @@ export interface TrainSettings {
   validation: number;
   training: Omit<TrainOptions, 'signal' | 'onProgress' | 'resume'>;
   resume: string | undefined;
+  /** With `resume`: a new total epoch count, to train a finished run further. */
+  resumeEpochs: number | undefined;
   resumable: boolean;
   timeLimitSeconds: number | undefined;
   json: boolean;
@@ -121,7 +123,8 @@ Training:
 Files:
   -o, --output PATH           checkpoint to write (default model.safetensors)
       --resumable             also save optimizer and data position, so --resume can continue
-      --resume PATH           continue a run saved with --resumable or stopped by Ctrl-C
+      --resume PATH           continue a run saved with --resumable or stopped by Ctrl-C, with its
+                              settings and corpus (--epochs N sets a new total)
       --json                  progress and result as JSON lines on stdout
   -h, --help                  this help`;
 
@@ -163,6 +166,7 @@ function trainSettings(parsed: Parsed): TrainSettings {
     validation: numberFlag(parsed, 'validation', TRAIN_DEFAULTS.validation, 'fraction in [0, 1)'),
     training,
     resume: stringFlag(parsed, 'resume'),
+    resumeEpochs: optionalNumber(parsed, 'epochs', 'positive integer'),
     resumable: booleanFlag(parsed, 'resumable'),
     timeLimitSeconds: optionalNumber(parsed, 'time-limit', 'positive number'),
     json: booleanFlag(parsed, 'json'),
@@ -206,7 +210,14 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
   }
   const data = splitValidation(ids, settings.validation);
   const config: RNNConfig = resumed ? resumed.config : { ...settings.config, vocabSize: tokenizer.vocabSize };
-  const options: TrainSettings['training'] = resumed ? (resumed.training!.options as TrainSettings['training']) : settings.training;
+  const options: TrainSettings['training'] = resumed
+    ? { ...(resumed.training!.options as TrainSettings['training']), ...(settings.resumeEpochs ? { epochs: settings.resumeEpochs } : {}) }
+    : settings.training;
+  if (resumed && resumed.training!.trainer.epoch >= options.epochs) {
+    throw new CheckpointError(
+      `${settings.resume} finished all ${options.epochs} epochs of its run; pass --epochs with a larger total to train it further`,
+    );
+  }
   const model = await RNNModel.create(config, { seed: options.seed ?? 0 });
   if (resumed) restoreModel(model, resumed);
 
