@@ -131,7 +131,7 @@ function gpt2Section(results, s) {
     fmtRatio(ratio(r.impls['textloom-wasm-q8']?.tokPerSec, r.impls['textloom-wasm']?.tokPerSec))]);
   const g0 = groups[0];
   return ['## GPT-2 decoding (124M-shaped, random weights, greedy with KV cache)', '',
-    `Prompt ${g0.promptTokens ?? '?'} tokens, ${g0.newTokens ?? '?'} new tokens; cells are decode tok/s / time to first token in ms. q8 is the weight-only int8 variant (DequantizeLinear).`, '',
+    `Prompt ${g0.promptTokens ?? '?'} tokens, ${g0.newTokens ?? '?'} new tokens (${g0.q8Tokens ?? '?'} for q8); cells are decode tok/s / time to first token in ms. q8 is the weight-only int8 variant (DequantizeLinear).`, '',
     ...table(['threads', ...names, 'textloom / ort-web', 'textloom / ort-node', 'q8 / fp32 (textloom)'], rows), '', ...problems(groups), ''];
 }
 

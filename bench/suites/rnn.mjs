@@ -6,7 +6,9 @@ import { interleave } from '../lib/interleave.mjs';
 import { RNN_CONFIGS, CELLS, trainFlopsPerToken, forwardFlopsPerToken } from '../lib/rnn-configs.mjs';
 
 // Steps per sample keep one sample near a second or more for the slowest case of each config.
-const STEPS = { S: 8, M: 2, L: 1 };
+const STEPS = { S: 4, M: 2, L: 1 };
+// Two threads are measured where scaling is a question (S's matrices are too small to split).
+const MULTI_THREAD_CONFIGS = new Set(['M', 'L']);
 // TensorFlow.js: L needs more than its 4 GiB WASM heap (activations, one-hot targets, Adam state).
 const TFJS_CONFIGS = new Set(['S', 'M']);
 
@@ -28,12 +30,13 @@ async function runGroup(ctx, specs, skips, rounds) {
 
 export async function rnnTrain(ctx) {
   const groups = [];
-  const rounds = ctx.quick ? 3 : 5;
+  const rounds = ctx.quick ? 3 : 4;
   for (const configName of ctx.select.configs) {
     const config = RNN_CONFIGS[configName];
     const dataFile = await ensureTokenFile(`${ctx.dataDir}/tokens-${configName}.i32`, config, 1);
     const stepsPerSample = ctx.quick ? 1 : STEPS[configName];
     for (const threads of ctx.select.threads) {
+      if (threads > 1 && !MULTI_THREAD_CONFIGS.has(configName)) continue;
       for (const cell of ctx.select.cells) {
         const opts = { mode: 'train', config, cell, threads, dataFile, stepsPerSample };
         const specs = [nodeCase('textloom', 'textloom_rnn.mjs', opts)];
@@ -68,7 +71,7 @@ export async function rnnGenerate(ctx) {
       else skips.push(skipped(impl, ctx.peers.torch.reason));
     }
     ctx.log(`rnn-generate M ${cell} batch 1: ${specs.map((s) => s.name).join(', ')}`);
-    const cases = await runGroup(ctx, specs, skips, ctx.quick ? 3 : 7);
+    const cases = await runGroup(ctx, specs, skips, ctx.quick ? 3 : 6);
     groups.push({ config: 'M', cell, threads: 1, flopsPerToken: forwardFlopsPerToken(config, cell), cases });
   }
   return groups;

@@ -28,7 +28,7 @@ export async function tokenizer(ctx) {
       else skips.push({ name: peer, samples: [], skipped: st.reason });
     }
     ctx.log(`tokenizer ${text}: ${specs.map((s) => s.name).join(', ')}`);
-    const cases = await interleave(specs, { warmup: 1, rounds: ctx.quick ? 3 : 7, log: ctx.log });
+    const cases = await interleave(specs, { warmup: 1, rounds: ctx.quick ? 3 : 5, log: ctx.log });
     groups.push({ text, cases: [...cases, ...skips] });
   }
   return groups;
