@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BpeTokenizer } from '../src/text/bpe.js';
+import { BYTE_TO_CHAR } from '../src/text/byte-level.js';
 import { tokenizerFromJSON } from '../src/text/json.js';
 import { Random } from '../src/util/random.js';
 
@@ -206,4 +207,18 @@ test('bad vocab, merges and tokenizer.json files get errors that say what is wro
   assert.throws(() => tokenizerFromJSON({ format: 'textloom-tokenizer', version: 1, kind: 'sentencepiece' }), /expected kind "word", "char" or "bpe", got "sentencepiece"/);
   assert.throws(() => gpt2.decode([-1]), /position 0 is -1/);
   assert.throws(() => gpt2.encode(undefined as unknown as string), /expected a string, got undefined/);
+});
+
+test('merges apply by rank, and a pair listed twice keeps its later rank (as tokenizers does)', () => {
+  const vocab: Record<string, number> = {};
+  [...BYTE_TO_CHAR].sort().forEach((c, i) => (vocab[c] = i));
+  for (const t of ['ab', 'bc', 'abc']) vocab[t] = Object.keys(vocab).length;
+  const pieces = (merges: string) => {
+    const tok = BpeTokenizer.fromFiles(vocab, merges);
+    return tok.encode('abc').map((id) => tok.idToToken(id));
+  };
+  // Expected values from the tokenizers library on the same files.
+  assert.deepEqual(pieces('a b\nb c\na bc\n'), ['ab', 'c']);
+  assert.deepEqual(pieces('b c\na b\na bc\n'), ['abc']);
+  assert.deepEqual(pieces('a b\nb c\na b\n'), ['a', 'bc']);
 });

@@ -54,11 +54,80 @@ export interface BpeTokenizerJSON extends TokenizerJSONBase {
   added: AddedToken[];
 }
 
+const WHO = 'BpeTokenizer';
+
+/** Id of each byte-level entry, and the bytes of every id. */
+function indexTokens({ tokens, added }: BpeDefinition): { index: Map<string, number>; table: TokenBytes } {
+  const addedById = new Map(added.map((t) => [t.id, t]));
+  const index = new Map<string, number>();
+  const encoder = new TextEncoder();
+  // Byte-level entries have one byte per character; added contents take up to 3 per UTF-16 unit.
+  let room = 0;
+  for (const token of tokens) room += token.length;
+  for (const t of added) room += 3 * t.content.length;
+  const flat = new Uint8Array(room); // (total bytes) every token's bytes, back to back
+  const offsets = new Int32Array(tokens.length + 1); // (vocabSize + 1) start of each token in flat
+  let at = 0;
+  tokens.forEach((token, id) => {
+    offsets[id] = at;
+    const extra = addedById.get(id);
+    const n = tokenBytesInto(token, flat, at);
+    if (n > 0) {
+      if (extra === undefined || extra.content === token) index.set(token, id);
+      at += n;
+    } else if (extra !== undefined) {
+      at += encoder.encodeInto(extra.content, flat.subarray(at)).written;
+    } else {
+      throw new TypeError(`${WHO}: token ${id} ${describe(token)} has characters outside GPT-2's byte-level ` +
+        'alphabet and is not an added token; this is not a byte-level BPE vocabulary');
+    }
+  });
+  offsets[tokens.length] = at;
+  const table = new TokenBytes(
+    flat.slice(0, at),
+    offsets,
+    new Map(added.map((t) => [t.id, t.content])),
+    new Set(added.filter((t) => t.special).map((t) => t.id)),
+  );
+  return { index, table };
+}
+
+/** (256) the one-byte token of each byte. */
+function byteTokenIds(index: Map<string, number>): Int32Array {
+  const ids = new Int32Array(256);
+  for (let b = 0; b < 256; b++) {
+    const id = index.get(BYTE_TO_CHAR[b]);
+    if (id === undefined) {
+      throw new TypeError(`${WHO}: the vocabulary has no token for byte ${b} (${JSON.stringify(BYTE_TO_CHAR[b])}); ` +
+        'a byte-level BPE vocabulary needs all 256');
+    }
+    ids[b] = id;
+  }
+  return ids;
+}
+
+/** Rank and result of every merge, keyed by the ids of its two parts. */
+function pairTable(merges: ReadonlyArray<[string, string]>, index: Map<string, number>): PairTable {
+  const pairs = new PairTable(merges.length);
+  merges.forEach(([left, right], rank) => {
+    const a = index.get(left);
+    const b = index.get(right);
+    const merged = index.get(left + right);
+    if (a === undefined || b === undefined || merged === undefined) {
+      const missing = a === undefined ? left : b === undefined ? right : left + right;
+      throw new TypeError(`${WHO}: merge ${rank + 1} (${JSON.stringify(left)} ${JSON.stringify(right)}) needs ` +
+        `${JSON.stringify(missing)}, which is not in the vocabulary; the merges do not belong to this vocabulary`);
+    }
+    pairs.set(a, b, rank, merged);
+  });
+  return pairs;
+}
+
 export class BpeTokenizer implements Tokenizer {
   readonly kind = 'bpe' as const;
   private readonly definition: BpeDefinition;
   private readonly index: Map<string, number>;
-  private readonly byteIds = new Int32Array(256); // (256) one-byte token of each byte
+  private readonly byteIds: Int32Array; // (256) one-byte token of each byte
   private readonly pairs: PairTable;
   private readonly merger: BpeMerger;
   private readonly table: TokenBytes;
@@ -68,62 +137,14 @@ export class BpeTokenizer implements Tokenizer {
   private utf8 = new Uint8Array(256); // (3 * piece length) UTF-8 of one piece
 
   constructor(definition: BpeDefinition, options: BpeTokenizerOptions = {}) {
-    const who = 'BpeTokenizer';
     this.definition = definition;
-    const { tokens, merges, added } = definition;
-    const addedById = new Map(added.map((t) => [t.id, t]));
-    this.index = new Map();
-    const encoder = new TextEncoder();
-    // Byte-level entries have one byte per character; added contents take up to 3 per UTF-16 unit.
-    let room = 0;
-    for (const token of tokens) room += token.length;
-    for (const t of added) room += 3 * t.content.length;
-    const flat = new Uint8Array(room); // (total bytes) every token's bytes, back to back
-    const offsets = new Int32Array(tokens.length + 1); // (vocabSize + 1) start of each token in flat
-    let at = 0;
-    tokens.forEach((token, id) => {
-      offsets[id] = at;
-      const extra = addedById.get(id);
-      const n = tokenBytesInto(token, flat, at);
-      if (n > 0) {
-        if (extra === undefined || extra.content === token) this.index.set(token, id);
-        at += n;
-      } else if (extra !== undefined) {
-        at += encoder.encodeInto(extra.content, flat.subarray(at)).written;
-      } else {
-        throw new TypeError(`${who}: token ${id} ${describe(token)} has characters outside GPT-2's byte-level ` +
-          'alphabet and is not an added token; this is not a byte-level BPE vocabulary');
-      }
-    });
-    offsets[tokens.length] = at;
-    for (let b = 0; b < 256; b++) {
-      const id = this.index.get(BYTE_TO_CHAR[b]);
-      if (id === undefined) {
-        throw new TypeError(`${who}: the vocabulary has no token for byte ${b} (${JSON.stringify(BYTE_TO_CHAR[b])}); ` +
-          'a byte-level BPE vocabulary needs all 256');
-      }
-      this.byteIds[b] = id;
-    }
-    this.pairs = new PairTable(merges.length);
-    merges.forEach(([left, right], rank) => {
-      const a = this.index.get(left);
-      const b = this.index.get(right);
-      const merged = this.index.get(left + right);
-      if (a === undefined || b === undefined || merged === undefined) {
-        const missing = a === undefined ? left : b === undefined ? right : left + right;
-        throw new TypeError(`${who}: merge ${rank + 1} (${JSON.stringify(left)} ${JSON.stringify(right)}) needs ` +
-          `${JSON.stringify(missing)}, which is not in the vocabulary; the merges do not belong to this vocabulary`);
-      }
-      this.pairs.add(a, b, rank, merged);
-    });
+    const { index, table } = indexTokens(definition);
+    this.index = index;
+    this.table = table;
+    this.byteIds = byteTokenIds(index);
+    this.pairs = pairTable(definition.merges, index);
     this.merger = new BpeMerger(this.pairs);
-    this.table = new TokenBytes(
-      flat.slice(0, at),
-      offsets,
-      new Map(added.map((t) => [t.id, t.content])),
-      new Set(added.filter((t) => t.special).map((t) => t.id)),
-    );
-    this.addedByContent = new Map(added.map((t) => [t.content, t.id]));
+    this.addedByContent = new Map(definition.added.map((t) => [t.content, t.id]));
     this.cache = new PieceCache(options.cacheSize ?? 65536);
   }
 

@@ -25,18 +25,15 @@ export class PairTable {
     return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77)) >>> 0;
   }
 
-  /** Adds a pair; returns false (and keeps the first) when the pair is already there. */
-  add(a: number, b: number, rank: number, mergedId: number): boolean {
+  /** Sets the rank and result of a pair. A pair listed twice keeps the later rank, as Hugging Face's
+   * tokenizers do (they collect the merges into a map). */
+  set(a: number, b: number, rank: number, mergedId: number): void {
     let i = this.slot(a, b) & this.mask;
-    while (this.left[i] !== EMPTY) {
-      if (this.left[i] === a && this.right[i] === b) return false;
-      i = (i + 1) & this.mask;
-    }
+    while (this.left[i] !== EMPTY && !(this.left[i] === a && this.right[i] === b)) i = (i + 1) & this.mask;
     this.left[i] = a;
     this.right[i] = b;
     this.ranks[i] = rank;
     this.merged[i] = mergedId;
-    return true;
   }
 
   /** Slot of the pair, or -1 when the pair does not merge. */
