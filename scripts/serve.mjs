@@ -21,6 +21,7 @@ const PUBLIC_PREFIXES = [
   'dist/',
   'test/runtimes/',
   'test/fixtures/',
+  'corpus/',
   'build/test/runtimes/',
   'build/test/web/',
   'node_modules/onnxruntime-web/dist/',

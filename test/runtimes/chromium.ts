@@ -61,14 +61,17 @@ export async function startServer(): Promise<Server> {
 }
 
 /**
- * Collects what a page reports through the console and its uncaught errors, so a failing test shows
- * the page's own error rather than a timeout.
+ * Collects a page's uncaught errors, console errors and failed responses (with their URL, which the
+ * console message lacks), so a failing test shows the page's own error rather than a timeout.
  */
 export function recordPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console.error: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${new URL(r.url()).pathname}`);
   });
   return errors;
 }

@@ -4,6 +4,8 @@
  * Bare `onnxruntime-web` resolves from node_modules because the script lies inside this package (Deno 2
  * finds package.json and uses its node_modules). A script outside any package needs
  * `--node-modules-dir=manual` and an import map that maps the name to a file: URL in node_modules.
+ * Permissions: --allow-read (the bundle, fixtures, models), --allow-env (onnxruntime and the cache folder
+ * read the environment) and --allow-sys (Deno's node:fs asks for the user id when it stats files).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +20,7 @@ export function runDeno<T>(script: URL, args: string[] = [], timeoutMs = 120_000
   // WebGPU's Vulkan loader wants a runtime directory; Deno warns on every adapter request without one.
   const runtimeDir = mkdtempSync(join(tmpdir(), 'textloom-deno-'));
   const root = fileURLToPath(repoRoot);
-  const argv = ['run', `--allow-read=${root}`, '--allow-env', fileURLToPath(script), ...args];
+  const argv = ['run', `--allow-read=${root}`, '--allow-env', '--allow-sys', fileURLToPath(script), ...args];
   return new Promise<T>((resolve, reject) => {
     execFile(
       DENO_PATH,

@@ -1,6 +1,7 @@
 /**
  * A live line chart of training and validation loss on a canvas. Points are appended as progress
- * arrives; drawing is coalesced to one frame so a fast trainer cannot flood the main thread.
+ * arrives; drawing is coalesced to one frame so a fast trainer cannot flood the main thread. A line of
+ * text under it says the same for screen readers (first and last loss of each series).
  */
 export interface Series {
   label: string;
@@ -14,7 +15,10 @@ export class LossChart {
   readonly series: Series[];
   private pending = false;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly summary: HTMLElement,
+  ) {
     this.series = [
       { label: 'training', color: '#2f6fdf', points: [] },
       { label: 'validation', color: '#e0662b', points: [] },
@@ -38,7 +42,19 @@ export class LossChart {
     this.draw();
   }
 
+  private describe(): void {
+    this.summary.textContent = this.series
+      .filter((s) => s.points.length > 0)
+      .map((s) => {
+        const first = s.points[0]!;
+        const last = s.points.at(-1)!;
+        return `${s.label} loss ${first[1].toFixed(3)} (step ${first[0]}) → ${last[1].toFixed(3)} (step ${last[0]})`;
+      })
+      .join(' · ');
+  }
+
   private draw(): void {
+    this.describe();
     const ratio = globalThis.devicePixelRatio || 1;
     const width = this.canvas.clientWidth || this.canvas.width;
     const height = this.canvas.clientHeight || this.canvas.height;

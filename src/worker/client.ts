@@ -1,0 +1,127 @@
+/**
+ * The page's side of the training Worker: each method sends one request and resolves with its answer;
+ * training progress and generated text arrive through callbacks as they happen.
+ */
+import type { TrainProgress } from '../rnn/trainer.js';
+import type {
+  GenerationSpec,
+  GenerationSummary,
+  ModelSpec,
+  ModelSummary,
+  TrainingSpec,
+  TrainingSummary,
+  WorkerMessage,
+  WorkerRequest,
+  WorkerResults,
+} from './protocol.js';
+
+type RequestOf<K extends keyof WorkerResults> = Omit<Extract<WorkerRequest, { type: K }>, 'id'>;
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  onProgress?: (event: TrainProgress) => void;
+  onText?: (piece: string) => void;
+}
+
+export class TrainingWorker {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  private constructor(private readonly worker: Worker) {
+    worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => this.receive(event.data));
+    worker.addEventListener('error', (event: ErrorEvent) => {
+      event.preventDefault();
+      this.failAll(new Error(`training worker failed: ${event.message || 'it could not be loaded'}`));
+    });
+  }
+
+  /**
+   * Starts a worker. By default it is dist/worker.js next to this bundle; pass another URL when the
+   * files are served from elsewhere. Needs module Workers (browsers, Deno); in Node call train() directly.
+   */
+  static start(url: string | URL = new URL('./worker.js', import.meta.url)): TrainingWorker {
+    if (typeof Worker !== 'function') {
+      throw new Error('TrainingWorker needs Web Workers (browsers, Deno); in Node, call train() on the main thread');
+    }
+    return new TrainingWorker(new Worker(url, { type: 'module', name: 'textloom-training' }));
+  }
+
+  /** Builds a tokenizer and model for `text` and trains it; resolves when the run ends (completed, early stopping or stop()). */
+  train(text: string, model: ModelSpec, training: TrainingSpec, onProgress?: (event: TrainProgress) => void): Promise<TrainingSummary> {
+    return this.request({ type: 'train', text, model, training }, { ...(onProgress && { onProgress }) });
+  }
+
+  /** Resolves once the trainer has stopped stepping; resume() continues exactly where it was. */
+  pause(): Promise<null> {
+    return this.request({ type: 'pause' });
+  }
+
+  resume(): Promise<null> {
+    return this.request({ type: 'resume' });
+  }
+
+  /** Ends the run; its train() promise resolves with reason 'stopped' and the model stays usable. */
+  stop(): Promise<null> {
+    return this.request({ type: 'stop' });
+  }
+
+  /** Generates after `seed`, streaming pieces of text through onText. */
+  generate(seed: string, options: GenerationSpec = {}, onText?: (piece: string) => void): Promise<GenerationSummary> {
+    return this.request({ type: 'generate', seed, options }, { ...(onText && { onText }) });
+  }
+
+  /** The model as .safetensors bytes (weights and tokenizer), the format the CLI reads and writes. */
+  save(): Promise<Uint8Array> {
+    return this.request({ type: 'save' });
+  }
+
+  /** Loads a checkpoint saved by textloom (page or CLI). The bytes are transferred to the worker. */
+  load(bytes: Uint8Array): Promise<ModelSummary> {
+    return this.request({ type: 'load', bytes }, {}, [bytes.buffer as ArrayBuffer]);
+  }
+
+  /** Stops the worker at once; pending requests reject. */
+  terminate(): void {
+    this.worker.terminate();
+    this.failAll(new Error('training worker terminated'));
+  }
+
+  private request<K extends keyof WorkerResults>(
+    message: RequestOf<K> & { type: K },
+    callbacks: Pick<Pending, 'onProgress' | 'onText'> = {},
+    transfer: Transferable[] = [],
+  ): Promise<WorkerResults[K]> {
+    const id = this.nextId++;
+    return new Promise<WorkerResults[K]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, ...callbacks });
+      this.worker.postMessage({ ...message, id } as WorkerRequest, transfer);
+    });
+  }
+
+  private receive(message: WorkerMessage): void {
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    switch (message.type) {
+      case 'progress':
+        pending.onProgress?.(message.event);
+        break;
+      case 'text':
+        pending.onText?.(message.piece);
+        break;
+      case 'done':
+        this.pending.delete(message.id);
+        pending.resolve(message.result);
+        break;
+      case 'failed':
+        this.pending.delete(message.id);
+        pending.reject(new Error(message.message));
+        break;
+    }
+  }
+
+  private failAll(error: Error): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Messages between a page and the training Worker (dist/worker.js). Everything in them is structured-
+ * clonable; checkpoint bytes are transferred, not copied.
+ *
+ * Every request carries an `id`; the worker answers it exactly once with `done` or `failed`, and may send
+ * `progress` (training) or `text` (generation) events with the same id before that.
+ */
+import type { CellType } from '../rnn/model.js';
+import type { TextGenerationOptions } from '../rnn/generate.js';
+import type { StopReason, TrainOptions, TrainProgress } from '../rnn/trainer.js';
+
+/** The model to build for a corpus. */
+export interface ModelSpec {
+  cell: CellType;
+  /** Words (the tutorial's preprocessing) or Unicode code points. */
+  tokenizer: 'word' | 'char';
+  embedSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  /** Largest vocabulary (rarer tokens become `<unk>`). Default: every token. */
+  maxVocab?: number;
+  /** Tokens seen fewer times become `<unk>`. Default 1. */
+  minCount?: number;
+  /** Seed of the weight initialization. Default 0. */
+  seed?: number;
+}
+
+/** The trainer's serializable options, and how much of the corpus to hold out. */
+export type TrainingSpec = Pick<TrainOptions, 'epochs' | 'lr' | 'batchSize' | 'seqLen' | 'clip' | 'weightDecay' | 'lrSchedule' | 'seed'> & {
+  /** Fraction of the corpus (its tail) held out for validation. Default 0.1. */
+  validationFraction?: number;
+};
+
+/** generateText's serializable options (text streams back as `text` events). */
+export type GenerationSpec = Pick<
+  TextGenerationOptions,
+  'maxNewTokens' | 'doSample' | 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'noRepeatNgramSize' | 'seed' | 'stop'
+>;
+
+/** What the worker holds after training or loading. */
+export interface ModelSummary {
+  cell: CellType;
+  tokenizer: 'word' | 'char' | 'bpe';
+  vocabSize: number;
+  embedSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  kernels: 'simd' | 'relaxed';
+}
+
+export interface TrainingSummary {
+  /** 'stopped' when stop() ended it. */
+  reason: Exclude<StopReason, 'aborted'> | 'stopped';
+  steps: number;
+  lastLoss: number | null;
+  valLoss: number | null;
+  valPerplexity: number | null;
+  tokensPerSecond: number;
+  model: ModelSummary;
+}
+
+export interface GenerationSummary {
+  text: string;
+  finishReason: 'eos' | 'length' | 'stop';
+  warnings: string[];
+  tokensPerSecond: number;
+}
+
+export type WorkerRequest =
+  | { type: 'train'; id: number; text: string; model: ModelSpec; training: TrainingSpec }
+  | { type: 'pause'; id: number }
+  | { type: 'resume'; id: number }
+  | { type: 'stop'; id: number }
+  | { type: 'generate'; id: number; seed: string; options: GenerationSpec }
+  | { type: 'save'; id: number }
+  | { type: 'load'; id: number; bytes: Uint8Array };
+
+/** The value a `done` answer carries, per request type. */
+export interface WorkerResults {
+  train: TrainingSummary;
+  pause: null;
+  resume: null;
+  stop: null;
+  generate: GenerationSummary;
+  save: Uint8Array;
+  load: ModelSummary;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; id: number; event: TrainProgress }
+  | { type: 'text'; id: number; piece: string }
+  | { type: 'done'; id: number; result: WorkerResults[keyof WorkerResults] }
+  | { type: 'failed'; id: number; message: string };

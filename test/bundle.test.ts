@@ -1,0 +1,82 @@
+// Properties of the built bundle in dist/ (npm run build:bundle) that every runtime relies on.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bundleUrl, repoRoot } from './runtimes/paths.js';
+
+const dist = (name: string): string => fileURLToPath(new URL(`dist/${name}`, repoRoot));
+const read = (name: string): string => readFileSync(dist(name), 'utf8');
+
+/** `import x from '...'` / `export ... from '...'` / `import '...'` at the top level (not `import(...)`). */
+function staticImports(code: string): string[] {
+  return [...code.matchAll(/^\s*(?:import|export)\s[^;()]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']/gm)]
+    .map((m) => m[1] ?? m[2]!);
+}
+
+test('textloom.js has no static imports: it loads in a browser without an import map', () => {
+  assert.deepEqual(staticImports(read('textloom.js')), []);
+});
+
+test('onnxruntime and node: modules are only imported lazily, never bundled', () => {
+  const code = read('textloom.js');
+  const lazy = [...code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!);
+  for (const specifier of lazy) {
+    assert.match(specifier, /^(node:|onnxruntime-(web|node)(\/|$))/, `unexpected dynamic import of ${specifier}`);
+  }
+  // ORT's own sources would bring these identifiers along.
+  assert.doesNotMatch(code, /ort-wasm-simd-threaded|OrtCreateSession/);
+});
+
+test('the kernels are inlined', () => {
+  // Both builds as base64, beginning with the WASM magic number "\0asm" (AGFzbQ in base64).
+  const inlined = read('textloom.js').match(/["']AGFzbQ[A-Za-z0-9+/=]{1000,}["']/g) ?? [];
+  assert.equal(inlined.length, 2);
+});
+
+test('importing the bundle has no side effects: no globals, timers, workers, fetches or WASM', () => {
+  // A fresh process: count every way a module could act at import time, then import the bundle.
+  const probe = `
+    const calls = [];
+    for (const [owner, names] of [[globalThis, ['setTimeout', 'setInterval', 'queueMicrotask', 'fetch', 'Worker', 'addEventListener']],
+                                  [WebAssembly, ['compile', 'instantiate', 'compileStreaming', 'instantiateStreaming', 'Module', 'Instance']]]) {
+      for (const name of names) {
+        const original = owner[name];
+        if (typeof original !== 'function') continue;
+        owner[name] = new Proxy(original, {
+          apply(t, self, args) { calls.push(name); return Reflect.apply(t, self, args); },
+          construct(t, args) { calls.push(name); return Reflect.construct(t, args); },
+        });
+      }
+    }
+    const before = new Set(Reflect.ownKeys(globalThis));
+    const lib = await import(${JSON.stringify(bundleUrl.href)});
+    const added = Reflect.ownKeys(globalThis).filter((k) => !before.has(k)).map(String);
+    console.log(JSON.stringify({ calls, added, exports: Object.keys(lib).length }));
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+  const result = JSON.parse(out) as { calls: string[]; added: string[]; exports: number };
+  assert.deepEqual(result.calls, []);
+  assert.deepEqual(result.added, []);
+  assert.ok(result.exports > 10, `the bundle exports only ${result.exports} names`);
+});
+
+test('worker.js reuses textloom.js instead of carrying a second copy of the library', () => {
+  const code = read('worker.js');
+  assert.deepEqual(staticImports(code), ['./textloom.js']);
+  assert.doesNotMatch(code, /AGFzbQ[A-Za-z0-9+/=]{1000,}/, 'worker.js inlines the kernels again');
+});
+
+test('cli.js starts with a shebang', () => {
+  assert.ok(read('cli.js').startsWith('#!/usr/bin/env node\n'));
+});
+
+test('textloom.d.ts declares the public API', () => {
+  assert.equal(read('textloom.d.ts').trim(), "export * from './types/index.js';");
+  const declarations = read('types/index.d.ts');
+  for (const name of ['Random', 'train', 'generate', 'RNNModel', 'TrainingWorker']) {
+    assert.match(declarations, new RegExp(`\\b${name}\\b`), `${name} is not declared`);
+  }
+  assert.ok(statSync(dist('types/worker/protocol.d.ts')).size > 0);
+});
