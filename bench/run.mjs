@@ -2,7 +2,7 @@
 //
 //   node bench/run.mjs [--quick] [SUITE...] [--configs=S,M] [--cells=lstm] [--threads=1]
 //
-// SUITE filters by substring: peak, rnn-train, rnn-generate, gpt2, tokenizer, bundle ('rnn' runs
+// SUITE filters by substring: rnn-train, rnn-generate, gpt2, tokenizer, bundle ('rnn' runs
 // both RNN suites). A full run writes bench/results/<date>.json (merged with the same day's other
 // suites) and regenerates the generated part of BENCHMARKS.md; --quick writes <date>-quick.json only.
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -11,14 +11,12 @@ import { formatMachine, machineInfo } from './lib/machine.mjs';
 import { ensureNpmPeers, ensureTorchPeer } from './lib/peers.mjs';
 import { renderMarkdown } from './lib/report.mjs';
 import { RNN_DEFAULTS, rnnGenerate, rnnTrain } from './suites/rnn.mjs';
-import { peak } from './suites/peak.mjs';
 import { gpt2 } from './suites/gpt2.mjs';
 import { tokenizer } from './suites/tokenizer.mjs';
 import { bundle } from './suites/bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const SUITES = [
-  { name: 'peak', run: peak },
   { name: 'rnn-train', run: rnnTrain, needs: ['torch', 'npm'] },
   { name: 'rnn-generate', run: rnnGenerate, needs: ['torch'] },
   { name: 'gpt2', run: gpt2, needs: ['npm'] },
@@ -68,7 +66,7 @@ function updateBenchmarksMd(markdown) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const selected = SUITES.filter((s) => !opts.filters.length || opts.filters.some((f) => s.name.includes(f)) || (s.name === 'peak' && opts.filters.some((f) => 'rnn-train'.includes(f))));
+  const selected = SUITES.filter((s) => !opts.filters.length || opts.filters.some((f) => s.name.includes(f)));
   if (!selected.length) throw new Error(`no suite matches ${opts.filters.join(', ')}; suites: ${SUITES.map((s) => s.name).join(', ')}`);
   if (!existsSync(`${ROOT}/build/src`)) throw new Error('build/ is missing: run `npm run build` first (npm run bench does)');
   const started = Date.now();

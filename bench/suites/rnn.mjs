@@ -7,6 +7,8 @@ import { RNN_CONFIGS, CELLS, trainFlopsPerToken, forwardFlopsPerToken } from '..
 
 // Steps per sample keep one sample near a second or more for the slowest case of each config.
 const STEPS = { S: 4, M: 2, L: 1 };
+export const FMA_CASE = 'wasm-fma-loop';
+const FMA_ITERATIONS = 20_000_000;
 // Two threads are measured where scaling is a question (S's matrices are too small to split).
 const MULTI_THREAD_CONFIGS = new Set(['M', 'L']);
 // TensorFlow.js: L needs more than its 4 GiB WASM heap (activations, one-hot targets, Adam state).
@@ -40,6 +42,8 @@ export async function rnnTrain(ctx) {
       for (const cell of ctx.select.cells) {
         const opts = { mode: 'train', config, cell, threads, dataFile, stepsPerSample };
         const specs = [nodeCase('textloom', 'textloom_rnn.mjs', opts)];
+        // The FMA-loop ceiling goes in the same rotation, so "percent of peak" is taken under the same load.
+        if (threads === 1) specs.push(nodeCase(FMA_CASE, 'fma_peak.mjs', { iterations: FMA_ITERATIONS }));
         const skips = [];
         for (const { impl, core } of torchVariants(ctx)) {
           if (ctx.peers.torch.ok) specs.push(torchCase(impl, opts, core));
