@@ -40,6 +40,9 @@ serve(async () => {
   wasm.setThreadsCount(opts.threads);
   await tf.setBackend('wasm');
   await tf.ready();
+  if (wasm.getThreadsCount() < opts.threads) {
+    throw new Error(`tfjs-backend-wasm runs ${wasm.getThreadsCount()} thread(s) here after setThreadsCount(${opts.threads}): its threaded build is not used under Node`);
+  }
   registerSegmentSum(tf);
 
   const model = tf.sequential();
