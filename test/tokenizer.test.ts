@@ -51,6 +51,11 @@ test('pre-tokenizer pieces tile any range of the text', () => {
     });
     assert.equal(at, Math.max(start, text.length));
   }
+  // A range that ends inside a surrogate pair stops there.
+  const emoji = 'a\u{1F600}';
+  const cut: Array<[number, number]> = [];
+  pretokenize(emoji, 0, 2, (from, to) => cut.push([from, to]));
+  assert.deepEqual(cut, [[0, 1], [1, 2]]);
 });
 
 const gpt2 = BpeTokenizer.fromFiles(

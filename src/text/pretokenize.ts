@@ -29,13 +29,14 @@ const ASCII = (() => {
 
 const APOSTROPHE = 0x27;
 
-/** Class of the code point at s[i] (one of LETTER, NUMBER, SPACE, OTHER) and its UTF-16 width. */
-function classAt(table: ClassTable, s: string, i: number): number {
+/** Class of the code point at s[i] (one of LETTER, NUMBER, SPACE, OTHER) and its UTF-16 width,
+ * as class | width << 4. A surrogate pair cut by end counts as two lone surrogates. */
+function classAt(table: ClassTable, s: string, i: number, end: number): number {
   const c = s.charCodeAt(i);
   if (c < 0x80) return ASCII[c] | (1 << 4);
   let cp = c;
   let width = 1;
-  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
     const d = s.charCodeAt(i + 1);
     if (d >= 0xdc00 && d <= 0xdfff) {
       cp = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
@@ -55,7 +56,7 @@ function runEnd(table: ClassTable, s: string, i: number, end: number, cls: numbe
       if (ASCII[c] !== cls) return i;
       i++;
     } else {
-      const k = classAt(table, s, i);
+      const k = classAt(table, s, i, end);
       if ((k & 15) !== cls) return i;
       i += k >> 4;
     }
@@ -84,12 +85,12 @@ export function pieceEnd(table: ClassTable, s: string, i: number, end: number): 
     const n = contraction(s, i, end);
     if (n > 0) return i + n;
   }
-  const k = classAt(table, s, i);
+  const k = classAt(table, s, i, end);
   let cls = k & 15;
   let runStart = i + (k >> 4);
   if (c === 0x20 && i + 1 < end) {
     // ` ?X+`: a single space joins the letter, number or other run right after it.
-    const next = classAt(table, s, i + 1);
+    const next = classAt(table, s, i + 1, end);
     if ((next & 15) !== SPACE) {
       cls = next & 15;
       runStart = i + 1 + (next >> 4);
