@@ -128,7 +128,7 @@ async function openModel(parsed: Parsed, output: Output): Promise<Gpt2Pipeline> 
 }
 
 async function runGenerate(argv: string[], output: Output): Promise<number> {
-  const parsed = parse('gpt2 generate', argv, { ...MODEL_FLAGS, ...GENERATION_FLAGS });
+  const parsed = parse(argv, { ...MODEL_FLAGS, ...GENERATION_FLAGS });
   if (booleanFlag(parsed, 'help')) {
     output.out(GPT2_HELP + '\n');
     return EXIT_OK;
@@ -155,7 +155,7 @@ async function* stdinLines(): AsyncIterable<string> {
 }
 
 async function runChat(argv: string[], output: Output, lines: AsyncIterable<string>): Promise<number> {
-  const parsed = parse('gpt2 chat', argv, { ...MODEL_FLAGS, ...GENERATION_FLAGS, ...CHAT_FLAGS });
+  const parsed = parse(argv, { ...MODEL_FLAGS, ...GENERATION_FLAGS, ...CHAT_FLAGS });
   if (booleanFlag(parsed, 'help')) {
     output.out(GPT2_HELP + '\n');
     return EXIT_OK;

@@ -7,7 +7,7 @@ import type * as Ort from 'onnxruntime-web';
 import { parseGenerationConfig, parseGpt2Config, type Gpt2Config, type GenerationConfigJson } from './config.js';
 import { checkAgainstConfig, recognize, type LayoutKind, type SessionInfo } from './layout.js';
 import { Gpt2Model } from './model.js';
-import { startRuntime, type Device, type OrtRuntime } from './runtime.js';
+import { startRuntime, type Device, type OrtApi, type OrtRuntime } from './runtime.js';
 import { ModelSourceError, openModelSource, type ModelFiles, type SourceOptions } from './source.js';
 
 /** File-name suffixes of the Hub's ONNX variants. */
@@ -31,6 +31,8 @@ export interface LoadModelOptions extends SourceOptions {
   layout?: LayoutKind | 'auto';
   device?: Device;
   threads?: number;
+  /** See RuntimeOptions.onnxruntimeNode. */
+  onnxruntimeNode?: OrtApi;
 }
 
 export interface LoadedModel {
@@ -123,7 +125,7 @@ export async function loadGpt2Model(source: string, options: LoadModelOptions = 
   const generationBytes = await files.read('generation_config.json');
   const generationConfig = generationBytes ? parseGenerationConfig(decode(generationBytes), `${files.location}/generation_config.json`) : {};
   const onnx = await findOnnx(files, dtype, layout);
-  const runtime = await startRuntime({ device: options.device, threads: options.threads });
+  const runtime = await startRuntime({ device: options.device, threads: options.threads, onnxruntimeNode: options.onnxruntimeNode });
   const sessionOptions: Ort.InferenceSession.SessionOptions = { ...runtime.sessionOptions };
   if (runtime.backend === 'webgpu') {
     // The cache stays on the GPU between steps; logits come back to pick the next token.

@@ -64,7 +64,8 @@ export function defaultThreads(): number {
 // A module name in a variable keeps bundlers and the type checker from requiring the optional peer.
 const NATIVE_MODULE = 'onnxruntime-node';
 
-async function importNative(): Promise<OrtApi | null> {
+async function importNative(given: OrtApi | undefined): Promise<OrtApi | null> {
+  if (given) return given;
   if (detectRuntime() !== 'node') return null;
   try {
     return (await import(NATIVE_MODULE)) as OrtApi;
@@ -92,6 +93,11 @@ export interface RuntimeOptions {
   device?: Device;
   /** WASM / native intra-op threads; default `defaultThreads()`. */
   threads?: number;
+  /**
+   * An already imported onnxruntime-node, for setups where this package cannot import it by name
+   * (bundles, a copy installed elsewhere). Used for devices 'native' and 'auto'.
+   */
+  onnxruntimeNode?: OrtApi;
 }
 
 /** Picks the backend for `device` and imports its runtime. */
@@ -117,7 +123,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<OrtRun
     return { ort, backend: 'webgpu', threads, sessionOptions: { ...base, executionProviders: ['webgpu'] } };
   }
   if (device === 'native' || device === 'auto') {
-    const native = await importNative();
+    const native = await importNative(options.onnxruntimeNode);
     if (native) {
       return {
         ort: native,
