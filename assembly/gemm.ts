@@ -104,10 +104,17 @@ function micro1x8(C: usize, A: usize, aks: usize, P: usize, kc: i32, first: bool
   storeLo(C, c0, cols); storeHi(C, c1, cols);
 }
 
-// C (M, N) (+)= A * B with A element (i, k) at A + i*ars + k*aks and B element (k, j) at
-// B + k*bks + j*bjs (all strides in bytes).
+// Floats one packed (kc, nc) block takes: nc rounded up to whole panels.
+// @ts-ignore: decorator
+@inline function blockFloats(kc: i32, nc: i32): i32 {
+  return kc * ((nc + NR - 1) / NR) * NR;
+}
+
+// C (M, N) (+)= A * B with A element (i, k) at A + i*ars + k*aks (strides in bytes). B comes either
+// unpacked (element (k, j) at B + k*bks + j*bjs, packed block by block into `scratch`) or, when
+// `packed` is nonzero, already packed there by packAll in the same block order.
 function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, B: usize, bks: usize, bjs: usize,
-                M: i32, K: i32, N: i32, accumulate: bool, scratch: usize): void {
+                M: i32, K: i32, N: i32, accumulate: bool, scratch: usize, packed: usize): void {
   const cs = <usize>ldc * 4;
   if (K == 0) {
     if (!accumulate) {
@@ -115,11 +122,18 @@ function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, B: usize, 
     }
     return;
   }
+  let block = packed;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
-      pack(scratch, B + <usize>pc * bks + <usize>jc * bjs, bks, bjs, kc, nc);
+      let panels = block;
+      if (packed == 0) {
+        panels = scratch;
+        pack(scratch, B + <usize>pc * bks + <usize>jc * bjs, bks, bjs, kc, nc);
+      } else {
+        block += <usize>blockFloats(kc, nc) * 4;
+      }
       const first = pc == 0 && !accumulate;
       const Ablock = A + <usize>pc * aks;
       const Cblock = C + <usize>jc * 4;
@@ -127,38 +141,76 @@ function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, B: usize, 
       for (; i + MR <= M; i += MR) {
         for (let p = 0; p < nc; p += NR) {
           micro4x8(Cblock + <usize>i * cs + <usize>p * 4, cs, Ablock + <usize>i * ars, ars, aks,
-                   scratch + <usize>(p * kc) * 4, kc, first, min(NR, nc - p));
+                   panels + <usize>(p * kc) * 4, kc, first, min(NR, nc - p));
         }
       }
       for (; i < M; i++) {
         for (let p = 0; p < nc; p += NR) {
           micro1x8(Cblock + <usize>i * cs + <usize>p * 4, Ablock + <usize>i * ars, aks,
-                   scratch + <usize>(p * kc) * 4, kc, first, min(NR, nc - p));
+                   panels + <usize>(p * kc) * 4, kc, first, min(NR, nc - p));
         }
       }
     }
   }
 }
 
+// Packs all of B, block after block in the order driver() walks them.
+function packAll(P: usize, B: usize, bks: usize, bjs: usize, K: i32, N: i32): void {
+  let block = P;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      pack(block, B + <usize>pc * bks + <usize>jc * bjs, bks, bjs, kc, nc);
+      block += <usize>blockFloats(kc, nc) * 4;
+    }
+  }
+}
+
+/** Floats a whole packed (K, N) right-hand side takes (for gemm_pack_* and gemm_packed). */
+export function gemm_packed_floats(K: i32, N: i32): i32 {
+  let total = 0;
+  for (let jc = 0; jc < N; jc += NC) total += blockFloats(K, min(NC, N - jc));
+  return total;
+}
+
+/** Packs B (K, N) once, for repeated gemm_packed calls with the same right-hand side. */
+export function gemm_pack_nn(P: usize, B: usize, // P (gemm_packed_floats(K, N)), B (K, N)
+                             K: i32, N: i32, ldb: i32): void {
+  packAll(P, B, <usize>ldb * 4, 4, K, N);
+}
+
+/** Packs B^T for B stored (N, K), for repeated gemm_packed calls. */
+export function gemm_pack_nt(P: usize, B: usize, // P (gemm_packed_floats(K, N)), B (N, K)
+                             K: i32, N: i32, ldb: i32): void {
+  packAll(P, B, 4, <usize>ldb * 4, K, N);
+}
+
+/** C (M, N) = A (M, K) * B with B packed by gemm_pack_*; bit-identical to the unpacked call. */
+export function gemm_packed(C: usize, A: usize, P: usize, // C (M, N), A (M, K), P (gemm_packed_floats(K, N))
+                            M: i32, K: i32, N: i32, lda: i32, ldc: i32, accumulate: i32): void {
+  driver(C, ldc, A, <usize>lda * 4, 4, 0, 0, 0, M, K, N, accumulate != 0, 0, P);
+}
+
 /** C (M, N) = A (M, K) * B (K, N), or += when `accumulate` is nonzero. */
 export function gemm_nn(C: usize, A: usize, B: usize, // C (M, N), A (M, K), B (K, N)
                         M: i32, K: i32, N: i32, lda: i32, ldb: i32, ldc: i32, accumulate: i32,
                         scratch: usize): void { // scratch (gemm_scratch_floats())
-  driver(C, ldc, A, <usize>lda * 4, 4, B, <usize>ldb * 4, 4, M, K, N, accumulate != 0, scratch);
+  driver(C, ldc, A, <usize>lda * 4, 4, B, <usize>ldb * 4, 4, M, K, N, accumulate != 0, scratch, 0);
 }
 
 /** C (M, N) = A (M, K) * B^T with B stored (N, K), or += when `accumulate` is nonzero. */
 export function gemm_nt(C: usize, A: usize, B: usize, // C (M, N), A (M, K), B (N, K)
                         M: i32, K: i32, N: i32, lda: i32, ldb: i32, ldc: i32, accumulate: i32,
                         scratch: usize): void { // scratch (gemm_scratch_floats())
-  driver(C, ldc, A, <usize>lda * 4, 4, B, 4, <usize>ldb * 4, M, K, N, accumulate != 0, scratch);
+  driver(C, ldc, A, <usize>lda * 4, 4, B, 4, <usize>ldb * 4, M, K, N, accumulate != 0, scratch, 0);
 }
 
 /** C (M, N) = A^T * B with A stored (K, M) and B (K, N), or += when `accumulate` is nonzero. */
 export function gemm_tn(C: usize, A: usize, B: usize, // C (M, N), A (K, M), B (K, N)
                         M: i32, K: i32, N: i32, lda: i32, ldb: i32, ldc: i32, accumulate: i32,
                         scratch: usize): void { // scratch (gemm_scratch_floats())
-  driver(C, ldc, A, 4, <usize>lda * 4, B, <usize>ldb * 4, 4, M, K, N, accumulate != 0, scratch);
+  driver(C, ldc, A, 4, <usize>lda * 4, B, <usize>ldb * 4, 4, M, K, N, accumulate != 0, scratch, 0);
 }
 
 /** Scalar reference for all three layouts: op(A) is A^T when transA, op(B) is B^T when transB. */

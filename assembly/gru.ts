@@ -4,25 +4,29 @@
 // Dimension legend: T time, B batch, I input width, H hidden. A gate row holds 4H floats:
 // r, z, n (activated) and hn = W_hn h_{t-1} + b_hn, which the backward pass needs.
 
-import { gemm_nt, gemm_nn } from './gemm';
+import { gemm_pack_nt, gemm_pack_nn, gemm_packed, gemm_packed_floats } from './gemm';
 import { bias_forward, bias_backward } from './bias';
 import { sigmoid } from './simd';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
-/** Runs the layer over T steps from h0. */
+/** Runs the layer over T steps from h0. `packed` receives W_hh packed for the step products,
+ *  unless `prepacked` says an earlier forward call left it there. */
 export function gru_forward(h: usize, gates: usize, // h (T, B, H), gates (T, B, 4H)
                             x: usize, h0: usize, // x (T, B, I), h0 (B, H)
                             W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, // W_ih (3H, I), W_hh (3H, H), b_ih (3H), b_hh (3H)
                             T: i32, B: i32, I: i32, H: i32,
-                            gh: usize, scratch: usize): void { // gh (B, 3H) work, scratch (gemm_scratch_floats())
+                            gh: usize, // (B, 3H) work
+                            packed: usize, prepacked: i32, // packed (recurrent_packed_floats(3, H))
+                            scratch: usize): void { // scratch (gemm_scratch_floats())
   const G = 4 * H;
   const H3 = 3 * H;
+  if (prepacked == 0) gemm_pack_nt(packed, W_hh, H, H3, H);
   projectInputs(gates, x, W_ih, b_ih, T * B, I, H3, G, scratch);
   for (let t = 0; t < T; t++) {
     const g = at(gates, t, B, G); // (B, 4H)
     const hPrev = t == 0 ? h0 : at(h, t - 1, B, H); // (B, H)
     const ht = at(h, t, B, H); // (B, H)
-    gemm_nt(gh, hPrev, W_hh, B, H, H3, H, H, H3, 0, scratch);
+    gemm_packed(gh, hPrev, packed, B, H, H3, H, H3, 0);
     bias_forward(gh, b_hh, B, H3, H3);
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
@@ -52,10 +56,15 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
                              h: usize, x: usize, h0: usize, // h (T, B, H), x (T, B, I), h0 (B, H)
                              W_ih: usize, W_hh: usize, // W_ih (3H, I), W_hh (3H, H)
                              T: i32, B: i32, I: i32, H: i32,
+                             packed: usize, // (recurrent_packed_floats(3, H)) work
                              scratch: usize): void { // scratch (gemm_scratch_floats())
   const G = 4 * H;
   const H2 = 2 * H;
   const W_hn = W_hh + <usize>(H2 * H) * 4; // (H, H)
+  // The r, z rows and the n rows of W_hh meet different gradient columns: pack them apart.
+  const packedN = packed + <usize>gemm_packed_floats(H2, H) * 4;
+  gemm_pack_nn(packed, W_hh, H2, H, H);
+  gemm_pack_nn(packedN, W_hn, H, H, H);
   for (let t = T - 1; t >= 0; t--) {
     const g = at(gates, t, B, G); // (B, 4H)
     const d = at(dh, t, B, H); // (B, H)
@@ -82,8 +91,8 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
       }
     }
     if (t > 0) {
-      gemm_nn(dPrev, g, W_hh, B, H2, H, G, H, H, 1, scratch);
-      gemm_nn(dPrev, g + <usize>(3 * H) * 4, W_hn, B, H, H, G, H, H, 1, scratch);
+      gemm_packed(dPrev, g, packed, B, H2, H, G, H, 1);
+      gemm_packed(dPrev, g + <usize>(3 * H) * 4, packedN, B, H, H, G, H, 1);
     }
   }
   hiddenWeightGrad(dW_hh, gates, h, h0, T, B, H, H2, G, scratch);

@@ -1,7 +1,8 @@
 // Every kernel the host can call. The module imports nothing and allocates nothing: the host
 // owns the memory above heap_base() and passes pointers (byte offsets) and dimensions.
 
-export { gemm_nn, gemm_nt, gemm_tn, gemm_reference, gemm_scratch_floats } from './gemm';
+export { gemm_nn, gemm_nt, gemm_tn, gemm_reference, gemm_scratch_floats, gemm_packed_floats, gemm_pack_nn, gemm_pack_nt, gemm_packed } from './gemm';
+export { recurrent_packed_floats } from './recurrent';
 export { embedding_forward, embedding_backward } from './embedding';
 export { bias_forward, bias_backward } from './bias';
 export { rnn_forward, rnn_backward } from './rnn';

@@ -3,18 +3,22 @@
 //   c_t = f * c_{t-1} + i * g,  h_t = o * tanh(c_t).
 // Dimension legend: T time, B batch, I input width, H hidden, 4H the gate row.
 
-import { gemm_nt, gemm_nn } from './gemm';
+import { gemm_pack_nt, gemm_pack_nn, gemm_packed } from './gemm';
 import { bias_forward, bias_backward } from './bias';
 import { sigmoid } from './simd';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
-/** Runs the layer over T steps from (h0, c0); keeps the activated gates for the backward pass. */
+/** Runs the layer over T steps from (h0, c0); keeps the activated gates for the backward pass.
+ *  `packed` receives W_hh packed for the step products, unless `prepacked` says an earlier forward
+ *  call left it there. */
 export function lstm_forward(h: usize, c: usize, gates: usize, // h (T, B, H), c (T, B, H), gates (T, B, 4H)
                              x: usize, h0: usize, c0: usize, // x (T, B, I), h0 (B, H), c0 (B, H)
                              W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, // W_ih (4H, I), W_hh (4H, H), b_ih (4H), b_hh (4H)
                              T: i32, B: i32, I: i32, H: i32,
+                             packed: usize, prepacked: i32, // packed (recurrent_packed_floats(4, H))
                              scratch: usize): void { // scratch (gemm_scratch_floats())
   const G = 4 * H;
+  if (prepacked == 0) gemm_pack_nt(packed, W_hh, H, G, H);
   projectInputs(gates, x, W_ih, b_ih, T * B, I, G, G, scratch);
   bias_forward(gates, b_hh, T * B, G, G);
   for (let t = 0; t < T; t++) {
@@ -23,7 +27,7 @@ export function lstm_forward(h: usize, c: usize, gates: usize, // h (T, B, H), c
     const cPrev = t == 0 ? c0 : at(c, t - 1, B, H); // (B, H)
     const ht = at(h, t, B, H); // (B, H)
     const ct = at(c, t, B, H); // (B, H)
-    gemm_nt(g, hPrev, W_hh, B, H, G, H, H, G, 1, scratch);
+    gemm_packed(g, hPrev, packed, B, H, G, H, G, 1);
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
       for (let k = 0; k < H; k++) {
@@ -53,8 +57,10 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
                               h: usize, c: usize, x: usize, h0: usize, c0: usize, // h, c (T, B, H), x (T, B, I), h0, c0 (B, H)
                               W_ih: usize, W_hh: usize, // W_ih (4H, I), W_hh (4H, H)
                               T: i32, B: i32, I: i32, H: i32,
+                              packed: usize, // (recurrent_packed_floats(4, H)) work
                               scratch: usize): void { // scratch (gemm_scratch_floats())
   const G = 4 * H;
+  gemm_pack_nn(packed, W_hh, G, H, H);
   memory.fill(dc, 0, <usize>(B * H) * 4);
   for (let t = T - 1; t >= 0; t--) {
     const g = at(gates, t, B, G); // (B, 4H)
@@ -79,7 +85,7 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
         store<f32>(row + <usize>(3 * H + k) * 4, dhv * tc * og * (<f32>1 - og));
       }
     }
-    if (t > 0) gemm_nn(at(dh, t - 1, B, H), g, W_hh, B, G, H, G, H, H, 1, scratch);
+    if (t > 0) gemm_packed(at(dh, t - 1, B, H), g, packed, B, G, H, G, H, 1);
   }
   hiddenWeightGrad(dW_hh, gates, h, h0, T, B, H, G, G, scratch);
   bias_backward(db_hh, gates, T * B, G, G);

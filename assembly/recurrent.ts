@@ -3,8 +3,14 @@
 // Dimension legend: T time, B batch, I input width, H hidden, G gates (1 rnn, 4 lstm, 3 gru),
 // ld the row stride in floats of the per-row gate buffer.
 
-import { gemm_nt, gemm_tn, gemm_nn } from './gemm';
+import { gemm_nt, gemm_tn, gemm_nn, gemm_packed_floats } from './gemm';
 import { bias_forward, bias_backward } from './bias';
+
+/** Floats of the `packed` work buffer a layer kernel with G gates of H units needs: W_hh packed for
+ *  the per-step products, forward (H x GH) or backward (GH x H). */
+export function recurrent_packed_floats(G: i32, H: i32): i32 {
+  return max(gemm_packed_floats(H, G * H), gemm_packed_floats(G * H, H));
+}
 
 /** pre (T*B, G*H) = x W_ih^T + b_ih, stored with row stride ld. */
 export function projectInputs(pre: usize, x: usize, W_ih: usize, b_ih: usize, // pre (T, B, ld), x (T, B, I), W_ih (G*H, I), b_ih (G*H)

@@ -2,21 +2,24 @@
 // stacks layers): h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
 // Dimension legend: T time, B batch, I input width, H hidden.
 
-import { gemm_nt, gemm_nn } from './gemm';
+import { gemm_pack_nt, gemm_pack_nn, gemm_packed } from './gemm';
 import { bias_forward, bias_backward } from './bias';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
-/** Runs the layer over T steps from h0; h[T-1] is the final state. */
+/** Runs the layer over T steps from h0; h[T-1] is the final state. `packed` receives W_hh packed
+ *  for the step products, unless `prepacked` says an earlier forward call left it there. */
 export function rnn_forward(h: usize, // (T, B, H)
                             x: usize, h0: usize, // x (T, B, I), h0 (B, H)
                             W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, // W_ih (H, I), W_hh (H, H), b_ih (H), b_hh (H)
                             T: i32, B: i32, I: i32, H: i32,
+                            packed: usize, prepacked: i32, // packed (recurrent_packed_floats(1, H))
                             scratch: usize): void { // scratch (gemm_scratch_floats())
+  if (prepacked == 0) gemm_pack_nt(packed, W_hh, H, H, H);
   projectInputs(h, x, W_ih, b_ih, T * B, I, H, H, scratch);
   bias_forward(h, b_hh, T * B, H, H);
   for (let t = 0; t < T; t++) {
     const ht = at(h, t, B, H); // (B, H)
-    gemm_nt(ht, t == 0 ? h0 : at(h, t - 1, B, H), W_hh, B, H, H, H, H, H, 1, scratch);
+    gemm_packed(ht, t == 0 ? h0 : at(h, t - 1, B, H), packed, B, H, H, H, H, 1);
     const n = B * H;
     for (let k = 0; k < n; k++) {
       const p = ht + <usize>k * 4;
@@ -33,7 +36,9 @@ export function rnn_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
                              h: usize, x: usize, h0: usize, // h (T, B, H), x (T, B, I), h0 (B, H)
                              W_ih: usize, W_hh: usize, // W_ih (H, I), W_hh (H, H)
                              T: i32, B: i32, I: i32, H: i32,
+                             packed: usize, // (recurrent_packed_floats(1, H)) work
                              scratch: usize): void { // scratch (gemm_scratch_floats())
+  gemm_pack_nn(packed, W_hh, H, H, H);
   for (let t = T - 1; t >= 0; t--) {
     const d = at(dh, t, B, H); // (B, H)
     const ht = at(h, t, B, H); // (B, H)
@@ -43,7 +48,7 @@ export function rnn_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
       const p = d + <usize>k * 4;
       store<f32>(p, load<f32>(p) * (<f32>1 - y * y));
     }
-    if (t > 0) gemm_nn(at(dh, t - 1, B, H), d, W_hh, B, H, H, H, H, H, 1, scratch);
+    if (t > 0) gemm_packed(at(dh, t - 1, B, H), d, packed, B, H, H, H, H, 1);
   }
   hiddenWeightGrad(dW_hh, dh, h, h0, T, B, H, H, H, scratch);
   bias_backward(db_hh, dh, T * B, H, H);

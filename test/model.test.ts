@@ -217,3 +217,22 @@ test('config L (vocab 30000, embed 256, hidden 512, 2 layers) lays out a (T 64, 
   assert.ok(bytes < 512 * 2 ** 20, `${(bytes / 2 ** 20).toFixed(1)} MiB`);
   model.dispose();
 });
+
+test('weights packed for generation follow every weight change', async () => {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    const a = await RNNModel.create({ ...small, cell }, { seed: 1 });
+    const b = await RNNModel.create({ ...small, cell }, { seed: 2 });
+    const tokens = Int32Array.of(4, 9);
+    const fresh = () => a.createState(2);
+    a.step(tokens, fresh());
+    a.trainStep(...batch(8, 3, 2, 23), 3, 2, a.createState(2), { lr: 0.05 });
+    b.loadStateDict(a.stateDict());
+    assert.deepEqual(a.step(tokens, fresh()), b.step(tokens, fresh()), `${cell}: after trainStep`);
+    const c = await RNNModel.create({ ...small, cell }, { seed: 3 });
+    a.loadStateDict(c.stateDict());
+    assert.deepEqual(a.step(tokens, fresh()), c.step(tokens, fresh()), `${cell}: after loadStateDict`);
+    // Evaluate between generation steps must not disturb the packed weights either.
+    a.evaluate(...batch(9, 4, 2, 23), 4, 2, fresh());
+    assert.deepEqual(a.step(tokens, fresh()), c.step(tokens, fresh()), `${cell}: after evaluate`);
+  }
+});

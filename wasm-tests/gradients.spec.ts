@@ -1,6 +1,7 @@
 // Finite-difference checks of every backward kernel: the float32 kernels' gradients against
 // central differences of a float64 reference forward, over every input and parameter.
 import { gemm_scratch_floats } from '../assembly/gemm';
+import { recurrent_packed_floats } from '../assembly/recurrent';
 import { embedding_backward } from '../assembly/embedding';
 import { bias_backward } from '../assembly/bias';
 import { rnn_forward, rnn_backward } from '../assembly/rnn';
@@ -73,15 +74,16 @@ class LayerProblem extends Problem {
     const dh = toF32(this.R, 0, T * B * H);
     const dx = zerosF32(T * B * I), dWih = zerosF32(GH * I), dWhh = zerosF32(GH * H);
     const dbih = zerosF32(GH), dbhh = zerosF32(GH);
+    const packed = zerosF32(recurrent_packed_floats(s.gates(), H));
     if (s.cell == 0) {
-      rnn_forward(h, x, h0, Wih, Whh, bih, bhh, T, B, I, H, scratch);
-      rnn_backward(dWih, dWhh, dbih, dbhh, dx, dh, h, x, h0, Wih, Whh, T, B, I, H, scratch);
+      rnn_forward(h, x, h0, Wih, Whh, bih, bhh, T, B, I, H, packed, 0, scratch);
+      rnn_backward(dWih, dWhh, dbih, dbhh, dx, dh, h, x, h0, Wih, Whh, T, B, I, H, packed, scratch);
     } else if (s.cell == 1) {
-      lstm_forward(h, c, gates, x, h0, c0, Wih, Whh, bih, bhh, T, B, I, H, scratch);
-      lstm_backward(dWih, dWhh, dbih, dbhh, dx, dh, zerosF32(B * H), gates, h, c, x, h0, c0, Wih, Whh, T, B, I, H, scratch);
+      lstm_forward(h, c, gates, x, h0, c0, Wih, Whh, bih, bhh, T, B, I, H, packed, 0, scratch);
+      lstm_backward(dWih, dWhh, dbih, dbhh, dx, dh, zerosF32(B * H), gates, h, c, x, h0, c0, Wih, Whh, T, B, I, H, packed, scratch);
     } else {
-      gru_forward(h, gates, x, h0, Wih, Whh, bih, bhh, T, B, I, H, zerosF32(B * 3 * H), scratch);
-      gru_backward(dWih, dWhh, dbih, dbhh, dx, dh, gates, h, x, h0, Wih, Whh, T, B, I, H, scratch);
+      gru_forward(h, gates, x, h0, Wih, Whh, bih, bhh, T, B, I, H, zerosF32(B * 3 * H), packed, 0, scratch);
+      gru_backward(dWih, dWhh, dbih, dbhh, dx, dh, gates, h, x, h0, Wih, Whh, T, B, I, H, packed, scratch);
     }
     const out = new StaticArray<f64>(s.size());
     fromF32(out, s.xOff(), dx, T * B * I);

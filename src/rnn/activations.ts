@@ -29,14 +29,16 @@ export interface Activations {
   readonly dc: Region | null; // (B, H) LSTM training only
   readonly gh: Region | null; // (B, 3H) GRU only
   readonly logits: Region; // (R, V)
+  readonly packedOut: Region | null; // linear.weight packed for step() (T = 1 inference only)
   readonly logitsRows: number;
   /** True when lower layers' gates must be recomputed before their backward pass. */
   readonly recompute: boolean;
 }
 
-/** `recompute` forces the choice; undefined decides by RECOMPUTE_ABOVE_BYTES. */
+/** `recompute` forces the choice (undefined decides by RECOMPUTE_ABOVE_BYTES); `packedOutFloats` sizes
+ *  the packed output weights that a step layout (T = 1, inference) keeps for generation. */
 export function layoutActivations(arena: Arena, config: ModelConfig, T: number, B: number, training: boolean,
-                                  recompute?: boolean): Activations {
+                                  recompute: boolean | undefined, packedOutFloats: number): Activations {
   const { cell, vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = config;
   arena.resetActivations();
   const N = T * B;
@@ -73,6 +75,7 @@ export function layoutActivations(arena: Arena, config: ModelConfig, T: number, 
     dc: training && cell === 'lstm' ? a('dc', B * H) : null,
     gh: cell === 'gru' ? a('gh', B * 3 * H) : null,
     logits: a('logits', logitsRows * V),
+    packedOut: !training && T === 1 ? a('packedOut', packedOutFloats) : null,
     logitsRows,
     recompute: shareGates,
   };

@@ -8,7 +8,7 @@ import { Arena, type Region } from '../wasm/arena.js';
 import { instantiateKernels, resolveVariant, type KernelExports } from '../wasm/kernels.js';
 import { Random } from '../util/random.js';
 import { layoutActivations, type Activations } from './activations.js';
-import { parameterSpecs, validateConfig, type ModelConfig, type ParamSpec } from './layout.js';
+import { gateCount, parameterSpecs, validateConfig, type ModelConfig, type ParamSpec } from './layout.js';
 import { RecurrentState } from './state.js';
 import { checkBatch, checkTensorDict } from './validate.js';
 
@@ -63,6 +63,13 @@ export class RNNModel {
   private readonly m: Region;
   private readonly v: Region;
   private readonly scratch: Region;
+  /** Per layer, W_hh packed for the step products (forward layout, or backward during training). */
+  private readonly packedHh: Region;
+  private readonly packedHhFloats: number;
+  /** True while packedHh holds the forward packing of the current weights (inference may reuse it). */
+  private recurrentPacked = false;
+  /** Key of the step layout whose packed output weights match the current weights, if any. */
+  private outPackedKey: string | null = null;
   private readonly layers: LayerPointers[];
   private act: Activations | null = null;
   private adamStep = 0;
@@ -84,6 +91,8 @@ export class RNNModel {
     this.m = this.arena.alloc('adam.m', 'adam', P);
     this.v = this.arena.alloc('adam.v', 'adam', P);
     this.scratch = this.arena.alloc('gemm.scratch', 'scratch', kernels.gemm_scratch_floats());
+    this.packedHhFloats = kernels.recurrent_packed_floats(gateCount(config.cell), config.hiddenSize);
+    this.packedHh = this.arena.alloc('packed.w_hh', 'scratch', config.numLayers * this.packedHhFloats);
     this.arena.f32(this.m).fill(0);
     this.arena.f32(this.v).fill(0);
     const ptr = (block: Region, name: string) => block.ptr + this.spec(name).offset * 4;
@@ -127,10 +136,11 @@ export class RNNModel {
     const hyper = checkAdam(adam);
     checkBatch(this.config, 'trainStep', inputs, targets, T, B, state);
     const act = this.prepare(T, B, true, inputs, targets, state);
+    this.weightsChanging();
     const k = this.k;
     const { hiddenSize: H, vocabSize: V, numLayers: L, embedSize: E } = this.config;
     const N = T * B;
-    this.forwardLayers(act, state);
+    this.forwardLayers(act, state, true);
     this.arena.f32(this.grads).fill(0);
     const top = this.layers.length - 1;
     const dTop = act.dA!;
@@ -141,7 +151,7 @@ export class RNNModel {
     let dh = dTop;
     let dx = act.dB!;
     for (let l = L - 1; l >= 0; l--) {
-      if (act.recompute && l < L - 1) this.forwardLayer(act, l);
+      if (act.recompute && l < L - 1) this.forwardLayer(act, l, false);
       const p = this.layers[l];
       this.arena.f32(dx).fill(0, 0, N * p.I);
       this.backwardLayer(act, l, dh.ptr, dx.ptr);
@@ -174,7 +184,7 @@ export class RNNModel {
     this.alive();
     checkBatch(this.config, 'evaluate', inputs, targets, T, B, state);
     const act = this.prepare(T, B, false, inputs, targets, state);
-    this.forwardLayers(act, state);
+    this.forwardLayers(act, state, false);
     const { hiddenSize: H, vocabSize: V, numLayers: L } = this.config;
     const N = T * B;
     const sum = this.k.head_forward(act.logits.ptr, act.h[L - 1].ptr, this.param('linear.weight'), this.param('linear.bias'),
@@ -188,10 +198,16 @@ export class RNNModel {
     const B = tokens.length;
     checkBatch(this.config, 'step', tokens, null, 1, B, state);
     const act = this.prepare(1, B, false, tokens, null, state);
-    this.forwardLayers(act, state);
+    this.forwardLayers(act, state, false);
     const { hiddenSize: H, vocabSize: V, numLayers: L } = this.config;
     const k = this.k;
-    k.gemm_nt(act.logits.ptr, act.h[L - 1].ptr, this.param('linear.weight'), B, H, V, H, H, V, 0, this.scratch.ptr);
+    // Generation calls this once per token: the output weights are packed once and reused.
+    const packedOut = act.packedOut!;
+    if (this.outPackedKey !== act.key) {
+      k.gemm_pack_nt(packedOut.ptr, this.param('linear.weight'), H, V, H);
+      this.outPackedKey = act.key;
+    }
+    k.gemm_packed(act.logits.ptr, act.h[L - 1].ptr, packedOut.ptr, B, H, V, H, V, 0);
     k.bias_forward(act.logits.ptr, this.param('linear.bias'), B, V, V);
     return this.arena.f32(act.logits).slice(0, B * V);
   }
@@ -206,6 +222,7 @@ export class RNNModel {
   loadStateDict(dict: Map<string, TensorData>): void {
     this.alive();
     checkTensorDict('loadStateDict', this.expected(['']), dict);
+    this.weightsChanging();
     this.writeTensors(this.params, '', dict);
   }
 
@@ -233,6 +250,12 @@ export class RNNModel {
     this.act = null;
     this.k = undefined as unknown as KernelExports;
     this.arena = undefined as unknown as Arena;
+  }
+
+  /** Packed copies of the weights go stale. */
+  private weightsChanging(): void {
+    this.recurrentPacked = false;
+    this.outPackedKey = null;
   }
 
   private alive(): void {
@@ -267,7 +290,9 @@ export class RNNModel {
     const key = `${training ? 'train' : 'infer'}:${T}x${B}`;
     if (this.act?.key !== key) {
       this.act = null;
-      this.act = layoutActivations(this.arena, this.config, T, B, training, this.recompute);
+      this.outPackedKey = null;
+      this.act = layoutActivations(this.arena, this.config, T, B, training, this.recompute,
+        this.k.gemm_packed_floats(this.config.hiddenSize, this.config.vocabSize));
     }
     return this.act;
   }
@@ -285,18 +310,21 @@ export class RNNModel {
     return act;
   }
 
-  /** Embedding and every layer; the state object receives each layer's last h (and c). */
-  private forwardLayers(act: Activations, state: RecurrentState): void {
+  /** Embedding and every layer; the state object receives each layer's last h (and c). Outside
+   *  training, W_hh stays packed between calls. */
+  private forwardLayers(act: Activations, state: RecurrentState, training: boolean): void {
     const { embedSize: E, hiddenSize: H } = this.config;
     const { T, B } = act;
     this.k.embedding_forward(act.x0.ptr, this.param('embed.weight'), act.ids.ptr, T * B, E);
     const last = (T - 1) * B * H;
+    const reuse = !training && this.recurrentPacked;
     for (let l = 0; l < this.layers.length; l++) {
-      this.forwardLayer(act, l);
+      this.forwardLayer(act, l, reuse);
       state.hiddenOf(l).set(this.arena.f32(act.h[l]).subarray(last, last + B * H));
       const c = state.cellOf(l);
       if (c) c.set(this.arena.f32(act.c[l]).subarray(last, last + B * H));
     }
+    this.recurrentPacked = !training;
   }
 
   /** What every layer kernel call needs: the kernels, layer l's pointers, sizes and its input. */
@@ -304,40 +332,42 @@ export class RNNModel {
     return {
       k: this.k, p: this.layers[l], T: act.T, B: act.B, H: this.config.hiddenSize,
       x: l === 0 ? act.x0.ptr : act.h[l - 1].ptr, s: this.scratch.ptr,
+      packed: this.packedHh.ptr + l * this.packedHhFloats * 4,
     };
   }
 
-  private forwardLayer(act: Activations, l: number): void {
-    const { k, p, T, B, H, x, s } = this.layerContext(act, l);
+  private forwardLayer(act: Activations, l: number, prepacked: boolean): void {
+    const { k, p, T, B, H, x, s, packed } = this.layerContext(act, l);
+    const pre = prepacked ? 1 : 0;
     switch (this.config.cell) {
       case 'rnn':
-        k.rnn_forward(act.h[l].ptr, x, act.h0[l].ptr, p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, s);
+        k.rnn_forward(act.h[l].ptr, x, act.h0[l].ptr, p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, packed, pre, s);
         break;
       case 'lstm':
         k.lstm_forward(act.h[l].ptr, act.c[l].ptr, act.gates[l].ptr, x, act.h0[l].ptr, act.c0[l].ptr,
-          p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, s);
+          p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, packed, pre, s);
         break;
       case 'gru':
         k.gru_forward(act.h[l].ptr, act.gates[l].ptr, x, act.h0[l].ptr, p.W_ih, p.W_hh, p.b_ih, p.b_hh,
-          T, B, p.I, H, act.gh!.ptr, s);
+          T, B, p.I, H, act.gh!.ptr, packed, pre, s);
         break;
     }
   }
 
   private backwardLayer(act: Activations, l: number, dh: number, dx: number): void {
-    const { k, p, T, B, H, x, s } = this.layerContext(act, l);
+    const { k, p, T, B, H, x, s, packed } = this.layerContext(act, l);
     switch (this.config.cell) {
       case 'rnn':
         k.rnn_backward(p.dW_ih, p.dW_hh, p.db_ih, p.db_hh, dx, dh, act.h[l].ptr, x, act.h0[l].ptr,
-          p.W_ih, p.W_hh, T, B, p.I, H, s);
+          p.W_ih, p.W_hh, T, B, p.I, H, packed, s);
         break;
       case 'lstm':
         k.lstm_backward(p.dW_ih, p.dW_hh, p.db_ih, p.db_hh, dx, dh, act.dc!.ptr, act.gates[l].ptr,
-          act.h[l].ptr, act.c[l].ptr, x, act.h0[l].ptr, act.c0[l].ptr, p.W_ih, p.W_hh, T, B, p.I, H, s);
+          act.h[l].ptr, act.c[l].ptr, x, act.h0[l].ptr, act.c0[l].ptr, p.W_ih, p.W_hh, T, B, p.I, H, packed, s);
         break;
       case 'gru':
         k.gru_backward(p.dW_ih, p.dW_hh, p.db_ih, p.db_hh, dx, dh, act.gates[l].ptr, act.h[l].ptr, x,
-          act.h0[l].ptr, p.W_ih, p.W_hh, T, B, p.I, H, s);
+          act.h0[l].ptr, p.W_ih, p.W_hh, T, B, p.I, H, packed, s);
         break;
     }
   }

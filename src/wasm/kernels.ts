@@ -21,6 +21,16 @@ export interface KernelExports {
   gemm_nt(C: number, A: number, B: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, accumulate: number, scratch: number): void;
   /** C (M, N) = Aᵀ · B with A stored (K, M), B (K, N); `accumulate` 1 adds to C instead. */
   gemm_tn(C: number, A: number, B: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, accumulate: number, scratch: number): void;
+  /** Floats a whole packed (K, N) right-hand side takes. */
+  gemm_packed_floats(K: number, N: number): number;
+  /** Packs B (K, N) into P for repeated gemm_packed calls. */
+  gemm_pack_nn(P: number, B: number, K: number, N: number, ldb: number): void;
+  /** Packs Bᵀ for B stored (N, K) into P for repeated gemm_packed calls. */
+  gemm_pack_nt(P: number, B: number, K: number, N: number, ldb: number): void;
+  /** C (M, N) = A (M, K) · packed B, or += with `accumulate` 1; bit-identical to the unpacked call. */
+  gemm_packed(C: number, A: number, P: number, M: number, K: number, N: number, lda: number, ldc: number, accumulate: number): void;
+  /** Floats of the `packed` work buffer a layer kernel with G gates of H units needs. */
+  recurrent_packed_floats(G: number, H: number): number;
   /** Scalar reference for all layouts (transA/transB 1 for a transposed operand). */
   gemm_reference(C: number, A: number, B: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, transA: number, transB: number, accumulate: number): void;
   /** out (N, E) = table (V, E) rows at ids (N, int32). */
@@ -31,18 +41,19 @@ export interface KernelExports {
   bias_forward(C: number, b: number, M: number, N: number, ld: number): void;
   /** db (N) += column sums of dC (M, ld). */
   bias_backward(db: number, dC: number, M: number, N: number, ld: number): void;
-  /** Elman tanh layer: h (T, B, H) from x (T, B, I) and h0 (B, H). */
-  rnn_forward(h: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
+  /** Elman tanh layer: h (T, B, H) from x (T, B, I) and h0 (B, H); W_hh is packed into `packed`
+   *  unless `prepacked` is 1 (an earlier forward call with the same weights left it there). */
+  rnn_forward(h: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, packed: number, prepacked: number, scratch: number): void;
   /** Elman backward; dh (T, B, H) in, overwritten; weight, bias and dx grads accumulate. */
-  rnn_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, h: number, x: number, h0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
-  /** LSTM layer: h, c (T, B, H) and activated gates (T, B, 4H) from x, h0, c0. */
-  lstm_forward(h: number, c: number, gates: number, x: number, h0: number, c0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
+  rnn_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, h: number, x: number, h0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, packed: number, scratch: number): void;
+  /** LSTM layer: h, c (T, B, H) and activated gates (T, B, 4H) from x, h0, c0 (packing as rnn_forward). */
+  lstm_forward(h: number, c: number, gates: number, x: number, h0: number, c0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, packed: number, prepacked: number, scratch: number): void;
   /** LSTM backward; dh (T, B, H) in and gates overwritten, dc (B, H) work; grads accumulate. */
-  lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, dc: number, gates: number, h: number, c: number, x: number, h0: number, c0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
-  /** GRU layer: h (T, B, H) and gate rows (T, B, 4H: r, z, n, hn) from x, h0; gh (B, 3H) work. */
-  gru_forward(h: number, gates: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, gh: number, scratch: number): void;
+  lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, dc: number, gates: number, h: number, c: number, x: number, h0: number, c0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, packed: number, scratch: number): void;
+  /** GRU layer: h (T, B, H) and gate rows (T, B, 4H: r, z, n, hn) from x, h0; gh (B, 3H) work (packing as rnn_forward). */
+  gru_forward(h: number, gates: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, gh: number, packed: number, prepacked: number, scratch: number): void;
   /** GRU backward; dh (T, B, H) in and gates overwritten; grads accumulate. */
-  gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, gates: number, h: number, x: number, h0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, scratch: number): void;
+  gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, gates: number, h: number, x: number, h0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, packed: number, scratch: number): void;
   /** losses (N) = cross-entropy of each logits row (N, V) against targets (N, int32). */
   xent_forward(losses: number, logits: number, targets: number, N: number, V: number): void;
   /** logits (N, V) become scale · d(loss sum)/d logits in place; returns the loss sum. */
