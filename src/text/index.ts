@@ -1,4 +1,16 @@
-/** The text layer: Python-exact preprocessing, word/char vocabularies and GPT-2's byte-level BPE. */
+/**
+ * The text layer: Python-exact preprocessing, word/char vocabularies and GPT-2's byte-level BPE.
+ *
+ * - `preprocessText(text)`: the tutorial's `preprocess_text`, identical to CPython 3.11 on any input.
+ * - `WordTokenizer.fromCorpus(text | texts, { maxSize, minCount })`: preprocessed words; id 0 is
+ *   `<unk>`, then words by count (ties: first occurrence). `encodeWithUnknown` names unknown words.
+ * - `CharTokenizer.fromCorpus(...)`: the same over code points, no preprocessing.
+ * - `BpeTokenizer.fromFiles(vocabJson, mergesText)` or `.fromTokenizerJSON(json)`: GPT-2's ids.
+ *   `encode(text, { specialTokens: 'special' | 'text' })`, `decode(ids, { skipSpecialTokens })`,
+ *   `createStreamDecoder()` for token-by-token output, `encodeInt32` for large corpora.
+ * - Every tokenizer has `kind`, `vocabSize`, `encode`, `decode`, `toJSON`; `tokenizerFromJSON`
+ *   rebuilds any of them from its JSON (for checkpoints).
+ */
 export { preprocessText, pythonLower } from './preprocess.js';
 export {
   TOKENIZER_FORMAT,
