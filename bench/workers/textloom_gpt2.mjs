@@ -1,39 +1,29 @@
-// textloom's GPT-2 engine driven exactly as the bare onnxruntime loop drives its session: prefill
-// the prompt, then greedy single-token steps with the KV cache kept by the engine.
+// textloom's GPT-2 as a user runs it: loadGpt2() on the model folder (WASM backend), then greedy
+// generateIds() with streaming, so that the whole path (engine, KV cache, logits processors,
+// selection) is timed against the bare onnxruntime loop.
 import { serve, workerOptions } from '../lib/serve.mjs';
-
-function argmax(logits) {
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-  return best;
-}
 
 serve(async () => {
   const opts = workerOptions();
-  const { loadGpt2Model } = await import('../../build/src/gpt2/load.js');
-  const loaded = await loadGpt2Model(opts.modelDir, { dtype: opts.dtype, layout: 'single', device: 'wasm', threads: opts.threads });
-  const { model } = loaded;
-  const prompt = Int32Array.from(opts.prompt); // (T)
-  const mask = new Uint8Array(prompt.length).fill(1); // (T)
+  const { loadGpt2 } = await import('../../build/src/gpt2/index.js');
+  const pipeline = await loadGpt2(opts.modelDir, { dtype: opts.dtype, layout: 'single', device: 'wasm', threads: opts.threads });
   return {
-    info: { onnxFiles: loaded.onnxFiles, backend: loaded.runtime.backend, threads: opts.threads, dtype: opts.dtype },
+    info: { onnxFiles: pipeline.onnxFiles, backend: pipeline.backend, threads: opts.threads, dtype: opts.dtype },
     run: async () => {
-      const out = [];
-      const next = new Int32Array(1); // (B=1)
+      const stamps = [];
       const t0 = performance.now();
-      next[0] = argmax(await model.prefill([prompt], [mask])); // logits (1, V)
-      out.push(next[0]);
-      const tFirst = performance.now();
-      for (let i = 1; i < opts.newTokens; i++) {
-        next[0] = argmax(await model.next(next));
-        out.push(next[0]);
-      }
-      const tEnd = performance.now();
-      model.dispose();
+      const result = await pipeline.generateIds([opts.prompt], {
+        doSample: false,
+        maxNewTokens: opts.newTokens,
+        onToken: () => stamps.push(performance.now()),
+      });
+      pipeline.model.dispose();
+      if (stamps.length < 2) throw new Error(`generation stopped after ${stamps.length} token(s); expected ${opts.newTokens}`);
+      const last = stamps[stamps.length - 1];
       return {
-        ttftSeconds: (tFirst - t0) / 1000,
-        tokPerSec: (opts.newTokens - 1) / ((tEnd - tFirst) / 1000),
-        firstTokens: out.slice(0, 4).join(' '),
+        ttftSeconds: (stamps[0] - t0) / 1000,
+        tokPerSec: (stamps.length - 1) / ((last - stamps[0]) / 1000),
+        firstTokens: result.newTokens[0].slice(0, 4).join(' '),
       };
     },
   };
