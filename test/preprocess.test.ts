@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { preprocessText, pythonLower } from '../src/text/preprocess.js';
-import { inRanges, unpackRanges } from '../src/text/unicode.js';
+import { bpeTable, inRanges, RX, unpackRanges } from '../src/text/unicode.js';
 
 const fixture = (path: string): any =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/${path}`, import.meta.url), 'utf8'));
@@ -25,6 +25,14 @@ test('single code points lower and preprocess as CPython does', () => {
     const s = String.fromCodePoint(cp);
     assert.equal(pythonLower(s), fromCps(lower), `lower U+${cp.toString(16)}`);
     assert.equal(preprocessText(s), fromCps(pre), `preprocess U+${cp.toString(16)}`);
+  }
+});
+
+test('GPT-2 pre-tokenizer classes match the regex module on sampled code points', () => {
+  const { singles } = fixture('text/python_sample.json');
+  const table = bpeTable();
+  for (const [cp, , , classes] of singles) {
+    assert.equal(table.flags(cp) & (RX.LETTER | RX.NUMBER | RX.WHITE_SPACE), classes, `U+${cp.toString(16)}`);
   }
 });
 
