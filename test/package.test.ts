@@ -1,0 +1,118 @@
+// The package as users get it: `npm pack`, installed offline into an empty folder (no onnxruntime:
+// it is an optional peer), then used from Node (import, TypeScript types, the `textloom` command) and
+// from Deno.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DENO_PATH } from './runtimes/deno.js';
+import { repoRoot } from './runtimes/paths.js';
+
+const root = fileURLToPath(repoRoot);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/**
+ * A short program that trains and samples through the installed package; prints one JSON line. The
+ * plain SIMD kernels, so that Node without --experimental-wasm-relaxed-simd and Deno compute alike.
+ */
+const CONSUMER = `
+import { RNNModel, WordTokenizer, splitValidation, train, generateText } from 'textloom';
+const text = 'the cat sat on the mat and the dog sat on the log while the cat saw the dog '.repeat(40);
+const tokenizer = WordTokenizer.fromCorpus(text);
+const model = await RNNModel.create({ cell: 'gru', vocabSize: tokenizer.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 1 }, { seed: 1, kernels: 'simd' });
+const { losses } = await train(model, splitValidation(Int32Array.from(tokenizer.encode(text)), 0.1), { epochs: 2, lr: 0.02, batchSize: 4, seqLen: 8, seed: 2 });
+const { text: generated } = await generateText(model, tokenizer, 'the cat', { maxNewTokens: 8, doSample: true, seed: 3 });
+console.log(JSON.stringify({ steps: losses.length, first: losses[0], last: losses.at(-1), generated }));
+`;
+
+interface ConsumerResult {
+  steps: number;
+  first: number;
+  last: number;
+  generated: string;
+}
+
+describe('the npm package', { timeout: 300_000 }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'textloom-pack-'));
+  const app = join(work, 'app');
+  let packed: { filename: string; files: Array<{ path: string }> };
+
+  before(() => {
+    const out = execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, encoding: 'utf8' });
+    packed = (JSON.parse(out) as (typeof packed)[])[0]!;
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    execFileSync(npm, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, packed.filename)], {
+      cwd: app,
+      stdio: 'pipe',
+    });
+    writeFileSync(join(app, 'consumer.js'), CONSUMER);
+  });
+
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  test('holds the bundle, the worker, the CLI, the types and the corpus, and no sources or tests', () => {
+    const paths = packed.files.map((f) => f.path);
+    for (const needed of ['dist/textloom.js', 'dist/worker.js', 'dist/cli.js', 'dist/textloom.d.ts', 'dist/types/index.d.ts', 'package.json']) {
+      assert.ok(paths.includes(needed), `${needed} is not in the package`);
+    }
+    assert.ok(paths.some((p) => p.startsWith('corpus/') && p.endsWith('.txt')), 'the built-in corpus is not in the package');
+    assert.deepEqual(paths.filter((p) => /^(src|test|build|assembly|web|bench)\//.test(p)), []);
+  });
+
+  test('installs without onnxruntime: it is an optional peer', () => {
+    assert.ok(existsSync(join(app, 'node_modules/textloom/dist/textloom.js')));
+    assert.ok(!existsSync(join(app, 'node_modules/onnxruntime-web')), 'onnxruntime-web was installed');
+  });
+
+  test('Node imports it and trains and generates', () => {
+    const out = execFileSync(process.execPath, ['consumer.js'], { cwd: app, encoding: 'utf8' });
+    const result = JSON.parse(out) as ConsumerResult;
+    assert.ok(result.steps > 10 && result.last < result.first, out);
+    assert.ok(result.generated.split(' ').length >= 4, out);
+  });
+
+  test('TypeScript finds its types through the exports map', () => {
+    writeFileSync(join(app, 'typed.ts'), `
+      import { RNNModel, type ModelConfig, type TrainProgress } from 'textloom';
+      const config: ModelConfig = { cell: 'lstm', vocabSize: 10, embedSize: 4, hiddenSize: 4, numLayers: 1 };
+      const made: Promise<RNNModel> = RNNModel.create(config);
+      const seen: (e: TrainProgress) => number = (e) => e.epoch;
+      export { made, seen };
+    `);
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', '--types', '', 'typed.ts'], {
+      cwd: app,
+      stdio: 'pipe',
+    });
+  });
+
+  test('the textloom command: --help, then a tiny train and generate', () => {
+    const bin = join(app, 'node_modules/.bin/textloom');
+    assert.match(execFileSync(bin, ['--help'], { encoding: 'utf8' }), /^Usage: textloom <command>/);
+    const corpus = join(app, 'corpus.txt');
+    writeFileSync(corpus, 'it is a truth universally acknowledged that a single man in possession of a good fortune must be in want of a wife '.repeat(30));
+    const model = join(app, 'model.safetensors');
+    execFileSync(bin, ['train', corpus, '-o', model, '--cell', 'rnn', '--embed', '8', '--hidden', '16', '--epochs', '1', '--batch', '4', '--seq', '8', '--json'], {
+      stdio: 'pipe',
+    });
+    const generated = JSON.parse(execFileSync(bin, ['generate', model, 'it is', '-n', '6', '--sample', '--seed', '1', '--json'], { encoding: 'utf8' })) as {
+      text: string;
+    };
+    assert.ok(generated.text.split(' ').length >= 3, JSON.stringify(generated));
+  });
+
+  test('Deno imports it from node_modules and trains and generates', () => {
+    const out = execFileSync(DENO_PATH, ['run', '--allow-read', '--allow-env', '--allow-sys', 'consumer.js'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    const result = JSON.parse(out) as ConsumerResult;
+    const fromNode = JSON.parse(execFileSync(process.execPath, ['consumer.js'], { cwd: app, encoding: 'utf8' })) as ConsumerResult;
+    assert.deepEqual(result, fromNode);
+  });
+});
