@@ -1,0 +1,106 @@
+// The training Worker's logic (src/worker/session.ts) without a Worker: the protocol's answers, pause and
+// resume continuing exactly, stop, save/load round trips, and the errors a page can run into.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { TrainingSession } from '../src/worker/session.js';
+import type { ModelSpec, TrainingSpec, WorkerMessage, WorkerRequest } from '../src/worker/protocol.js';
+
+const text = readFileSync(new URL('../../corpus/pride-and-prejudice-volume-1.txt', import.meta.url), 'utf8').slice(0, 30_000);
+const model: ModelSpec = { cell: 'lstm', tokenizer: 'word', embedSize: 12, hiddenSize: 16, numLayers: 1, maxVocab: 300, seed: 4 };
+const training: TrainingSpec = { epochs: 2, lr: 0.01, batchSize: 4, seqLen: 8, clip: 1, seed: 5 };
+
+/** A result without its speed, which differs from run to run. */
+function withoutSpeed(value: unknown): unknown {
+  const { tokensPerSecond: _speed, ...rest } = value as { tokensPerSecond: number };
+  return rest;
+}
+
+/** A request before the harness numbers it. */
+type Request = WorkerRequest extends unknown ? (WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never) : never;
+
+/** A session whose answers resolve promises by request id and whose events are recorded. */
+function harness() {
+  const messages: WorkerMessage[] = [];
+  const waiting = new Map<number, (m: WorkerMessage) => void>();
+  const session = new TrainingSession((m) => {
+    messages.push(m);
+    if (m.type === 'done' || m.type === 'failed') waiting.get(m.id)?.(m);
+  });
+  let nextId = 1;
+  const send = (request: Request): Promise<WorkerMessage> => {
+    const id = nextId++;
+    const answered = new Promise<WorkerMessage>((resolve) => waiting.set(id, resolve));
+    void session.handle({ ...request, id } as WorkerRequest);
+    return answered;
+  };
+  const result = async <T>(request: Request): Promise<T> => {
+    const m = await send(request);
+    assert.equal(m.type, 'done', m.type === 'failed' ? m.message : '');
+    return (m as unknown as { result: T }).result;
+  };
+  const failure = async (request: Request): Promise<string> => {
+    const m = await send(request);
+    assert.equal(m.type, 'failed');
+    return (m as { message: string }).message;
+  };
+  return { messages, send, result, failure };
+}
+
+test('a run paused and resumed ends with exactly the weights of an uninterrupted run', async () => {
+  const straight = harness();
+  const summary = await straight.result<{ reason: string; steps: number }>({ type: 'train', text, model, training });
+  assert.equal(summary.reason, 'completed');
+  const uninterrupted = await straight.result<Uint8Array>({ type: 'save' });
+
+  const paused = harness();
+  const run = paused.send({ type: 'train', text, model, training });
+  while (!paused.messages.some((m) => m.type === 'progress')) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(await paused.result({ type: 'pause' }), null);
+  assert.match(await paused.failure({ type: 'train', text, model, training }), /a training run is in progress/);
+  const progressWhilePaused = paused.messages.filter((m) => m.type === 'progress').length;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(paused.messages.filter((m) => m.type === 'progress').length, progressWhilePaused, 'progress arrived while paused');
+  assert.equal(await paused.result({ type: 'resume' }), null);
+  const resumed = await run;
+  assert.equal(resumed.type, 'done');
+  assert.deepEqual(withoutSpeed((resumed as { result: unknown }).result), withoutSpeed(summary));
+  assert.deepEqual(await paused.result<Uint8Array>({ type: 'save' }), uninterrupted);
+});
+
+test('stop ends the run with reason "stopped"; the model can still generate, stream and round-trip', async () => {
+  const h = harness();
+  const run = h.send({ type: 'train', text, model, training: { ...training, epochs: 50 } });
+  while (!h.messages.some((m) => m.type === 'progress')) await new Promise((r) => setTimeout(r, 1));
+  assert.match(await h.failure({ type: 'generate', seed: 'it is', options: {} }), /cannot generate while training runs/);
+  await h.result({ type: 'stop' });
+  const stopped = (await run) as { result: { reason: string; steps: number } };
+  assert.equal(stopped.result.reason, 'stopped');
+  assert.ok(stopped.result.steps > 0);
+
+  const options = { maxNewTokens: 12, doSample: true, temperature: 0.9, seed: 8 };
+  const first = await h.result<{ text: string }>({ type: 'generate', seed: 'it is a truth', options });
+  const pieces = h.messages.filter((m) => m.type === 'text').map((m) => (m as { piece: string }).piece).join('');
+  assert.equal(pieces, ` ${first.text}`);
+
+  const bytes = await h.result<Uint8Array>({ type: 'save' });
+  const other = harness();
+  const loaded = await other.result<{ cell: string; vocabSize: number }>({ type: 'load', bytes });
+  assert.equal(loaded.cell, 'lstm');
+  assert.equal(loaded.vocabSize, 300);
+  assert.deepEqual(withoutSpeed(await other.result({ type: 'generate', seed: 'it is a truth', options })), withoutSpeed(first));
+});
+
+test('bad requests get answers that say what to do', async () => {
+  const h = harness();
+  assert.match(await h.failure({ type: 'generate', seed: 'x', options: {} }), /train a model or load one first/);
+  assert.match(await h.failure({ type: 'save' }), /train a model or load one first/);
+  assert.match(await h.failure({ type: 'pause' }), /no training run is in progress/);
+  assert.match(await h.failure({ type: 'train', text: '  ', model, training }), /non-empty text/);
+  assert.match(await h.failure({ type: 'train', text, model: { ...model, tokenizer: 'bytes' as 'word' }, training }), /tokenizer must be 'word' or 'char'/);
+  assert.match(await h.failure({ type: 'fly' } as unknown as WorkerRequest), /unknown request "fly"/);
+  const bare = new Uint8Array(readFileSync(new URL('../../test/fixtures/rnn/rnn_tiny/init.safetensors', import.meta.url)));
+  assert.match(await h.failure({ type: 'load', bytes: bare }), /no tokenizer/);
+  assert.match(await h.failure({ type: 'load', bytes: new Uint8Array([1, 2, 3]) }), /not a readable checkpoint/);
+  assert.equal(await h.result({ type: 'stop' }), null);
+});
