@@ -17,7 +17,7 @@ const NC: i32 = 256;
 
 /** Floats of scratch every gemm_* call needs for its packed panels. */
 export function gemm_scratch_floats(): i32 {
-  return KC * NC;
+  return KC * NC + KC * MR;
 }
 
 // Packs B[k0 .. k0+kc, j0 .. j0+nc] (element (k, j) at B + k*bks + j*bjs bytes) into
@@ -137,10 +137,24 @@ function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, B: usize, 
       const first = pc == 0 && !accumulate;
       const Ablock = A + <usize>pc * aks;
       const Cblock = C + <usize>jc * 4;
+      // A stored transposed walks a column with a stride of a whole row per k, touching a new
+      // cache line (and often a new page) each step: copy its four columns side by side first.
+      const packA = aks != 4 && scratch != 0;
+      const Apacked = scratch + <usize>(KC * NC) * 4; // (kc, 4)
       let i = 0;
       for (; i + MR <= M; i += MR) {
+        let Arows = Ablock + <usize>i * ars;
+        let rs = ars, ks = aks;
+        if (packA) {
+          for (let k = 0; k < kc; k++) {
+            v128.store(Apacked + <usize>k * 16, v128.load(Arows + <usize>k * aks));
+          }
+          Arows = Apacked;
+          rs = 4;
+          ks = 16;
+        }
         for (let p = 0; p < nc; p += NR) {
-          micro4x8(Cblock + <usize>i * cs + <usize>p * 4, cs, Ablock + <usize>i * ars, ars, aks,
+          micro4x8(Cblock + <usize>i * cs + <usize>p * 4, cs, Arows, rs, ks,
                    panels + <usize>(p * kc) * 4, kc, first, min(NR, nc - p));
         }
       }
