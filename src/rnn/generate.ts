@@ -212,6 +212,9 @@ function endsWith(ids: readonly number[], tail: readonly number[], from: number)
   return tail.every((id, i) => ids[start + i] === id);
 }
 
+/** Ids decoded before each streamed piece, enough for any character split across byte-level tokens. */
+const STREAM_CONTEXT = 8;
+
 /** Generates text after `seed`, streaming pieces through `onText`. */
 export async function generateText(
   model: GenerativeModel,
@@ -234,18 +237,23 @@ export async function generateText(
   }
   const start = now();
   const newIds: number[] = [];
+  const all = [...seedIds];
   const base = tokenizer.decode(seedIds);
-  let emitted = base.length;
+  // Ids from `shown` on have not been shown yet. Each piece is decoded with a few ids of context
+  // before it (word spacing, bytes of a character split across tokens), not from the start.
+  let shown = all.length;
   const stream = generateStream(source, [seedIds], generateOptions);
   let step = await stream.next();
   while (!step.done) {
     newIds.push(step.value.token);
+    all.push(step.value.token);
     if (options.onText) {
-      const full = tokenizer.decode([...seedIds, ...newIds]);
+      const from = Math.max(0, shown - STREAM_CONTEXT);
+      const text = tokenizer.decode(all.slice(from));
       // A byte-level tokenizer may end mid-character; wait for the rest before showing it.
-      if (!full.endsWith('\uFFFD')) {
-        options.onText(full.slice(emitted));
-        emitted = full.length;
+      if (!text.endsWith('\uFFFD')) {
+        options.onText(text.slice(tokenizer.decode(all.slice(from, shown)).length));
+        shown = all.length;
       }
     }
     step = await stream.next();
@@ -254,8 +262,11 @@ export async function generateText(
   const result = step.value;
   // generate() leaves the last token unfed; feed it so the state covers the whole text.
   if (newIds.length > 0) await source.next(Int32Array.of(newIds[newIds.length - 1]!));
-  const full = tokenizer.decode([...seedIds, ...newIds]);
-  if (options.onText && emitted < full.length) options.onText(full.slice(emitted));
+  const full = tokenizer.decode(all);
+  if (options.onText && shown < all.length) {
+    const from = Math.max(0, shown - STREAM_CONTEXT);
+    options.onText(tokenizer.decode(all.slice(from)).slice(tokenizer.decode(all.slice(from, shown)).length));
+  }
   return {
     text: full.slice(base.length).replace(/^ /, ''),
     seedIds,
