@@ -60,7 +60,9 @@ export async function main(argv: string[], output: Output = processOutput): Prom
       output.err(`textloom ${name}: ${e.message}\n(textloom ${name} --help shows the options)\n`);
       return EXIT_USAGE;
     }
-    output.err(`textloom ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    const message = e instanceof Error ? e.message : String(e);
+    // Library errors already name their function ("train: ..."); one prefix is enough.
+    output.err(`textloom ${name}: ${message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message}\n`);
     return EXIT_FAILURE;
   }
 }
