@@ -240,7 +240,8 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
     if (timer !== null) clearTimeout(timer);
   }
   const interrupted = result.reason === 'aborted' && settings.timeLimitSeconds === undefined;
-  if (result.reason === 'aborted' && data.validation.length > 0 && result.epochs.length === 0) {
+  // A stopped run has trained past its last epoch-end validation; measure the model as saved.
+  if (result.reason === 'aborted' && data.validation.length > 0) {
     const loss = await evaluateLoss(model, data.validation, options.batchSize, options.seqLen);
     result = { ...result, valLoss: loss, valPerplexity: Math.exp(loss) };
   }
