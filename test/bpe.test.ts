@@ -87,6 +87,17 @@ test('round trips are byte exact on random Unicode text', () => {
   }
 });
 
+test('long pre-tokens (the heap-based merge) give the reference ids', () => {
+  const { long_cases: cases } = JSON.parse(fixture('bpe_random_cases.json'));
+  assert.ok(cases.length >= 80);
+  let long = 0;
+  for (const c of cases) {
+    assert.deepEqual(gpt2.encode(c.text), c.ids, JSON.stringify(c.text));
+    if (new TextEncoder().encode(c.text).length > 40) long++;
+  }
+  assert.ok(long > 40, `only ${long} cases have a piece longer than the quadratic path takes`);
+});
+
 test('a long piece (no spaces) encodes fast and exactly', () => {
   const word = 'abcdefghij'.repeat(20000);
   const t0 = performance.now();

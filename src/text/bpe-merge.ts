@@ -1,12 +1,15 @@
 /**
  * The BPE merge loop over token ids. Each step merges the adjacent pair of lowest rank; equal pairs
- * merge left to right, which gives the same result as GPT-2's "merge every occurrence of the best
- * pair" pass. A heap of (rank, position) keys with lazy invalidation keeps long pieces
- * O(n log n); buffers are reused across calls so the loop allocates nothing.
+ * merge left to right, as GPT-2's "merge every occurrence of the best pair" pass does. Long pieces
+ * use a heap of (rank, position) keys with lazy invalidation, O(n log n); buffers are reused
+ * across calls so neither path allocates.
  */
 import type { PairTable } from './pair-table.js';
 
 const POS = 4294967296; // keys are rank * POS + position: exact in a float64 for rank < 2^21
+const NONE = 0x7fffffff;
+/** Pieces up to this many bytes take the quadratic path. */
+const SMALL = 24;
 
 export class BpeMerger {
   private prev = new Int32Array(64); // (n) previous live symbol, -1 at the start
@@ -21,6 +24,44 @@ export class BpeMerger {
   /** Merges symbols[0, n) in place and returns the merged length. */
   merge(symbols: Int32Array, n: number): number {
     if (n < 2) return n;
+    return n <= SMALL ? this.mergeSmall(symbols, n) : this.mergeLarge(symbols, n);
+  }
+
+  /**
+   * Short pieces (most words): scan for the best pair, merge its occurrences left to right, repeat.
+   * Quadratic, but without the heap's bookkeeping it is faster below SMALL symbols.
+   */
+  private mergeSmall(symbols: Int32Array, n: number): number {
+    const pairs = this.pairs;
+    for (;;) {
+      let best = NONE;
+      let at = -1;
+      let merged = 0;
+      for (let i = 0; i + 1 < n; i++) {
+        const slot = pairs.find(symbols[i], symbols[i + 1]);
+        if (slot >= 0 && pairs.rankAt(slot) < best) {
+          best = pairs.rankAt(slot);
+          at = i;
+          merged = pairs.mergedAt(slot);
+        }
+      }
+      if (at < 0) return n;
+      const a = symbols[at];
+      const b = symbols[at + 1];
+      let w = at;
+      for (let i = at; i < n; ) {
+        if (i + 1 < n && symbols[i] === a && symbols[i + 1] === b) {
+          symbols[w++] = merged;
+          i += 2;
+        } else {
+          symbols[w++] = symbols[i++];
+        }
+      }
+      n = w;
+    }
+  }
+
+  private mergeLarge(symbols: Int32Array, n: number): number {
     if (this.prev.length < n) {
       this.prev = new Int32Array(n * 2);
       this.next = new Int32Array(n * 2);
