@@ -82,15 +82,16 @@ export function parseMergesText(text: string, who = 'merges.txt'): Array<[string
   if (typeof text !== 'string') fail(who, `expected the file's text, got ${describe(text)}`);
   const merges: Array<[string, string]> = [];
   const lines = text.split('\n');
-  lines.forEach((raw, index) => {
+  for (let index = 0; index < lines.length; index++) {
+    const raw = lines[index];
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.length === 0 || (index === 0 && line.startsWith('#version'))) return;
-    const parts = line.split(' ');
-    if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
+    if (line.length === 0 || (index === 0 && line.startsWith('#version'))) continue;
+    const space = line.indexOf(' ');
+    if (space <= 0 || space === line.length - 1 || line.indexOf(' ', space + 1) >= 0) {
       fail(who, `line ${index + 1} is ${describe(line)}, expected two tokens separated by one space`);
     }
-    merges.push([parts[0], parts[1]]);
-  });
+    merges.push([line.slice(0, space), line.slice(space + 1)]);
+  }
   return merges;
 }
 
