@@ -3,7 +3,7 @@
  * user turn and each reply, and the model continues the whole history. A fixed preamble stays at the
  * start; when the context (n_positions) would overflow, the oldest turns are dropped.
  */
-import type { GenerateOptions } from '../generate/index.js';
+import type { FinishReason, GenerateOptions } from '../generate/index.js';
 import type { Gpt2Pipeline } from './pipeline.js';
 
 export const CHAT_FORMAT = 'textloom-gpt2-chat';
@@ -34,7 +34,7 @@ export interface ChatOptions {
 export interface ChatReply {
   text: string;
   /** 'eos', 'length', or 'stop' when a stop string ended it. */
-  finishReason: string;
+  finishReason: FinishReason;
   /** Turns dropped from the start of the history to make room. */
   trimmedTurns: number;
 }

@@ -82,7 +82,7 @@ function hubBase(options: SourceOptions): string {
 }
 
 /**
- * Resolves `source`: an http(s) URL is a prefix under which the files lie; an existing folder is read
+ * Resolves `source`: an http(s) URL (or, in a page, a path like ./models/gpt2) is a prefix under which the files lie; an existing folder is read
  * directly (Node, Deno); `owner/name` is a Hub repository.
  */
 export async function openModelSource(source: string, options: SourceOptions = {}): Promise<ModelFiles> {
@@ -90,9 +90,12 @@ export async function openModelSource(source: string, options: SourceOptions = {
     throw new ModelSourceError(`model source must be a folder, a URL or a Hub id like "openai-community/gpt2", got ${JSON.stringify(source)}`);
   }
   const cache = options.cache === undefined ? await defaultCache() : options.cache;
-  if (/^https?:\/\//i.test(source)) {
-    const prefix = source.endsWith('/') ? source : `${source}/`;
-    return new RemoteFiles(source, prefix, cache, options);
+  const page = (globalThis as { location?: { href?: string } }).location?.href;
+  const relative = !hasFileSystem() && page !== undefined && /^\.{0,2}\//.test(source);
+  if (/^https?:\/\//i.test(source) || relative) {
+    // In a page, './models/gpt2' and '/models/gpt2' are URLs on the page's server.
+    const url = relative ? new URL(source, page).href : source;
+    return new RemoteFiles(source, url.endsWith('/') ? url : `${url}/`, cache, options);
   }
   if (hasFileSystem() && (await isDirectory(source))) {
     return new FolderFiles(source.replace(/\/+$/, ''));
