@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { preprocessText, pythonLower } from '../src/text/preprocess.js';
 import { bpeTable, inRanges, RX, unpackRanges } from '../src/text/unicode.js';
+import { UNICODE_SOURCE } from '../src/text/unicode-tables.js';
 
 const fixture = (path: string): any =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/${path}`, import.meta.url), 'utf8'));
@@ -73,6 +74,14 @@ test('lone surrogates become spaces and astral letters stay whole', () => {
 
 test('preprocessText rejects a non-string', () => {
   assert.throws(() => preprocessText(42 as unknown as string), /expected a string, got number/);
+});
+
+test('the tables and the Python sample come from the same Python and Unicode versions', () => {
+  const sample = fixture('text/python_sample.json');
+  assert.equal(UNICODE_SOURCE.python, sample.python);
+  assert.equal(UNICODE_SOURCE.unicode, sample.unicodedata_version);
+  assert.equal(UNICODE_SOURCE.regex, sample.regex);
+  assert.equal(UNICODE_SOURCE.unicode, fixture('text/preprocess_cases.json').unicodedata_version);
 });
 
 test('packed range tables decode to inclusive ranges', () => {

@@ -36,13 +36,6 @@ export function tokenBytesInto(token: string, out: Uint8Array, at: number): numb
   return token.length;
 }
 
-/** The vocabulary entry for some bytes. */
-export function bytesToToken(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += BYTE_TO_CHAR[b];
-  return s;
-}
-
 /**
  * Writes the UTF-8 bytes of s[start, end) into out (which must hold 3 bytes per UTF-16 unit) and
  * returns the byte count. A lone surrogate becomes U+FFFD, as TextEncoder does.

@@ -43,4 +43,5 @@ export {
 } from './bpe-files.js';
 export { BYTE_TO_CHAR } from './byte-level.js';
 export { pretokenize } from './pretokenize.js';
+export { UNICODE_SOURCE } from './unicode-tables.js';
 export { tokenizerFromJSON } from './json.js';
