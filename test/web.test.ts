@@ -1,7 +1,8 @@
 // The demo page (web/, served by scripts/serve.mjs) driven in headless Chromium like a user would:
 // train a few hundred steps in the Worker while the page stays responsive, pause and resume, see the
 // loss fall, generate (streamed), save the model, load it back and get the same text, load a model
-// saved by the CLI, and chat with the tiny GPT-2 by URL. A screenshot goes to test-results/.
+// saved by the CLI, and chat with the tiny GPT-2 loaded by URL and from a picked folder. A screenshot
+// goes to test-results/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -174,9 +175,23 @@ describe('the demo page', { timeout: 600_000 }, () => {
     assert.ok(((await page.locator('#chat-log .model').textContent()) ?? '').length > 0);
   });
 
+  test('loads the tiny GPT-2 from a folder picked on disk', async () => {
+    await page.setInputFiles('#gpt2-folder', fileURLToPath(new URL('test/fixtures/gpt2-tiny', repoRoot)));
+    await page.waitForFunction(() => /^the folder gpt2-tiny: 2 layers, 16 wide, on wasm$/.test(document.getElementById('gpt2-status')!.textContent ?? ''), null, {
+      timeout: 120_000,
+    });
+    assert.equal(await page.locator('#chat-log .turn').count(), 0, 'a new model starts a new conversation');
+    await page.fill('#chat-input', 'Hello again');
+    await page.click('#chat-send');
+    await page.waitForFunction(() => {
+      const reply = document.querySelector('#chat-log .model');
+      return reply !== null && reply.textContent !== '…';
+    }, null, { timeout: 120_000 });
+  });
+
   test('no errors and no CSP violations in the page', () => {
     // The loader asks for tokenizer.json before vocab.json + merges.txt; this fixture has the latter.
-    const expected = new Set(['HTTP 404 /test/fixtures/gpt2-tiny/tokenizer.json']);
+    const expected = new Set(['HTTP 404 /test/fixtures/gpt2-tiny/tokenizer.json', 'HTTP 404 /.picked-model/gpt2-tiny/tokenizer.json']);
     assert.deepEqual(errors.filter((e) => !expected.has(e)), []);
   });
 });
