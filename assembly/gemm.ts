@@ -51,7 +51,9 @@ function pack(dst: usize, B: usize, bks: usize, bjs: usize, kc: i32, nc: i32): v
 }
 
 // C[4 rows, cols] (+)= A[4 rows, kc] * panel. A element (r, k) at A + r*ars + k*aks bytes.
-function micro4x8(C: usize, cs: usize, A: usize, ars: usize, aks: usize, P: usize, kc: i32, first: bool, cols: i32): void {
+function micro4x8(C: usize, cs: usize, // C (4, cols) at row stride cs bytes
+                  A: usize, ars: usize, aks: usize, // A (4, kc) at strides ars, aks bytes
+                  P: usize, kc: i32, first: bool, cols: i32): void { // P (kc, 8)
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -86,7 +88,8 @@ function micro4x8(C: usize, cs: usize, A: usize, ars: usize, aks: usize, P: usiz
 }
 
 // One row of C against one panel: the M % 4 leftover rows.
-function micro1x8(C: usize, A: usize, aks: usize, P: usize, kc: i32, first: bool, cols: i32): void {
+function micro1x8(C: usize, A: usize, aks: usize, // C (1, cols), A (1, kc) at stride aks bytes
+                  P: usize, kc: i32, first: bool, cols: i32): void { // P (kc, 8)
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   if (!first) {
     c0 = loadLo(C, cols); c1 = loadHi(C, cols);
@@ -113,8 +116,10 @@ function micro1x8(C: usize, A: usize, aks: usize, P: usize, kc: i32, first: bool
 // C (M, N) (+)= A * B with A element (i, k) at A + i*ars + k*aks (strides in bytes). B comes either
 // unpacked (element (k, j) at B + k*bks + j*bjs, packed block by block into `scratch`) or, when
 // `packed` is nonzero, already packed there by packAll in the same block order.
-function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, B: usize, bks: usize, bjs: usize,
-                M: i32, K: i32, N: i32, accumulate: bool, scratch: usize, packed: usize): void {
+function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, // C (M, ldc), A (M, K) strided
+                B: usize, bks: usize, bjs: usize, // B (K, N) strided
+                M: i32, K: i32, N: i32, accumulate: bool,
+                scratch: usize, packed: usize): void { // scratch (gemm_scratch_floats()), packed (gemm_packed_floats(K, N)) or 0
   const cs = <usize>ldc * 4;
   if (K == 0) {
     if (!accumulate) {
@@ -169,7 +174,8 @@ function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, B: usize, 
 }
 
 // Packs all of B, block after block in the order driver() walks them.
-function packAll(P: usize, B: usize, bks: usize, bjs: usize, K: i32, N: i32): void {
+function packAll(P: usize, B: usize, bks: usize, bjs: usize, // P (gemm_packed_floats(K, N)), B (K, N) strided
+                 K: i32, N: i32): void {
   let block = P;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);

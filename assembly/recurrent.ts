@@ -39,6 +39,6 @@ export function inputSideGrads(dW_ih: usize, db_ih: usize, dx: usize, // dW_ih (
 
 /** Address of row block t of a (T, B, width) buffer. */
 // @ts-ignore: decorator
-@inline export function at(base: usize, t: i32, B: i32, width: i32): usize {
+@inline export function at(base: usize, t: i32, B: i32, width: i32): usize { // base (T, B, width)
   return base + <usize>t * <usize>B * <usize>width * 4;
 }

@@ -1,5 +1,6 @@
 // Shared SIMD helpers for the kernels. One source serves both builds: the relaxed build
 // (compiled with relaxed-simd enabled) gets fused multiply-add, the plain build mul + add.
+// Dimension legend: n the floats actually read or written at a pointer (a partial vector).
 
 /** a * b + c on four lanes; fused (one rounding) where the relaxed build and the CPU allow it. */
 // @ts-ignore: decorator
@@ -12,7 +13,7 @@
 
 /** Loads the first `n` (0..4) floats at `ptr`, zero in the other lanes; never reads past them. */
 // @ts-ignore: decorator
-@inline export function loadPartial(ptr: usize, n: i32): v128 {
+@inline export function loadPartial(ptr: usize, n: i32): v128 { // ptr (n)
   let v = f32x4.splat(0);
   if (n > 0) v = f32x4.replace_lane(v, 0, load<f32>(ptr));
   if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(ptr, 4));
@@ -23,7 +24,7 @@
 
 /** Stores the first `n` (0..4) lanes of `v` at `ptr`; never writes past them. */
 // @ts-ignore: decorator
-@inline export function storePartial(ptr: usize, v: v128, n: i32): void {
+@inline export function storePartial(ptr: usize, v: v128, n: i32): void { // ptr (n)
   if (n > 0) store<f32>(ptr, f32x4.extract_lane(v, 0));
   if (n > 1) store<f32>(ptr, f32x4.extract_lane(v, 1), 4);
   if (n > 2) store<f32>(ptr, f32x4.extract_lane(v, 2), 8);

@@ -6,7 +6,7 @@ import { gemm_nt, gemm_nn, gemm_tn } from './gemm';
 import { bias_forward, bias_backward } from './bias';
 
 // Loss of one row: logsumexp(logits) - logits[target].
-function rowLoss(row: usize, target: i32, V: i32): f64 {
+function rowLoss(row: usize, target: i32, V: i32): f64 { // row (V)
   let mx = load<f32>(row);
   for (let j = 1; j < V; j++) mx = max(mx, load<f32>(row + <usize>j * 4));
   let s: f32 = 0;
@@ -15,7 +15,7 @@ function rowLoss(row: usize, target: i32, V: i32): f64 {
 }
 
 // Turns one row of logits into (softmax - onehot(target)) * scale, in place; returns its loss.
-function rowGrad(row: usize, target: i32, V: i32, scale: f32): f64 {
+function rowGrad(row: usize, target: i32, V: i32, scale: f32): f64 { // row (V) in/out
   let mx = load<f32>(row);
   for (let j = 1; j < V; j++) mx = max(mx, load<f32>(row + <usize>j * 4));
   const loss0 = mx - load<f32>(row + <usize>target * 4);
