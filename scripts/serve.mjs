@@ -143,5 +143,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`serve: cannot listen on 127.0.0.1:${port}: ${e.message}; pick another with --port`);
     process.exit(1);
   });
-  console.log(`serving http://127.0.0.1:${server.address().port}/`);
+  console.log(`serving http://127.0.0.1:${server.address().port}/ (the demo page is /web/; Ctrl-C stops)`);
 }

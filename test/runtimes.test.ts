@@ -101,7 +101,7 @@ describe('one bundle, three runtimes', { timeout: 900_000 }, () => {
   });
 
   for (const runtime of ['chromium', 'deno']) {
-    test(`tiny GPT-2 on WebGPU in ${runtime} matches WASM within 1e-4`, () => {
+    test(`tiny GPT-2 on WebGPU in ${runtime} matches WASM within 1e-4`, (t) => {
       const outcome = outcomes.find((o) => o.runtime === runtime)!;
       const gpu = gpt2(outcome, 'webgpu');
       const wasm = gpt2(outcome, 'wasm');
@@ -109,6 +109,7 @@ describe('one bundle, three runtimes', { timeout: 900_000 }, () => {
       assert.ok(diff <= 1e-4, `max |webgpu - wasm| = ${diff}`);
       assert.equal(gpu.argmax, wasm.argmax);
       assert.deepEqual(gpu.greedy, wasm.greedy.slice(0, gpu.greedy.length));
+      t.diagnostic(`${runtime} WebGPU adapter: ${gpu.adapter}; max |webgpu - wasm| logit ${diff.toExponential(2)}`);
     });
   }
 });

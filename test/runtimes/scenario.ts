@@ -30,6 +30,8 @@ export interface RnnOutcome {
 
 export interface Gpt2Outcome {
   backend: string;
+  /** The WebGPU adapter that ran it (vendor, architecture, description), for the report. */
+  adapter: string | null;
   promptIds: number[];
   /** Last-position logits of the prompt, the first 64 entries and the argmax (the rest is checked by the GPT-2 tests). */
   logitsHead: number[];
@@ -113,6 +115,7 @@ export async function gpt2Scenario(
     const sampled = await lib.generate(model, [promptIds], { maxNewTokens, doSample: true, topK: 50, seed: 5 });
     return {
       backend: loaded.runtime.backend,
+      adapter: device === 'webgpu' ? await adapterName() : null,
       promptIds,
       logitsHead,
       argmax,
@@ -123,6 +126,18 @@ export async function gpt2Scenario(
   } finally {
     model.dispose();
   }
+}
+
+interface AdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+}
+
+async function adapterName(): Promise<string> {
+  const gpu = (navigator as unknown as { gpu: { requestAdapter(): Promise<{ info?: AdapterInfo } | null> } }).gpu;
+  const info = (await gpu.requestAdapter())?.info ?? {};
+  return [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') || 'unnamed adapter';
 }
 
 /** The corpus slice every runtime trains on: the first `words` words of the built-in corpus. */
