@@ -66,7 +66,11 @@ test('a run stopped, checkpointed and resumed continues exactly as an uninterrup
   const options: TrainOptions = { ...base, epochs: 2, lrSchedule: 'cosine', warmupSteps: 3, weightDecay: 0.01 };
   const split = head(5000);
   const full = await RNNModel.create(config, { seed: 5 });
-  const uninterrupted = await train(full, split, options);
+  const steps: TrainProgress[] = [];
+  const uninterrupted = await train(full, split, { ...options, onProgress: (e) => steps.push(e) });
+  // Each epoch starts at its own offset yet has the same number of steps, so the total is exact.
+  for (const e of steps) if (e.type === 'step') assert.equal(e.stepsPerEpoch * e.epochs, e.totalSteps);
+  assert.equal(uninterrupted.losses.length, (steps[0] as { totalSteps: number }).totalSteps);
 
   const first = await RNNModel.create(config, { seed: 5 });
   const controller = new AbortController();

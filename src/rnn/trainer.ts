@@ -188,10 +188,14 @@ export async function evaluateLoss(
   return sum / batches.count;
 }
 
+/**
+ * A stream offset in [0, seqLen) small enough that the epoch still has as many whole batches as at
+ * offset 0, so every epoch has the same number of steps and the schedule and ETA are exact.
+ */
 function epochOffset(rng: Random, seqLen: number, trainLength: number, batchSize: number): number {
-  // The offset must leave every row at least one full window.
-  const slack = Math.floor(trainLength / batchSize) - seqLen - 1;
-  return rng.int(Math.max(1, Math.min(seqLen, slack + 1)));
+  const steps = Math.floor((Math.floor(trainLength / batchSize) - 1) / seqLen);
+  const spare = trainLength - batchSize * (steps * seqLen + 1);
+  return rng.int(Math.min(seqLen, spare + 1));
 }
 
 export async function train(model: TrainableModel, data: TokenSplit, options: TrainOptions): Promise<TrainResult> {
@@ -202,7 +206,6 @@ export async function train(model: TrainableModel, data: TokenSplit, options: Tr
   const warmup = options.warmupSteps ?? 0;
   const validate = options.validation ?? data.validation.length > 0;
   const minDelta = options.earlyStopping?.minDelta ?? 0;
-  // Sizes the run once so the schedule and ETA know the total; epoch offsets change the count by <= 1.
   const stepsPerEpoch = new StreamBatches(data.train, batchSize, seqLen, 0, 'the training split').count;
   const totalSteps = epochs * stepsPerEpoch;
   if (validate) validationBatches(data.validation, batchSize, seqLen);
