@@ -122,6 +122,8 @@ test('a resumable checkpoint records where training stopped', async () => {
   assert.match(r.stderr, /saved .*resumable\.safetensors \(resumable/);
   const info = JSON.parse((await run('info', model, '--json')).stdout);
   assert.equal(info.training.epoch, 2);
+  assert.equal(info.training.epochs, 1);
+  assert.match((await run('info', model)).stdout, /training: {3}finished all 1 epochs \(step \d+\); --resume with a larger --epochs continues it/);
   assert.ok(info.training.step > 0 && info.training.optimizerStep === info.training.step);
   const again = await run('train', corpusPath, '--resume', model, '-o', join(dir, 'more.safetensors'));
   assert.equal(again.code, 1);

@@ -40,7 +40,13 @@ export async function infoCommand(argv: string[], output: Output): Promise<numbe
     training:
       training === null
         ? null
-        : { epoch: training.trainer.epoch + 1, batch: training.trainer.batchIndex, step: training.trainer.globalStep, optimizerStep: training.optimizer.step },
+        : {
+            epoch: training.trainer.epoch + 1,
+            epochs: typeof training.options?.['epochs'] === 'number' ? training.options['epochs'] : null,
+            batch: training.trainer.batchIndex,
+            step: training.trainer.globalStep,
+            optimizerStep: training.optimizer.step,
+          },
   };
   if (booleanFlag(parsed, 'json')) {
     output.out(JSON.stringify(info) + '\n');
@@ -54,10 +60,13 @@ export async function infoCommand(argv: string[], output: Output): Promise<numbe
   ];
   if (info.corpus !== null) lines.push(`corpus:     ${info.corpus}`);
   if (info.validationPerplexity !== null) lines.push(`validation: perplexity ${info.validationPerplexity}`);
+  const t = info.training;
   lines.push(
-    info.training === null
+    t === null
       ? 'training:   finished (not resumable)'
-      : `training:   resumable at epoch ${info.training.epoch}, batch ${info.training.batch} (step ${info.training.step})`,
+      : t.epochs !== null && t.epoch > t.epochs
+        ? `training:   finished all ${t.epochs} epochs (step ${t.step}); --resume with a larger --epochs continues it`
+        : `training:   resumable at epoch ${t.epoch}${t.epochs === null ? '' : ` of ${t.epochs}`}, batch ${t.batch} (step ${t.step})`,
   );
   output.out(lines.join('\n') + '\n');
   return EXIT_OK;
