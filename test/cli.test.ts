@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 import { chatCommand } from '../src/cli/chat.js';
@@ -210,4 +210,32 @@ test('train --tokenizer bpe reads GPT-2 vocabulary files and stores the tokenize
   assert.deepEqual(info.tokenizer, { kind: 'bpe', vocabSize: 50257 });
   const generated = JSON.parse((await run('generate', model, 'the cat', '-n', '3', '--json')).stdout);
   assert.equal(generated.ids.length, 3);
+});
+
+test('Ctrl-C stops training at a step boundary, saves a resumable checkpoint and exits 130', async () => {
+  const script = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const model = join(dir, 'interrupted.safetensors');
+  const child = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', script, 'train', corpusPath, '-o', model, '--epochs', '50', '--json', ...tiny]);
+  let stdout = '';
+  let signalled = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!signalled && stdout.includes('"type":"step"')) {
+      signalled = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 130);
+  const result = JSON.parse(stdout.trim().split('\n').pop()!);
+  assert.equal(result.reason, 'aborted');
+  assert.equal(result.resumable, true);
+  const info = JSON.parse((await run('info', model, '--json')).stdout);
+  assert.equal(info.training.epochs, 50);
+  assert.ok(info.training.epoch < 50 && info.training.step === result.steps);
+  const resumed = await run('train', corpusPath, '--resume', model, '--epochs', String(info.training.epoch), '-o', join(dir, 'resumed.safetensors'), '--json');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const done = JSON.parse(resumed.stdout.trim().split('\n').pop()!);
+  assert.equal(done.reason, 'completed');
+  assert.ok(done.steps > result.steps || info.training.batch === 0);
 });
