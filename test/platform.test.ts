@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   detectRuntime,
   readBytes,
@@ -11,6 +13,7 @@ import {
   writeBytesAtomic,
   cacheDirectory,
   yieldToEventLoop,
+  fetchBytes,
   PlatformFileError,
 } from '../src/platform/index.js';
 
@@ -66,4 +69,23 @@ test('yieldToEventLoop lets a pending timer run', async () => {
   await yieldToEventLoop();
   await yieldToEventLoop();
   assert.equal(fired, true);
+});
+
+test('URLs are fetched; an HTTP error names the status', async () => {
+  assert.equal(await readText('data:text/plain,hello%20there'), 'hello there');
+  const server = createServer((request, response) => {
+    if (request.url === '/corpus.txt') response.end('served text');
+    else {
+      response.statusCode = 404;
+      response.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    assert.equal(await readText(`http://127.0.0.1:${port}/corpus.txt`), 'served text');
+    await assert.rejects(fetchBytes(`http://127.0.0.1:${port}/missing`), /cannot fetch http:\/\/127\.0\.0\.1:\d+\/missing: HTTP 404 Not Found/);
+  } finally {
+    server.close();
+  }
 });
