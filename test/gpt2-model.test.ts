@@ -187,3 +187,24 @@ test('bad token ids and masks are errors that say what is wrong', async () => {
   await assert.rejects(m.next(Int32Array.of(1, 2)), /one token per row \(1\), got 2/);
   m.dispose();
 });
+
+test('select() duplicates and reorders cache rows: each row continues the row it came from', async () => {
+  const m = await model();
+  const alone = await model({ dtype: 'fp32' });
+  const [a, b] = [reference.prompts[0]!, reference.prompts[2]!];
+  await m.prefill([Int32Array.from(a.ids), Int32Array.from(b.ids)], [new Uint8Array(6).fill(1), new Uint8Array(6).fill(1)]);
+  m.select(Int32Array.of(1, 0, 1));
+  m.select(Int32Array.of(0, 1, 2, 1));
+  const tokens = Int32Array.of(a.greedy[6]!, b.greedy[6]!, 7, 8);
+  const logits = await m.next(tokens);
+  const rows = [b, a, b, a];
+  const v = m.vocabSize;
+  for (let r = 0; r < 4; r++) {
+    const expected = await lastLogits(alone, [...rows[r]!.ids, tokens[r]!]);
+    const diff = maxAbsDiff(logits.subarray(r * v, (r + 1) * v), expected);
+    assert.ok(diff < 1e-4, `row ${r}: max |diff| ${diff}`);
+  }
+  assert.throws(() => m.select(Int32Array.of(4)), /row 4 does not exist in a batch of 4/);
+  m.dispose();
+  alone.dispose();
+});
