@@ -4,6 +4,10 @@
  * is written as its content and ends the byte run before it, as Hugging Face's decode does.
  */
 
+export const PLAIN = 0;
+export const ADDED = 1;
+export const SPECIAL = 2;
+
 /** The bytes of every id, and which ids are added tokens. */
 export class TokenBytes {
   private readonly bytes: Uint8Array; // (total bytes) all tokens' bytes, back to back
@@ -12,12 +16,16 @@ export class TokenBytes {
   readonly added: ReadonlyMap<number, string>;
   /** Ids of added tokens marked special. */
   readonly special: ReadonlySet<number>;
+  /** (vocabSize) PLAIN, ADDED or SPECIAL for each id: one array read in the decoding loops. */
+  readonly kinds: Uint8Array;
 
   constructor(bytes: Uint8Array, offsets: Int32Array, added: Map<number, string>, special: Set<number>) {
     this.bytes = bytes;
     this.offsets = offsets;
     this.added = added;
     this.special = special;
+    this.kinds = new Uint8Array(offsets.length - 1);
+    for (const id of added.keys()) this.kinds[id] = special.has(id) ? SPECIAL : ADDED;
   }
 
   get size(): number {
@@ -58,6 +66,7 @@ export interface DecodeOptions {
 export class StreamDecoder {
   // ignoreBOM: a leading U+FEFF is text here, not a byte-order mark to drop.
   private utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+  private scratch = new Uint8Array(256); // (pending bytes) a run of byte-level tokens, decoded at once
 
   constructor(
     private readonly table: TokenBytes,
@@ -69,21 +78,36 @@ export class StreamDecoder {
   push(ids: number | readonly number[]): string {
     const list = typeof ids === 'number' ? [ids] : ids;
     this.check(list);
+    const { table } = this;
     let text = '';
-    for (const id of list) {
-      const content = this.table.added.get(id);
-      if (content === undefined) {
-        text += this.utf8.decode(this.table.of(id), { stream: true });
-      } else if (!(this.skipSpecial && this.table.special.has(id))) {
-        text += this.flush() + content;
+    let pending = 0;
+    for (let i = 0; i < list.length; i++) {
+      const id = list[i];
+      const kind = table.kinds[id];
+      if (kind === PLAIN) {
+        pending = this.append(table.of(id), pending);
+      } else if (kind === ADDED || !this.skipSpecial) {
+        // An added token ends the byte run before it: its unfinished bytes become U+FFFD.
+        text += this.utf8.decode(this.scratch.subarray(0, pending)) + table.added.get(id)!;
+        pending = 0;
       }
     }
-    return text;
+    return text + this.utf8.decode(this.scratch.subarray(0, pending), { stream: true });
   }
 
   /** Ends the stream: any unfinished sequence comes out as U+FFFD. The decoder can then be reused. */
   flush(): string {
     return this.utf8.decode();
+  }
+
+  private append(bytes: Uint8Array, pending: number): number {
+    if (pending + bytes.length > this.scratch.length) {
+      const grown = new Uint8Array(Math.max(2 * this.scratch.length, pending + bytes.length));
+      grown.set(this.scratch.subarray(0, pending));
+      this.scratch = grown;
+    }
+    this.scratch.set(bytes, pending);
+    return pending + bytes.length;
   }
 }
 
