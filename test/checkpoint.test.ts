@@ -129,7 +129,7 @@ test('truncated, foreign and inconsistent files are refused with clear errors', 
     serializeSafetensors(source.weights, { config: JSON.stringify({ ...source.config, hiddenSize: 8 }) }),
     /tensor "rnn.weight_ih_l0" has shape \[16, 8\] but a RNN .* needs \[8, 8\]/,
   );
-  refuse(serializeSafetensors(source.weights, { config: '{"cell":"transformer"}' }), /cell must be one of rnn, lstm, gru/);
+  refuse(serializeSafetensors(source.weights, { config: '{"cell":"transformer"}' }), /config: Invalid ModelConfig: cell must be 'rnn', 'lstm' or 'gru', got "transformer"; vocabSize must be a positive integer/);
   assert.throws(() => inferConfig(new Map([['embed.weight', { shape: [5, 2] }], ['rnn.weight_hh_l0', { shape: [6, 3] }]])), /2 gates/);
 });
 

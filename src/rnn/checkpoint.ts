@@ -10,21 +10,16 @@
 import { parseSafetensors, serializeSafetensors, SafetensorsError, type TensorToWrite } from '../io/safetensors.js';
 import { readBytes, writeBytesAtomic } from '../platform/index.js';
 import type { TrainerState } from './trainer.js';
+import { gateCount, parameterSpecs, validateConfig as validateModelConfig, type CellType, type ModelConfig } from './layout.js';
 
 export const CHECKPOINT_FORMAT = 'textloom.rnn';
 export const CHECKPOINT_VERSION = 1;
 
-export type CellType = 'rnn' | 'lstm' | 'gru';
+export type { CellType } from './layout.js';
 export const CELL_TYPES: readonly CellType[] = ['rnn', 'lstm', 'gru'];
-const GATES: Record<CellType, number> = { rnn: 1, lstm: 4, gru: 3 };
 
-export interface RNNConfig {
-  cell: CellType;
-  vocabSize: number;
-  embedSize: number;
-  hiddenSize: number;
-  numLayers: number;
-}
+/** The model's shape, as RNNModel.create takes it. */
+export type RNNConfig = ModelConfig;
 
 export type Tensor = { shape: number[]; data: Float32Array };
 export type TensorMap = Map<string, Tensor>;
@@ -68,41 +63,16 @@ const HIDDEN_PREFIX = 'trainer.hidden.';
 
 /** PyTorch parameter names and shapes of the tutorial's RNNModel with this config, in its order. */
 export function parameterShapes(config: RNNConfig): Map<string, number[]> {
-  const { vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = config;
-  const G = GATES[config.cell];
-  const shapes = new Map<string, number[]>([['embed.weight', [V, E]]]);
-  for (let k = 0; k < L; k++) {
-    shapes.set(`rnn.weight_ih_l${k}`, [G * H, k === 0 ? E : H]);
-    shapes.set(`rnn.weight_hh_l${k}`, [G * H, H]);
-    shapes.set(`rnn.bias_ih_l${k}`, [G * H]);
-    shapes.set(`rnn.bias_hh_l${k}`, [G * H]);
-  }
-  shapes.set('linear.weight', [V, H]);
-  shapes.set('linear.bias', [V]);
-  return shapes;
+  return new Map(parameterSpecs(config).map((spec) => [spec.name, spec.shape]));
 }
 
+/** The config checked as RNNModel checks it, with the problem reported as a CheckpointError. */
 export function validateConfig(config: unknown, where = 'config'): RNNConfig {
-  if (config === null || typeof config !== 'object') {
-    throw new CheckpointError(`${where}: expected an object {cell, vocabSize, embedSize, hiddenSize, numLayers}, got ${String(config)}`);
+  try {
+    return validateModelConfig(config as ModelConfig);
+  } catch (e) {
+    throw new CheckpointError(`${where}: ${(e as Error).message}`);
   }
-  const c = config as Record<string, unknown>;
-  if (!CELL_TYPES.includes(c['cell'] as CellType)) {
-    throw new CheckpointError(`${where}: cell must be one of ${CELL_TYPES.join(', ')}, got ${JSON.stringify(c['cell'])}`);
-  }
-  for (const key of ['vocabSize', 'embedSize', 'hiddenSize', 'numLayers']) {
-    const v = c[key];
-    if (!Number.isInteger(v) || (v as number) <= 0) {
-      throw new CheckpointError(`${where}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-  }
-  return {
-    cell: c['cell'] as CellType,
-    vocabSize: c['vocabSize'] as number,
-    embedSize: c['embedSize'] as number,
-    hiddenSize: c['hiddenSize'] as number,
-    numLayers: c['numLayers'] as number,
-  };
 }
 
 /** The config of a PyTorch-layout tensor set, read off the shapes. */
@@ -120,7 +90,7 @@ export function inferConfig(tensors: ReadonlyMap<string, { shape: number[] }>): 
   const [vocabSize, embedSize] = shape('embed.weight') as [number, number];
   const [gatesTimesHidden, hiddenSize] = shape('rnn.weight_hh_l0') as [number, number];
   const gates = gatesTimesHidden / hiddenSize;
-  const cell = CELL_TYPES.find((c) => GATES[c] === gates);
+  const cell = CELL_TYPES.find((c) => gateCount(c) === gates);
   if (cell === undefined) {
     throw new CheckpointError(
       `rnn.weight_hh_l0 has shape [${gatesTimesHidden}, ${hiddenSize}], which is ${gates} gates; expected 1 (RNN), 4 (LSTM) or 3 (GRU)`,
