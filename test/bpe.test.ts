@@ -213,6 +213,14 @@ test('bad vocab, merges and tokenizer.json files get errors that say what is wro
   assert.throws(() => BpeTokenizer.fromTokenizerJSON(tj({ normalizer: { type: 'NFC' } })), /normalizer of type "NFC" is not supported/);
   assert.throws(() => BpeTokenizer.fromTokenizerJSON(tj({ model: { type: 'BPE', vocab, merges: [3] } })), /model\.merges\[0\] is number 3/);
   assert.throws(() => BpeTokenizer.fromTokenizerJSON(tj({ added_tokens: [{ id: 'x' }] })), /added_tokens\[0\] must be/);
+  assert.throws(() => BpeTokenizer.fromTokenizerJSON(tj({ added_tokens: [{ id: EOT, content: '<|endoftext|>', lstrip: true }] })),
+    /sets lstrip=true, which is not supported/);
+  assert.throws(() => BpeTokenizer.fromTokenizerJSON(tj({ post_processor: { type: 'TemplateProcessing' } })),
+    /post_processor of type "TemplateProcessing" is not supported/);
+  assert.throws(() => BpeTokenizer.fromTokenizerJSON(tj({ model: { type: 'BPE', vocab, merges: [], dropout: 0.1 } })),
+    /model\.dropout is number 0\.1/);
+  assert.throws(() => BpeTokenizer.fromTokenizerJSON(tj({ model: { type: 'BPE', vocab, merges: [], ignore_merges: true } })),
+    /model\.ignore_merges is boolean true/);
   assert.throws(() => BpeTokenizer.fromTokenizerJSON(tj({ added_tokens: [{ id: 0, content: 'zz' }] })), /added token "zz" has id 0, already "!"/);
   assert.throws(() => tokenizerFromJSON('{'), /not valid JSON/);
   assert.throws(() => tokenizerFromJSON({ format: 'textloom-tokenizer', version: 1, kind: 'sentencepiece' }), /expected kind "word", "char" or "bpe", got "sentencepiece"/);

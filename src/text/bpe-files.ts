@@ -118,16 +118,38 @@ function parseMergeEntry(entry: unknown, index: number, who: string): [string, s
   return fail(who, `model.merges[${index}] is ${describe(entry)}, expected "left right" or ["left", "right"]`);
 }
 
+/** Added-token matching options that change which text matches; textloom matches the exact content. */
+const MATCHING_OPTIONS = ['single_word', 'lstrip', 'rstrip'] as const;
+
 function parseAddedTokens(value: unknown, who: string): AddedToken[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) fail(who, `added_tokens must be an array, got ${describe(value)}`);
   return value.map((entry: unknown, index) => {
-    const t = entry as { id?: unknown; content?: unknown; special?: unknown } | null;
+    const t = entry as Record<string, unknown> | null;
     if (!t || !Number.isInteger(t.id) || (t.id as number) < 0 || typeof t.content !== 'string' || t.content === '') {
       fail(who, `added_tokens[${index}] must be { id: integer >= 0, content: non-empty string }, got ${describe(entry)}`);
     }
+    const option = MATCHING_OPTIONS.find((name) => t[name] === true);
+    if (option !== undefined) {
+      fail(who, `added_tokens[${index}] (${JSON.stringify(t.content)}) sets ${option}=true, which is not supported; ` +
+        'textloom matches added tokens exactly');
+    }
     return { id: t.id as number, content: t.content, special: t.special === true };
   });
+}
+
+/** Rejects BPE model options that would change the ids (GPT-2 leaves them all off). */
+function checkModelOptions(model: Record<string, unknown>, who: string): void {
+  const unsupported: Array<[string, boolean]> = [
+    ['dropout', model.dropout !== undefined && model.dropout !== null && model.dropout !== 0],
+    ['continuing_subword_prefix', typeof model.continuing_subword_prefix === 'string' && model.continuing_subword_prefix !== ''],
+    ['end_of_word_suffix', typeof model.end_of_word_suffix === 'string' && model.end_of_word_suffix !== ''],
+    ['ignore_merges', model.ignore_merges === true],
+    ['byte_fallback', model.byte_fallback === true],
+  ];
+  for (const [name, set] of unsupported) {
+    if (set) fail(who, `model.${name} is ${describe(model[name])}; textloom reads GPT-2 style BPE, where it is off`);
+  }
 }
 
 /** Checks that a tokenizer.json component is absent or of one of the given types. */
@@ -160,6 +182,9 @@ export function definitionFromTokenizerJSON(json: string | object): BpeDefinitio
   }
   checkComponent(root.normalizer, 'normalizer', [], who);
   checkComponent(root.decoder, 'decoder', ['ByteLevel'], who);
+  // A template post-processor would add tokens around every encoding; GPT-2's only trims offsets.
+  checkComponent(root.post_processor, 'post_processor', ['ByteLevel'], who);
+  checkModelOptions(model, who);
   if (!Array.isArray(model.merges)) fail(who, `model.merges must be an array, got ${describe(model.merges)}`);
   const added = parseAddedTokens(root.added_tokens, who);
   return {
