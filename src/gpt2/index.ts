@@ -7,4 +7,4 @@ export { Gpt2ConfigError, parseGpt2Config, type Gpt2Config } from './config.js';
 export { Gpt2LayoutError, type LayoutKind } from './layout.js';
 export { ModelSourceError, openModelSource, type ModelFiles, type SourceOptions } from './source.js';
 export { BrowserCache, DownloadError, FolderCache, type DownloadCache, type DownloadProgress, type ProgressCallback } from './download.js';
-export { hasWebGpuAdapter, RuntimeError, type Backend, type Device } from './runtime.js';
+export { hasWebGpuAdapter, webGpuAdapterKind, RuntimeError, type Backend, type Device } from './runtime.js';

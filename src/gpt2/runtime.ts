@@ -2,7 +2,8 @@
  * Choosing and starting an ONNX Runtime. This is the only file that imports onnxruntime, and only
  * when a model is loaded, so code that never runs GPT-2 never loads it.
  *
- * - WebGPU: the `onnxruntime-web/webgpu` build, when `navigator.gpu` gives an adapter (browsers, Deno).
+ * - WebGPU: the `onnxruntime-web/webgpu` build, when `navigator.gpu` gives a hardware adapter (browsers,
+ *   Deno), or on any adapter when device 'webgpu' is asked for.
  * - Native: `onnxruntime-node` in Node when it is installed (an optional peer; faster there).
  * - WASM: `onnxruntime-web` everywhere else (in Node and Deno it resolves to its WASM-only Node build).
  */
@@ -33,20 +34,42 @@ export class RuntimeError extends Error {
   }
 }
 
+interface AdapterInfo {
+  isFallbackAdapter?: boolean;
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+}
+
 interface GpuNavigator {
-  gpu?: { requestAdapter(): Promise<unknown | null> };
+  gpu?: { requestAdapter(): Promise<{ info?: AdapterInfo; isFallbackAdapter?: boolean } | null> };
   hardwareConcurrency?: number;
 }
 
-/** True when WebGPU exists here and gives an adapter (a silent fallback would make gpu-buffer runs throw). */
-export async function hasWebGpuAdapter(): Promise<boolean> {
+/**
+ * What WebGPU offers here: null without an adapter (a silent fallback would make gpu-buffer runs
+ * throw), 'software' for CPU rasterizers (llvmpipe, lavapipe, SwiftShader: about 100 times slower
+ * than WASM for GPT-2), else 'hardware'.
+ */
+export async function webGpuAdapterKind(): Promise<'hardware' | 'software' | null> {
   const nav = (globalThis as { navigator?: GpuNavigator }).navigator;
-  if (!nav?.gpu) return false;
+  if (!nav?.gpu) return null;
+  let adapter;
   try {
-    return (await nav.gpu.requestAdapter()) !== null;
+    adapter = await nav.gpu.requestAdapter();
   } catch {
-    return false;
+    return null;
   }
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`;
+  const software = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(text);
+  return software ? 'software' : 'hardware';
+}
+
+/** True when WebGPU exists here and gives an adapter (hardware or software). */
+export async function hasWebGpuAdapter(): Promise<boolean> {
+  return (await webGpuAdapterKind()) !== null;
 }
 
 /**
@@ -111,7 +134,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<OrtRun
     throw new RuntimeError(`threads must be an integer >= 1, got ${JSON.stringify(threads)}`);
   }
   const base: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
-  if (device === 'webgpu' || (device === 'auto' && (await hasWebGpuAdapter()))) {
+  // 'auto' takes WebGPU only on a hardware adapter; a software one is far slower than WASM.
+  if (device === 'webgpu' || (device === 'auto' && (await webGpuAdapterKind()) === 'hardware')) {
     if (!(await hasWebGpuAdapter())) {
       throw new RuntimeError(
         `device 'webgpu' was asked for but ${detectRuntime()} gives no WebGPU adapter here ` +
