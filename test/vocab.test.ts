@@ -68,6 +68,10 @@ test('word and char tokenizers round trip through JSON', () => {
   const charBack = CharTokenizer.fromJSON(json);
   assert.deepEqual(charBack.vocabulary.tokens, char.vocabulary.tokens);
   assert.throws(() => WordTokenizer.fromJSON(json), /expected kind "word", got "char"/);
+  assert.throws(
+    () => WordTokenizer.fromJSON({ ...word.toJSON(), tokens: [UNK_TOKEN, 'two words'] }),
+    /token 1 is "two words", but words never contain a space/,
+  );
   assert.throws(() => CharTokenizer.fromJSON({ ...json, version: 2 }), /unsupported version number 2/);
   assert.throws(() => CharTokenizer.fromJSON({ ...json, format: 'x' }), /expected format "textloom-tokenizer"/);
   assert.throws(

@@ -17,16 +17,7 @@ export class CharTokenizer extends VocabTokenizer {
   readonly kind = 'char' as const;
 
   constructor(vocabulary: Vocabulary) {
-    super(vocabulary);
-    for (let id = 1; id < vocabulary.size; id++) {
-      const token = vocabulary.token(id);
-      if (splitChars(token).length !== 1) {
-        throw new TypeError(
-          `CharTokenizer: token ${id} is ${JSON.stringify(token)}, expected exactly one code point; ` +
-            'build the vocabulary with CharTokenizer.fromCorpus',
-        );
-      }
-    }
+    super(vocabulary, 'CharTokenizer', (token) => splitChars(token).length === 1, 'expected exactly one code point');
   }
 
   /** Builds the vocabulary from one text or many (counts add up across them). */

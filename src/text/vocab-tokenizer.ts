@@ -21,7 +21,25 @@ export interface VocabTokenizerJSON extends TokenizerJSONBase {
 export abstract class VocabTokenizer implements Tokenizer {
   abstract readonly kind: 'word' | 'char';
 
-  constructor(readonly vocabulary: Vocabulary) {}
+  /**
+   * `fits` says whether a vocabulary entry could come out of split(); `rule` says why not, for the
+   * error. Checked for every entry but `<unk>`, so a foreign vocabulary fails here, not silently.
+   */
+  constructor(
+    readonly vocabulary: Vocabulary,
+    name: string,
+    fits: (token: string) => boolean,
+    rule: string,
+  ) {
+    for (let id = 1; id < vocabulary.size; id++) {
+      const token = vocabulary.token(id);
+      if (!fits(token)) {
+        throw new TypeError(
+          `${name}: token ${id} is ${JSON.stringify(token)}, ${rule}; build the vocabulary with ${name}.fromCorpus`,
+        );
+      }
+    }
+  }
 
   get vocabSize(): number {
     return this.vocabulary.size;

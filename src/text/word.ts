@@ -17,7 +17,7 @@ export class WordTokenizer extends VocabTokenizer {
   readonly kind = 'word' as const;
 
   constructor(vocabulary: Vocabulary) {
-    super(vocabulary);
+    super(vocabulary, 'WordTokenizer', (token) => !token.includes(' '), 'but words never contain a space');
   }
 
   /** Builds the vocabulary from one text or many (counts add up across them). */
