@@ -9,19 +9,21 @@ import { bias_forward, bias_backward } from './bias';
 import { sigmoid } from './simd';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
-/** Runs the layer over T steps from h0. `packed` receives W_hh packed for the step products,
- *  unless `prepacked` says an earlier forward call left it there. */
+/** Runs the layer over T steps from h0. `packed` receives W_hh packed for the step products and
+ *  `packedIh` (if nonzero) W_ih, unless `prepacked` says an earlier forward call with the same
+ *  weights left them there. */
 export function gru_forward(h: usize, gates: usize, // h (T, B, H), gates (T, B, 4H)
                             x: usize, h0: usize, // x (T, B, I), h0 (B, H)
                             W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, // W_ih (3H, I), W_hh (3H, H), b_ih (3H), b_hh (3H)
                             T: i32, B: i32, I: i32, H: i32,
                             gh: usize, // (B, 3H) work
-                            packed: usize, prepacked: i32, // packed (recurrent_packed_floats(3, H))
+                            packed: usize, // (recurrent_packed_floats(3, H))
+                            packedIh: usize, prepacked: i32, // packedIh (gemm_packed_floats(I, 3*H)) or 0
                             scratch: usize): void { // scratch (gemm_scratch_floats())
   const G = 4 * H;
   const H3 = 3 * H;
   if (prepacked == 0) gemm_pack_nt(packed, W_hh, H, H3, H);
-  projectInputs(gates, x, W_ih, b_ih, T * B, I, H3, G, scratch);
+  projectInputs(gates, x, W_ih, b_ih, T * B, I, H3, G, packedIh, prepacked, scratch);
   for (let t = 0; t < T; t++) {
     const g = at(gates, t, B, G); // (B, 4H)
     const hPrev = t == 0 ? h0 : at(h, t - 1, B, H); // (B, H)

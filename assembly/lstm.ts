@@ -9,17 +9,18 @@ import { sigmoid } from './simd';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
 /** Runs the layer over T steps from (h0, c0); keeps the activated gates for the backward pass.
- *  `packed` receives W_hh packed for the step products, unless `prepacked` says an earlier forward
- *  call left it there. */
+ *  `packed` receives W_hh packed for the step products and `packedIh` (if nonzero) W_ih, unless
+ *  `prepacked` says an earlier forward call with the same weights left them there. */
 export function lstm_forward(h: usize, c: usize, gates: usize, // h (T, B, H), c (T, B, H), gates (T, B, 4H)
                              x: usize, h0: usize, c0: usize, // x (T, B, I), h0 (B, H), c0 (B, H)
                              W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, // W_ih (4H, I), W_hh (4H, H), b_ih (4H), b_hh (4H)
                              T: i32, B: i32, I: i32, H: i32,
-                             packed: usize, prepacked: i32, // packed (recurrent_packed_floats(4, H))
+                             packed: usize, // (recurrent_packed_floats(4, H))
+                             packedIh: usize, prepacked: i32, // packedIh (gemm_packed_floats(I, 4*H)) or 0
                              scratch: usize): void { // scratch (gemm_scratch_floats())
   const G = 4 * H;
   if (prepacked == 0) gemm_pack_nt(packed, W_hh, H, G, H);
-  projectInputs(gates, x, W_ih, b_ih, T * B, I, G, G, scratch);
+  projectInputs(gates, x, W_ih, b_ih, T * B, I, G, G, packedIh, prepacked, scratch);
   bias_forward(gates, b_hh, T * B, G, G);
   for (let t = 0; t < T; t++) {
     const g = at(gates, t, B, G); // (B, 4H)

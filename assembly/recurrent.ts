@@ -3,7 +3,7 @@
 // Dimension legend: T time, B batch, I input width, H hidden, G gates (1 rnn, 4 lstm, 3 gru),
 // ld the row stride in floats of the per-row gate buffer.
 
-import { gemm_nt, gemm_tn, gemm_nn, gemm_packed_floats } from './gemm';
+import { gemm_nt, gemm_tn, gemm_nn, gemm_packed_floats, gemm_pack_nt, gemm_packed } from './gemm';
 import { bias_forward, bias_backward } from './bias';
 
 /** Floats of the `packed` work buffer a layer kernel with G gates of H units needs: W_hh packed for
@@ -12,10 +12,18 @@ export function recurrent_packed_floats(G: i32, H: i32): i32 {
   return max(gemm_packed_floats(H, G * H), gemm_packed_floats(G * H, H));
 }
 
-/** pre (T*B, G*H) = x W_ih^T + b_ih, stored with row stride ld. */
+/** pre (T*B, G*H) = x W_ih^T + b_ih, stored with row stride ld. With a `packedIh` buffer, W_ih
+ *  is packed there (or, when `prepacked`, already is) so that single steps need not repack it. */
 export function projectInputs(pre: usize, x: usize, W_ih: usize, b_ih: usize, // pre (T, B, ld), x (T, B, I), W_ih (G*H, I), b_ih (G*H)
-                              rows: i32, I: i32, GH: i32, ld: i32, scratch: usize): void {
-  gemm_nt(pre, x, W_ih, rows, I, GH, I, I, ld, 0, scratch);
+                              rows: i32, I: i32, GH: i32, ld: i32,
+                              packedIh: usize, prepacked: i32, // packedIh (gemm_packed_floats(I, G*H)) or 0
+                              scratch: usize): void { // scratch (gemm_scratch_floats())
+  if (packedIh == 0) {
+    gemm_nt(pre, x, W_ih, rows, I, GH, I, I, ld, 0, scratch);
+  } else {
+    if (prepacked == 0) gemm_pack_nt(packedIh, W_ih, I, GH, I);
+    gemm_packed(pre, x, packedIh, rows, I, GH, I, ld, 0);
+  }
   bias_forward(pre, b_ih, rows, GH, ld);
 }
 

@@ -7,15 +7,17 @@ import { bias_forward, bias_backward } from './bias';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
 /** Runs the layer over T steps from h0; h[T-1] is the final state. `packed` receives W_hh packed
- *  for the step products, unless `prepacked` says an earlier forward call left it there. */
+ *  for the step products and `packedIh` (if nonzero) W_ih, unless `prepacked` says an earlier
+ *  forward call with the same weights left them there. */
 export function rnn_forward(h: usize, // (T, B, H)
                             x: usize, h0: usize, // x (T, B, I), h0 (B, H)
                             W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, // W_ih (H, I), W_hh (H, H), b_ih (H), b_hh (H)
                             T: i32, B: i32, I: i32, H: i32,
-                            packed: usize, prepacked: i32, // packed (recurrent_packed_floats(1, H))
+                            packed: usize, // (recurrent_packed_floats(1, H))
+                            packedIh: usize, prepacked: i32, // packedIh (gemm_packed_floats(I, H)) or 0
                             scratch: usize): void { // scratch (gemm_scratch_floats())
   if (prepacked == 0) gemm_pack_nt(packed, W_hh, H, H, H);
-  projectInputs(h, x, W_ih, b_ih, T * B, I, H, H, scratch);
+  projectInputs(h, x, W_ih, b_ih, T * B, I, H, H, packedIh, prepacked, scratch);
   bias_forward(h, b_hh, T * B, H, H);
   for (let t = 0; t < T; t++) {
     const ht = at(h, t, B, H); // (B, H)

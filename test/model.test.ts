@@ -234,5 +234,8 @@ test('weights packed for generation follow every weight change', async () => {
     // Evaluate between generation steps must not disturb the packed weights either.
     a.evaluate(...batch(9, 4, 2, 23), 4, 2, fresh());
     assert.deepEqual(a.step(tokens, fresh()), c.step(tokens, fresh()), `${cell}: after evaluate`);
+    // A new layout of the same shape starts without packed weights.
+    a.reserveTraining(3, 2);
+    assert.deepEqual(a.step(tokens, fresh()), c.step(tokens, fresh()), `${cell}: after another layout`);
   }
 });

@@ -76,13 +76,13 @@ class LayerProblem extends Problem {
     const dbih = zerosF32(GH), dbhh = zerosF32(GH);
     const packed = zerosF32(recurrent_packed_floats(s.gates(), H));
     if (s.cell == 0) {
-      rnn_forward(h, x, h0, Wih, Whh, bih, bhh, T, B, I, H, packed, 0, scratch);
+      rnn_forward(h, x, h0, Wih, Whh, bih, bhh, T, B, I, H, packed, 0, 0, scratch);
       rnn_backward(dWih, dWhh, dbih, dbhh, dx, dh, h, x, h0, Wih, Whh, T, B, I, H, packed, scratch);
     } else if (s.cell == 1) {
-      lstm_forward(h, c, gates, x, h0, c0, Wih, Whh, bih, bhh, T, B, I, H, packed, 0, scratch);
+      lstm_forward(h, c, gates, x, h0, c0, Wih, Whh, bih, bhh, T, B, I, H, packed, 0, 0, scratch);
       lstm_backward(dWih, dWhh, dbih, dbhh, dx, dh, zerosF32(B * H), gates, h, c, x, h0, c0, Wih, Whh, T, B, I, H, packed, scratch);
     } else {
-      gru_forward(h, gates, x, h0, Wih, Whh, bih, bhh, T, B, I, H, zerosF32(B * 3 * H), packed, 0, scratch);
+      gru_forward(h, gates, x, h0, Wih, Whh, bih, bhh, T, B, I, H, zerosF32(B * 3 * H), packed, 0, 0, scratch);
       gru_backward(dWih, dWhh, dbih, dbhh, dx, dh, gates, h, x, h0, Wih, Whh, T, B, I, H, packed, scratch);
     }
     const out = new StaticArray<f64>(s.size());

@@ -30,15 +30,16 @@ export interface Activations {
   readonly gh: Region | null; // (B, 3H) GRU only
   readonly logits: Region; // (R, V)
   readonly packedOut: Region | null; // linear.weight packed for step() (T = 1 inference only)
+  readonly packedIh: Region[]; // per layer, W_ih packed for step() (T = 1 inference only)
   readonly logitsRows: number;
   /** True when lower layers' gates must be recomputed before their backward pass. */
   readonly recompute: boolean;
 }
 
-/** `recompute` forces the choice (undefined decides by RECOMPUTE_ABOVE_BYTES); `packedOutFloats` sizes
- *  the packed output weights that a step layout (T = 1, inference) keeps for generation. */
+/** `recompute` forces the choice (undefined decides by RECOMPUTE_ABOVE_BYTES); `packed` sizes the
+ *  packed output and input weights that a step layout (T = 1, inference) keeps for generation. */
 export function layoutActivations(arena: Arena, config: ModelConfig, T: number, B: number, training: boolean,
-                                  recompute: boolean | undefined, packedOutFloats: number): Activations {
+                                  recompute: boolean | undefined, packed: { out: number; ih: number[] }): Activations {
   const { cell, vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = config;
   arena.resetActivations();
   const N = T * B;
@@ -58,6 +59,7 @@ export function layoutActivations(arena: Arena, config: ModelConfig, T: number, 
   };
   const logitsRows = T === 1 ? B : Math.min(N, Math.max(1, Math.floor(LOGITS_BUDGET_FLOATS / V)));
   const dWidth = Math.max(E, H);
+  const stepLayout = !training && T === 1;
   return {
     key: `${training ? 'train' : 'infer'}:${T}x${B}`,
     T,
@@ -75,7 +77,8 @@ export function layoutActivations(arena: Arena, config: ModelConfig, T: number, 
     dc: training && cell === 'lstm' ? a('dc', B * H) : null,
     gh: cell === 'gru' ? a('gh', B * 3 * H) : null,
     logits: a('logits', logitsRows * V),
-    packedOut: !training && T === 1 ? a('packedOut', packedOutFloats) : null,
+    packedOut: stepLayout ? a('packedOut', packed.out) : null,
+    packedIh: stepLayout ? packed.ih.map((n, l) => a(`packedIh.l${l}`, n)) : [],
     logitsRows,
     recompute: shareGates,
   };

@@ -66,8 +66,8 @@ export class RNNModel {
   /** Per layer, W_hh packed for the step products (forward layout, or backward during training). */
   private readonly packedHh: Region;
   private readonly packedHhFloats: number;
-  /** True while packedHh holds the forward packing of the current weights (inference may reuse it). */
-  private recurrentPacked = false;
+  /** Key of the inference layout for which packedHh and its packedIh hold the current weights. */
+  private packedKey: string | null = null;
   /** Key of the step layout whose packed output weights match the current weights, if any. */
   private outPackedKey: string | null = null;
   private readonly layers: LayerPointers[];
@@ -252,9 +252,9 @@ export class RNNModel {
     this.arena = undefined as unknown as Arena;
   }
 
-  /** Packed copies of the weights go stale. */
+  /** Packed copies of the weights go stale (or, after a new layout, were never made). */
   private weightsChanging(): void {
-    this.recurrentPacked = false;
+    this.packedKey = null;
     this.outPackedKey = null;
   }
 
@@ -290,9 +290,13 @@ export class RNNModel {
     const key = `${training ? 'train' : 'infer'}:${T}x${B}`;
     if (this.act?.key !== key) {
       this.act = null;
-      this.outPackedKey = null;
-      this.act = layoutActivations(this.arena, this.config, T, B, training, this.recompute,
-        this.k.gemm_packed_floats(this.config.hiddenSize, this.config.vocabSize));
+      this.weightsChanging(); // new regions: nothing packed in them yet
+      const { hiddenSize: H, vocabSize: V, cell } = this.config;
+      const GH = gateCount(cell) * H;
+      this.act = layoutActivations(this.arena, this.config, T, B, training, this.recompute, {
+        out: this.k.gemm_packed_floats(H, V),
+        ih: this.layers.map((p) => this.k.gemm_packed_floats(p.I, GH)),
+      });
     }
     return this.act;
   }
@@ -317,14 +321,14 @@ export class RNNModel {
     const { T, B } = act;
     this.k.embedding_forward(act.x0.ptr, this.param('embed.weight'), act.ids.ptr, T * B, E);
     const last = (T - 1) * B * H;
-    const reuse = !training && this.recurrentPacked;
+    const reuse = !training && this.packedKey === act.key;
     for (let l = 0; l < this.layers.length; l++) {
       this.forwardLayer(act, l, reuse);
       state.hiddenOf(l).set(this.arena.f32(act.h[l]).subarray(last, last + B * H));
       const c = state.cellOf(l);
       if (c) c.set(this.arena.f32(act.c[l]).subarray(last, last + B * H));
     }
-    this.recurrentPacked = !training;
+    this.packedKey = training ? null : act.key;
   }
 
   /** What every layer kernel call needs: the kernels, layer l's pointers, sizes and its input. */
@@ -333,23 +337,24 @@ export class RNNModel {
       k: this.k, p: this.layers[l], T: act.T, B: act.B, H: this.config.hiddenSize,
       x: l === 0 ? act.x0.ptr : act.h[l - 1].ptr, s: this.scratch.ptr,
       packed: this.packedHh.ptr + l * this.packedHhFloats * 4,
+      packedIh: act.packedIh.length ? act.packedIh[l].ptr : 0,
     };
   }
 
   private forwardLayer(act: Activations, l: number, prepacked: boolean): void {
-    const { k, p, T, B, H, x, s, packed } = this.layerContext(act, l);
+    const { k, p, T, B, H, x, s, packed, packedIh } = this.layerContext(act, l);
     const pre = prepacked ? 1 : 0;
     switch (this.config.cell) {
       case 'rnn':
-        k.rnn_forward(act.h[l].ptr, x, act.h0[l].ptr, p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, packed, pre, s);
+        k.rnn_forward(act.h[l].ptr, x, act.h0[l].ptr, p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, packed, packedIh, pre, s);
         break;
       case 'lstm':
         k.lstm_forward(act.h[l].ptr, act.c[l].ptr, act.gates[l].ptr, x, act.h0[l].ptr, act.c0[l].ptr,
-          p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, packed, pre, s);
+          p.W_ih, p.W_hh, p.b_ih, p.b_hh, T, B, p.I, H, packed, packedIh, pre, s);
         break;
       case 'gru':
         k.gru_forward(act.h[l].ptr, act.gates[l].ptr, x, act.h0[l].ptr, p.W_ih, p.W_hh, p.b_ih, p.b_hh,
-          T, B, p.I, H, act.gh!.ptr, packed, pre, s);
+          T, B, p.I, H, act.gh!.ptr, packed, packedIh, pre, s);
         break;
     }
   }

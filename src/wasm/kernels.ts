@@ -41,17 +41,18 @@ export interface KernelExports {
   bias_forward(C: number, b: number, M: number, N: number, ld: number): void;
   /** db (N) += column sums of dC (M, ld). */
   bias_backward(db: number, dC: number, M: number, N: number, ld: number): void;
-  /** Elman tanh layer: h (T, B, H) from x (T, B, I) and h0 (B, H); W_hh is packed into `packed`
-   *  unless `prepacked` is 1 (an earlier forward call with the same weights left it there). */
-  rnn_forward(h: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, packed: number, prepacked: number, scratch: number): void;
+  /** Elman tanh layer: h (T, B, H) from x (T, B, I) and h0 (B, H); W_hh is packed into `packed` and
+   *  W_ih into `packedIh` (when nonzero) unless `prepacked` is 1 (an earlier forward call with the
+   *  same weights left them there). */
+  rnn_forward(h: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, packed: number, packedIh: number, prepacked: number, scratch: number): void;
   /** Elman backward; dh (T, B, H) in, overwritten; weight, bias and dx grads accumulate. */
   rnn_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, h: number, x: number, h0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, packed: number, scratch: number): void;
   /** LSTM layer: h, c (T, B, H) and activated gates (T, B, 4H) from x, h0, c0 (packing as rnn_forward). */
-  lstm_forward(h: number, c: number, gates: number, x: number, h0: number, c0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, packed: number, prepacked: number, scratch: number): void;
+  lstm_forward(h: number, c: number, gates: number, x: number, h0: number, c0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, packed: number, packedIh: number, prepacked: number, scratch: number): void;
   /** LSTM backward; dh (T, B, H) in and gates overwritten, dc (B, H) work; grads accumulate. */
   lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, dc: number, gates: number, h: number, c: number, x: number, h0: number, c0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, packed: number, scratch: number): void;
   /** GRU layer: h (T, B, H) and gate rows (T, B, 4H: r, z, n, hn) from x, h0; gh (B, 3H) work (packing as rnn_forward). */
-  gru_forward(h: number, gates: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, gh: number, packed: number, prepacked: number, scratch: number): void;
+  gru_forward(h: number, gates: number, x: number, h0: number, W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, I: number, H: number, gh: number, packed: number, packedIh: number, prepacked: number, scratch: number): void;
   /** GRU backward; dh (T, B, H) in and gates overwritten; grads accumulate. */
   gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dx: number, dh: number, gates: number, h: number, x: number, h0: number, W_ih: number, W_hh: number, T: number, B: number, I: number, H: number, packed: number, scratch: number): void;
   /** losses (N) = cross-entropy of each logits row (N, V) against targets (N, int32). */
