@@ -9,7 +9,7 @@
 // Then prints the size of each file, raw and gzipped.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -102,6 +102,7 @@ function emitDeclarations() {
     // Type errors are build:ts's to report; declarations are still emitted and are what we need here.
     console.warn(`build-bundle: tsc reported type errors while emitting declarations:\n${e.stdout}`);
   }
+  markOptionalPeerImports(resolve(dist, 'types'));
   const entry = resolve(dist, 'types/index.d.ts');
   if (!existsSync(entry)) {
     console.error('build-bundle: tsc emitted no dist/types/index.d.ts');
@@ -110,6 +111,26 @@ function emitDeclarations() {
   const out = resolve(dist, 'textloom.d.ts');
   writeFileSync(`${out}.tmp`, "export * from './types/index.js';\n");
   renameSync(`${out}.tmp`, out);
+}
+
+// onnxruntime is an optional peer: a user who only trains RNNs has no onnxruntime-web, and its type
+// imports would be errors in their type check. With @ts-ignore they are `any` there, and exact types
+// wherever onnxruntime is installed.
+function markOptionalPeerImports(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = resolve(dir, entry.name);
+    if (entry.isDirectory()) {
+      markOptionalPeerImports(path);
+      continue;
+    }
+    if (!entry.name.endsWith('.d.ts')) continue;
+    const text = readFileSync(path, 'utf8');
+    const marked = text.replace(
+      /^(import\b[^;]*?from\s*['"]onnxruntime-(?:web|node)(?:\/[^'"]*)?['"];)$/gm,
+      '// @ts-ignore: onnxruntime-web is an optional peer dependency, absent where only RNNs are used\n$1',
+    );
+    if (marked !== text) writeFileSync(path, marked);
+  }
 }
 
 function report() {
