@@ -10,7 +10,9 @@ import {
   corpusText,
   readCorpusFiles,
   CorpusError,
+  tokenizeCorpus,
 } from '../src/rnn/dataset.js';
+import { WordTokenizer } from '../src/text/index.js';
 
 const range = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
 
@@ -101,4 +103,14 @@ test('empty and binary corpora get errors that say so', async () => {
   await assert.rejects(readCorpusFiles([good, binary]), (e: unknown) => e instanceof CorpusError && e.message.startsWith(`${binary} is not text`));
   await assert.rejects(readCorpusFiles([join(dir, 'missing.txt')]), /missing\.txt: no such file/);
   await assert.rejects(readCorpusFiles([]), /no corpus files given/);
+});
+
+test('tokenizeCorpus: ids with a held-out tail; a text without tokens is refused', () => {
+  const text = 'one two three four five six seven eight nine ten';
+  const tokenizer = WordTokenizer.fromCorpus(text);
+  const { ids, train, validation } = tokenizeCorpus(text, tokenizer, 0.2);
+  assert.deepEqual([...ids], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual([...train], [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual([...validation], [9, 10]);
+  assert.throws(() => tokenizeCorpus('... !!! 42', tokenizer), /the corpus has no tokens after tokenization \(10 characters\)/);
 });

@@ -4,7 +4,7 @@
  * boundary and saves a resumable checkpoint; `--resume` continues it exactly.
  */
 import { RNNModel } from '../rnn/model.js';
-import { splitValidation, type TokenSplit } from '../rnn/dataset.js';
+import { tokenizeCorpus, type TokenSplit } from '../rnn/dataset.js';
 import { train, evaluateLoss, type TrainOptions, type TrainResult } from '../rnn/trainer.js';
 import { CELL_TYPES, describeConfig, loadCheckpoint, modelContent, restoreModel, saveCheckpoint, CheckpointError, type CellType, type RNNConfig } from '../rnn/checkpoint.js';
 import { LR_SCHEDULES, type LrScheduleName } from '../rnn/lr-schedule.js';
@@ -201,14 +201,13 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
     throw new CheckpointError(`${settings.resume} cannot be resumed: it was saved without --resumable`);
   }
   const tokenizer = resumed ? tokenizerFromJSON(resumed.tokenizer) : await buildTokenizer(settings, text);
-  const ids = Int32Array.from(tokenizer.encode(text));
+  const { ids, ...data } = tokenizeCorpus(text, tokenizer, settings.validation);
   const fingerprint = tokenFingerprint(ids);
   if (resumed && resumed.metadata['corpus_fingerprint'] !== fingerprint) {
     throw new CheckpointError(
       `${settings.resume} was trained on a different corpus (${resumed.metadata['corpus_fingerprint']} tokens:hash, now ${fingerprint}); pass the same corpus files`,
     );
   }
-  const data = splitValidation(ids, settings.validation);
   const config: RNNConfig = resumed ? resumed.config : { ...settings.config, vocabSize: tokenizer.vocabSize };
   const options: TrainSettings['training'] = resumed
     ? { ...(resumed.training!.options as TrainSettings['training']), ...(settings.resumeEpochs ? { epochs: settings.resumeEpochs } : {}) }

@@ -114,6 +114,22 @@ export function splitValidation(ids: Int32Array, fraction: number): TokenSplit {
   return { train: ids.subarray(0, ids.length - held), validation: ids.subarray(ids.length - held) };
 }
 
+/**
+ * Token ids of a corpus text, split for training: the whole sequence and its training head and
+ * validation tail (`validationFraction` of it, default 0.1).
+ */
+export function tokenizeCorpus(
+  text: string,
+  tokenizer: { encode(text: string): number[] },
+  validationFraction = 0.1,
+): TokenSplit & { ids: Int32Array } {
+  const ids = Int32Array.from(tokenizer.encode(text));
+  if (ids.length === 0) {
+    throw new CorpusError(`the corpus has no tokens after tokenization (${text.length} characters); give it words to learn from`);
+  }
+  return { ids, ...splitValidation(ids, validationFraction) };
+}
+
 export interface Batch {
   inputs: Int32Array; // (T, B)
   targets: Int32Array; // (T, B), inputs shifted by one token
