@@ -8,9 +8,9 @@ import type { Arena, Region } from '../wasm/arena.js';
 import type { ModelConfig } from './layout.js';
 
 /** Above this, per-layer gate storage gives way to recomputation. */
-export const RECOMPUTE_ABOVE_BYTES = 64 * 2 ** 20;
+export const RECOMPUTE_ABOVE_BYTES = 32 * 2 ** 20;
 /** Rows of logits materialized at once are capped so that they hold at most this many floats. */
-export const LOGITS_BUDGET_FLOATS = 4 * 2 ** 20;
+export const LOGITS_BUDGET_FLOATS = 2 * 2 ** 20;
 
 export interface Activations {
   readonly key: string;

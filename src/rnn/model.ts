@@ -39,7 +39,7 @@ export interface CreateOptions {
   kernels?: 'auto' | 'simd' | 'relaxed';
   /** Share one set of gate buffers between layers and recompute lower layers' gates in the backward
    *  pass (less memory, one more forward of the lower layers). Default: only when per-layer gates
-   *  would exceed 64 MiB. Results are bit-identical either way. */
+   *  would exceed 32 MiB. Results are bit-identical either way. */
   recompute?: boolean;
 }
 
