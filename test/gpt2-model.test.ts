@@ -19,7 +19,9 @@ async function model(options: LoadModelOptions = {}): Promise<Gpt2Model> {
   return loaded.get(key)!;
 }
 
+/** Logits of a full recomputation: disposing first keeps prefill from extending the cached prefix. */
 async function lastLogits(m: Gpt2Model, ids: number[]): Promise<Float32Array> {
+  m.dispose();
   return m.prefill([Int32Array.from(ids)], [new Uint8Array(ids.length).fill(1)]);
 }
 
@@ -208,3 +210,34 @@ test('select() duplicates and reorders cache rows: each row continues the row it
   m.dispose();
   alone.dispose();
 });
+
+for (const layout of ['single', 'merged', 'pair'] as const) {
+  test(`${layout}: prefill of an extension of the cached row feeds only the new tokens, with the same logits`, async () => {
+    const m = await model({ layout });
+    const full = reference.prompts[1]!.greedy;
+    const expected = (await lastLogits(m, full)).slice();
+    const runs = (m as unknown as { sessions: { run: (...a: unknown[]) => Promise<Record<string, { dims: readonly number[] }>> }[] }).sessions;
+    const last = runs[runs.length - 1]!;
+    const run = last.run.bind(last);
+    const fedLengths: number[] = [];
+    last.run = async (...a) => {
+      const out = await run(...a);
+      fedLengths.push(out.logits!.dims[1]!);
+      return out;
+    };
+    try {
+      await lastLogits(m, full.slice(0, 9));
+      await m.next(Int32Array.of(full[9]!));
+      const extended = await m.prefill([Int32Array.from(full)], [new Uint8Array(full.length).fill(1)]);
+      assert.ok(maxAbsDiff(extended, expected) < 1e-4, `max |diff| ${maxAbsDiff(extended, expected)}`);
+      assert.deepEqual(fedLengths.slice(-2), [1, full.length - 10], 'the extension fed only the tokens after the cache');
+      await m.next(Int32Array.of(5));
+      const other = [...full.slice(0, 5), 7];
+      const restarted = await m.prefill([Int32Array.from(other)], [new Uint8Array(6).fill(1)]);
+      assert.ok(maxAbsDiff(restarted, await lastLogits(m, other)) < 1e-4, 'a different prefix starts over');
+    } finally {
+      last.run = run;
+      m.dispose();
+    }
+  });
+}

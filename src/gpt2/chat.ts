@@ -117,12 +117,8 @@ export class Gpt2Chat {
       ...this.generation,
       ...(this.stop.length > 0 ? { stoppingCriteria: (ids: readonly number[]) => stopAt(ids.slice(context.length)) >= 0 } : {}),
     };
-    let result;
-    try {
-      result = await this.pipeline.generateIds([context], options);
-    } finally {
-      this.pipeline.model.dispose();
-    }
+    // The model keeps this conversation's cache: the next turn extends it instead of starting over.
+    const result = await this.pipeline.generateIds([context], options);
     const eos = this.pipeline.options(this.generation).eosTokenId;
     const eosIds = new Set(eos === undefined ? [] : typeof eos === 'number' ? [eos] : eos);
     const newIds = result.newTokens[0]!.filter((id) => !eosIds.has(id));

@@ -64,6 +64,8 @@ export class Gpt2Model implements LogitsSource {
   private nextPosition = new Int32Array(0); // (B)
   private past: Tensor[] = []; // 2 * nLayer tensors (B, H, T, D)
   private pending: Int32Array | null = null;
+  /** The ids held in the cache when the batch is one unpadded row, else null. */
+  private fed: number[] | null = null;
   private shapesChecked = false;
 
   constructor(parts: Gpt2ModelParts) {
@@ -95,7 +97,6 @@ export class Gpt2Model implements LogitsSource {
     const t = ids[0]!.length;
     if (t === 0) throw new Gpt2InputError('prefill needs at least one token per row, got empty rows');
     this.checkContext(t);
-    this.dispose();
     const flatIds = new Int32Array(b * t); // (B, T)
     const flatMask = new Uint8Array(b * t); // (B, T)
     const positions = new Int32Array(b * t); // (B, T)
@@ -129,6 +130,13 @@ export class Gpt2Model implements LogitsSource {
         'run prompts of different lengths one at a time (the pipeline does this for such models)',
       );
     }
+    const row = ids[0]!;
+    const cached = this.fed;
+    if (b === 1 && cached !== null && this.pending === null && cached.length < t && cached.every((id, i) => row[i] === id)) {
+      return this.extend(row, cached.length);
+    }
+    this.dispose();
+    this.fed = b === 1 && !padded ? Array.from(row) : null;
     this.batch = b;
     this.length = t;
     this.mask = flatMask;
@@ -166,12 +174,32 @@ export class Gpt2Model implements LogitsSource {
     this.length = t;
     const positions = this.nextPosition.slice();
     for (let r = 0; r < b; r++) this.nextPosition[r]!++;
-    const feeds = this.baseFeeds(tokens, 1, positions);
+    this.fed?.push(tokens[0]!);
+    return this.runWithPast(this.baseFeeds(tokens, 1, positions), 1);
+  }
+
+  /**
+   * Feeds row[start:] on top of a cache that holds row[:start] (one unpadded row): a chat turn only
+   * computes its new tokens. Parity note: the logits equal a full prefill to float rounding (~1e-6),
+   * not bit for bit.
+   */
+  private async extend(row: Int32Array, start: number): Promise<Float32Array> {
+    const t = row.length;
+    this.length = t;
+    this.mask = new Uint8Array(t).fill(1);
+    this.nextPosition = Int32Array.of(t);
+    this.fed = Array.from(row);
+    const positions = Int32Array.from({ length: t - start }, (_, i) => start + i);
+    return this.runWithPast(this.baseFeeds(row.subarray(start), t - start, positions), t - start);
+  }
+
+  /** Runs the with-past graph on `feeds` plus the cache. */
+  private runWithPast(feeds: Record<string, Tensor>, t: number): Promise<Float32Array> {
     this.signature.pastNames.forEach((name, i) => {
       feeds[name] = this.past[i]!;
     });
     if (this.signature.kind === 'merged') feeds.use_cache_branch = new this.ort.Tensor('bool', [true], [1]);
-    return this.run(this.sessions[this.sessions.length - 1]!, feeds, 1);
+    return this.run(this.sessions[this.sessions.length - 1]!, feeds, t);
   }
 
   select(index: Int32Array): void {
@@ -191,11 +219,13 @@ export class Gpt2Model implements LogitsSource {
     // The cache may live on the GPU; it is reordered when the next step needs it (next() is async).
     this.pending = this.pending ? index.map((i) => this.pending![i]!) : index.slice();
     this.batch = index.length;
+    if (!(index.length === 1 && index[0] === 0)) this.fed = null;
   }
 
   dispose(): void {
     for (const tensor of this.past) disposeTensor(tensor);
     this.past = [];
+    this.fed = null;
     this.batch = 0;
     this.length = 0;
     this.pending = null;
