@@ -123,6 +123,7 @@ test('invalid sampling options are refused', async () => {
   await assert.rejects(generateText(model, tokenizer, 'the cat', { doSample: true, topP: 0 }), /topP must be/);
   await assert.rejects(generateText(model, tokenizer, 'the cat', { doSample: true, topP: 1.5 }), /topP must be/);
   await assert.rejects(generateText(model, tokenizer, 'the cat', { maxNewTokens: 0 }), /maxNewTokens must be/);
+  await assert.rejects(generateText(model, CharTokenizer.fromCorpus('abc'), 'abc'), /the tokenizer has 4 tokens but the model's vocabulary is \d+; use the tokenizer the model was trained with/);
   model.dispose();
 });
 

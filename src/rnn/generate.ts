@@ -119,6 +119,7 @@ export interface TextGenerationOptions {
   maxNewTokens?: number;
   /** Sample (true) or greedy (false, the default). */
   doSample?: boolean;
+  /** Sampling controls and penalties with the meaning and checks of src/generate's GenerateOptions. */
   temperature?: number;
   topK?: number;
   topP?: number;
@@ -222,6 +223,11 @@ export async function generateText(
   seed: string,
   options: TextGenerationOptions = {},
 ): Promise<TextGenerationResult> {
+  if (tokenizer.vocabSize !== model.config.vocabSize) {
+    throw new RangeError(
+      `generateText: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}; use the tokenizer the model was trained with`,
+    );
+  }
   const { ids: seedIds, warnings } = encodeSeed(tokenizer, seed);
   for (const w of warnings) options.onWarning?.(w);
   const stops = stopSequences(tokenizer, options.stop);
