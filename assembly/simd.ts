@@ -57,3 +57,56 @@
 @inline export function sigmoid(x: f32): f32 {
   return <f32>1 / (<f32>1 + Mathf.exp(-x));
 }
+
+/** e^x on four lanes, within 2 ulp of the true value for x in [-87, 88] (clamped outside):
+ *  x = n ln2 + r with |r| <= ln2/2, a degree-7 polynomial for e^r, and 2^n put in the exponent.
+ *  Plain multiply-add in both builds, so both give the same softmax. */
+// @ts-ignore: decorator
+@inline export function expv(x: v128): v128 {
+  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87)), f32x4.splat(88));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  // ln2 split in two so that n * ln2_hi is exact.
+  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+/** Largest of n floats (n >= 1). */
+export function maxOf(ptr: usize, n: i32): f32 { // ptr (n)
+  let m = load<f32>(ptr);
+  let j = 0;
+  if (n >= 4) {
+    let mv = v128.load(ptr);
+    for (j = 4; j + 4 <= n; j += 4) mv = f32x4.max(mv, v128.load(ptr + <usize>j * 4));
+    m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  }
+  for (; j < n; j++) m = max(m, load<f32>(ptr + <usize>j * 4));
+  return m;
+}
+
+/** Sum of e^(x - shift) over n floats; with `out` nonzero the terms are also stored there. */
+export function sumExp(ptr: usize, n: i32, shift: f32, out: usize): f32 { // ptr (n), out (n) or 0
+  const sv = f32x4.splat(shift);
+  let acc = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const e = expv(f32x4.sub(v128.load(ptr + <usize>j * 4), sv));
+    if (out != 0) v128.store(out + <usize>j * 4, e);
+    acc = f32x4.add(acc, e);
+  }
+  let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (; j < n; j++) {
+    const e = f32x4.extract_lane(expv(f32x4.splat(load<f32>(ptr + <usize>j * 4) - shift)), 0);
+    if (out != 0) store<f32>(out + <usize>j * 4, e);
+    s += e;
+  }
+  return s;
+}

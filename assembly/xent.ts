@@ -4,28 +4,20 @@
 
 import { gemm_nt, gemm_nn, gemm_tn } from './gemm';
 import { bias_forward, bias_backward } from './bias';
+import { maxOf, sumExp } from './simd';
 
 // Loss of one row: logsumexp(logits) - logits[target].
 function rowLoss(row: usize, target: i32, V: i32): f64 { // row (V)
-  let mx = load<f32>(row);
-  for (let j = 1; j < V; j++) mx = max(mx, load<f32>(row + <usize>j * 4));
-  let s: f32 = 0;
-  for (let j = 0; j < V; j++) s += Mathf.exp(load<f32>(row + <usize>j * 4) - mx);
+  const mx = maxOf(row, V);
+  const s = sumExp(row, V, mx, 0);
   return <f64>(Mathf.log(s) + mx - load<f32>(row + <usize>target * 4));
 }
 
 // Turns one row of logits into (softmax - onehot(target)) * scale, in place; returns its loss.
 function rowGrad(row: usize, target: i32, V: i32, scale: f32): f64 { // row (V) in/out
-  let mx = load<f32>(row);
-  for (let j = 1; j < V; j++) mx = max(mx, load<f32>(row + <usize>j * 4));
+  const mx = maxOf(row, V);
   const loss0 = mx - load<f32>(row + <usize>target * 4);
-  let s: f32 = 0;
-  for (let j = 0; j < V; j++) {
-    const p = row + <usize>j * 4;
-    const e = Mathf.exp(load<f32>(p) - mx);
-    store<f32>(p, e);
-    s += e;
-  }
+  const s = sumExp(row, V, mx, row);
   const k = scale / s;
   let j = 0;
   const kv = f32x4.splat(k);

@@ -4,6 +4,7 @@ import { gemm_nn, gemm_nt, gemm_tn, gemm_reference, gemm_scratch_floats, gemm_pa
 import { embedding_forward, embedding_backward } from '../assembly/embedding';
 import { bias_forward, bias_backward } from '../assembly/bias';
 import { adam_step, sum_squares, scale } from '../assembly/adam';
+import { expv, maxOf, sumExp } from '../assembly/simd';
 import { randomF32, zerosF32, copyF32, idsI32, f32At, maxRelDiff } from './util';
 
 const scratch = zerosF32(gemm_scratch_floats());
@@ -154,5 +155,36 @@ describe('adam and norms', () => {
     const y = copyF32(x, n);
     scale(y, n, 0.37);
     for (let i = 0; i < n; i++) expect<f32>(f32At(y, i)).toBe(f32At(x, i) * <f32>0.37);
+  });
+});
+
+describe('softmax helpers', () => {
+  it('expv is within 2 ulp of exp over the softmax range', () => {
+    let worst: f64 = 0;
+    for (let i = 0; i <= 20000; i++) {
+      const x = <f32>(-87.0 + 95.0 * <f64>i / 20000.0);
+      const got = <f64>f32x4.extract_lane(expv(f32x4.splat(x)), 0);
+      const want = Math.exp(<f64>x);
+      worst = Math.max(worst, Math.abs(got - want) / want);
+    }
+    expect<f64>(worst).toBeLessThan(2.4e-7);
+  });
+
+  it('maxOf and sumExp match scalar loops at ragged lengths', () => {
+    for (let n = 1; n < 23; n += 3) {
+      const x = randomF32(n, 5);
+      let m = f32At(x, 0);
+      for (let i = 1; i < n; i++) m = max(m, f32At(x, i));
+      expect<f32>(maxOf(x, n)).toBe(m);
+      const out = zerosF32(n);
+      const s = sumExp(x, n, m, out);
+      let want: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const e = Math.exp(<f64>(f32At(x, i) - m));
+        want += e;
+        expect<f64>(Math.abs(<f64>f32At(out, i) - e)).toBeLessThan(3e-7 * e + 1e-30);
+      }
+      expect<f64>(Math.abs(<f64>s - want) / want).toBeLessThan(1e-6);
+    }
   });
 });
