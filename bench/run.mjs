@@ -91,6 +91,12 @@ async function main() {
   Object.assign(results, { date: new Date().toISOString(), quick: opts.quick, machine, peers });
   for (const suite of selected) {
     const t0 = Date.now();
+    const record = (groups, partial) => {
+      results.suites[suite.name] = { ranAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, select: opts.select, partial, groups };
+      writeAtomic(resultsPath, JSON.stringify(results, null, 1) + '\n');
+    };
+    // Written after every group, so that a long run interrupted late keeps what it measured.
+    ctx.progress = (groups) => record(groups, true);
     let groups;
     try {
       groups = await suite.run(ctx);
@@ -98,9 +104,7 @@ async function main() {
       log(`${suite.name} failed: ${err.stack ?? err}`);
       groups = [{ cases: [{ name: suite.name, samples: [], error: String(err.message ?? err) }] }];
     }
-    results.suites[suite.name] = { ranAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, select: opts.select, groups };
-    // Written after every suite, so that a long run interrupted late keeps what it measured.
-    writeAtomic(resultsPath, JSON.stringify(results, null, 1) + '\n');
+    record(groups, false);
   }
   const markdown = renderMarkdown(results);
   console.log(`\n${markdown}`);

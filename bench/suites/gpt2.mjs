@@ -51,6 +51,7 @@ export async function gpt2(ctx) {
     ctx.log(`gpt2 ${threads} thread(s): ${specs.map((s) => s.name).join(', ')}`);
     const cases = await interleave(specs, { warmup: 1, rounds: ctx.quick ? 2 : 4, log: ctx.log });
     groups.push({ threads, newTokens, q8Tokens, promptTokens: PROMPT.length, cases: [...cases, ...skips] });
+    ctx.progress(groups);
   }
   return groups;
 }

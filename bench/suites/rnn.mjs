@@ -13,6 +13,8 @@ const FMA_ITERATIONS = 20_000_000;
 const MULTI_THREAD_CONFIGS = new Set(['M', 'L']);
 // TensorFlow.js: L needs more than its 4 GiB WASM heap (activations, one-hot targets, Adam state).
 const TFJS_CONFIGS = new Set(['S', 'M']);
+// One step of M takes TensorFlow.js about 15 s: two samples after the warm-up.
+const TFJS_ROUNDS = { S: undefined, M: 2 };
 
 function skipped(name, reason) {
   return { name, info: null, samples: [], error: null, skipped: reason };
@@ -52,10 +54,11 @@ export async function rnnTrain(ctx) {
         const tfjs = ctx.peers.npm['@tensorflow/tfjs-backend-wasm'];
         if (!tfjs.ok) skips.push(skipped('tfjs-wasm', tfjs.reason));
         else if (!TFJS_CONFIGS.has(configName)) skips.push(skipped('tfjs-wasm', 'WASM heap caps at 4 GiB: config L does not fit'));
-        else specs.push(nodeCase('tfjs-wasm', 'tfjs_rnn.mjs', { ...opts, stepsPerSample: 1 }));
+        else specs.push(nodeCase('tfjs-wasm', 'tfjs_rnn.mjs', { ...opts, stepsPerSample: 1 }, { maxRounds: TFJS_ROUNDS[configName] }));
         ctx.log(`rnn-train ${configName} ${cell} ${threads} thread(s): ${specs.map((s) => s.name).join(', ')}`);
         const cases = await runGroup(ctx, specs, skips, rounds);
         groups.push({ config: configName, cell, threads, flopsPerToken: trainFlopsPerToken(config, cell), cases });
+        ctx.progress(groups);
       }
     }
   }
@@ -77,6 +80,7 @@ export async function rnnGenerate(ctx) {
     ctx.log(`rnn-generate M ${cell} batch 1: ${specs.map((s) => s.name).join(', ')}`);
     const cases = await runGroup(ctx, specs, skips, ctx.quick ? 3 : 6);
     groups.push({ config: 'M', cell, threads: 1, flopsPerToken: forwardFlopsPerToken(config, cell), cases });
+    ctx.progress(groups);
   }
   return groups;
 }

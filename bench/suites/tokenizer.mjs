@@ -30,6 +30,7 @@ export async function tokenizer(ctx) {
     ctx.log(`tokenizer ${text}: ${specs.map((s) => s.name).join(', ')}`);
     const cases = await interleave(specs, { warmup: 1, rounds: ctx.quick ? 3 : 5, log: ctx.log });
     groups.push({ text, cases: [...cases, ...skips] });
+    ctx.progress(groups);
   }
   return groups;
 }
