@@ -34,6 +34,8 @@ function pack(dst: usize, B: usize, bks: usize, bjs: usize, kc: i32, nc: i32): v
         v128.store(panel + <usize>(k * NR) * 4, v128.load(src, 16), 16);
         src += bks;
       }
+    } else if (bks == 4 && cols == NR) {
+      packTransposed(panel, B + <usize>p * bjs, bjs, kc);
     } else {
       for (let c = 0; c < NR; c++) {
         if (c < cols) {
@@ -46,6 +48,31 @@ function pack(dst: usize, B: usize, bks: usize, bjs: usize, kc: i32, nc: i32): v
           for (let k = 0; k < kc; k++) store<f32>(panel + <usize>(k * NR + c) * 4, 0);
         }
       }
+    }
+  }
+}
+
+// One full panel from 8 rows of a B stored (N, K) (k contiguous): 4 x 4 blocks are transposed in
+// registers, so each k costs two vector stores instead of eight scalar moves.
+function packTransposed(panel: usize, src: usize, rowBytes: usize, kc: i32): void { // panel (kc, 8), src (8, kc) at row stride rowBytes
+  let k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    for (let half = 0; half < 2; half++) {
+      const r = src + <usize>(half * 4) * rowBytes + <usize>k * 4;
+      const r0 = v128.load(r), r1 = v128.load(r + rowBytes);
+      const r2 = v128.load(r + 2 * rowBytes), r3 = v128.load(r + 3 * rowBytes);
+      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const dst = panel + <usize>(k * NR + half * 4) * 4;
+      v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+      v128.store(dst + 32, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+      v128.store(dst + 64, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+      v128.store(dst + 96, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+    }
+  }
+  for (; k < kc; k++) {
+    for (let c = 0; c < NR; c++) {
+      store<f32>(panel + <usize>(k * NR + c) * 4, load<f32>(src + <usize>c * rowBytes + <usize>k * 4));
     }
   }
 }
