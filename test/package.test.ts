@@ -12,7 +12,16 @@ import { DENO_PATH } from './runtimes/deno.js';
 import { repoRoot } from './runtimes/paths.js';
 
 const root = fileURLToPath(repoRoot);
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+/**
+ * The npm that runs this test (`npm test` sets npm_execpath), else the one on PATH. Not whichever `npm`
+ * comes first under `npm run`: node_modules/.bin holds an old npm 6 that a dev dependency pulls in.
+ */
+function npm(args: string[], options: { cwd: string }): string {
+  const cli = process.env['npm_execpath'];
+  return cli && /npm-cli\.js$/.test(cli)
+    ? execFileSync(process.execPath, [cli, ...args], { ...options, encoding: 'utf8', stdio: 'pipe' })
+    : execFileSync('npm', args, { ...options, encoding: 'utf8', stdio: 'pipe' });
+}
 
 /**
  * A short program that trains and samples through the installed package; prints one JSON line. The
@@ -41,14 +50,11 @@ describe('the npm package', { timeout: 300_000 }, () => {
   let packed: { filename: string; files: Array<{ path: string }> };
 
   before(() => {
-    const out = execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, encoding: 'utf8' });
+    const out = npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root });
     packed = (JSON.parse(out) as (typeof packed)[])[0]!;
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    execFileSync(npm, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, packed.filename)], {
-      cwd: app,
-      stdio: 'pipe',
-    });
+    npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(work, packed.filename)], { cwd: app });
     writeFileSync(join(app, 'consumer.js'), CONSUMER);
   });
 
