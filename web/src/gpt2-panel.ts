@@ -2,7 +2,7 @@
  * GPT-2: load a model folder (picked from disk) or a URL prefix in the Hub's layout, show download
  * progress, then chat. Replies are appended as text nodes, never parsed as HTML.
  */
-import { Gpt2Chat, loadGpt2, type DownloadCache, type DownloadProgress, type Gpt2Pipeline } from '../../src/index.js';
+import { Gpt2Chat, loadGpt2, type Device, type DownloadCache, type DownloadProgress, type Gpt2Pipeline } from '../../src/index.js';
 import { byId, enable, errorMessage, setStatus } from './dom.js';
 
 /**
@@ -68,7 +68,8 @@ export class Gpt2Panel {
     try {
       await this.pipeline?.release();
       this.pipeline = null;
-      this.pipeline = await loadGpt2(source, { ...(cache && { cache }), onProgress: (p) => this.showProgress(p) });
+      const device = byId<HTMLSelectElement>('gpt2-device').value as Device;
+      this.pipeline = await loadGpt2(source, { device, ...(cache && { cache }), onProgress: (p) => this.showProgress(p) });
       this.chat = new Gpt2Chat(this.pipeline, { generation: { maxNewTokens: 30, doSample: true, noRepeatNgramSize: 2 } });
       this.progress.value = 1;
       this.log.replaceChildren();
