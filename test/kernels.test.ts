@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBase64 } from '../src/wasm/base64.js';
-import { instantiateKernels, relaxedSimdSupported, resolveVariant, type KernelVariant } from '../src/wasm/kernels.js';
+import { instantiateKernels, relaxedSimdSupported, resolveVariant, type KernelExports, type KernelVariant } from '../src/wasm/kernels.js';
 import { Arena, WASM32_MAX_BYTES } from '../src/wasm/arena.js';
 import { Random } from '../src/util/random.js';
 
@@ -23,6 +23,22 @@ test('build selection: auto prefers relaxed SIMD where validated; bad names are 
 });
 
 const variants: KernelVariant[] = relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
+
+// Typed against the interface, so a name missing from KernelExports does not compile.
+const INTERFACE_NAMES: (keyof KernelExports)[] = [
+  'memory', 'heap_base', 'gemm_scratch_floats', 'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_packed_floats',
+  'gemm_pack_nn', 'gemm_pack_nt', 'gemm_packed', 'recurrent_packed_floats', 'gemm_reference',
+  'embedding_forward', 'embedding_backward', 'bias_forward', 'bias_backward', 'rnn_forward', 'rnn_backward',
+  'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward', 'xent_forward', 'xent_backward',
+  'head_forward', 'head_backward', 'adam_step', 'sum_squares', 'scale', 'fma_peak',
+];
+
+for (const variant of variants) {
+  test(`${variant}: the typed interface covers exactly the module's exports`, async () => {
+    const k = await instantiateKernels(variant);
+    assert.deepEqual(Object.keys(k).sort(), [...INTERFACE_NAMES].sort());
+  });
+}
 
 for (const variant of variants) {
   test(`${variant}: gemm in all three layouts matches the scalar reference at ragged sizes`, async () => {

@@ -7,7 +7,7 @@ import { bias_backward } from '../assembly/bias';
 import { rnn_forward, rnn_backward } from '../assembly/rnn';
 import { lstm_forward, lstm_backward } from '../assembly/lstm';
 import { gru_forward, gru_backward } from '../assembly/gru';
-import { xent_backward, head_backward } from '../assembly/xent';
+import { xent_forward, xent_backward, head_forward, head_backward } from '../assembly/xent';
 import { rand, randomF32, zerosF32, f32At } from './util';
 import { Problem, LayerShape, layerLoss, xentLoss, headLoss, gradientError } from './reference';
 
@@ -172,6 +172,29 @@ function checkLayer(cell: i32): void {
   const p = new LayerProblem(s);
   expect<f64>(gradientError(p, randomTheta(p.size(), 0.6))).toBeLessThan(TOLERANCE);
 }
+
+describe('losses', () => {
+  it('xent_forward and head_forward match the float64 losses', () => {
+    const N = 7, H = 5, V = 11;
+    const theta = randomTheta(N * H + V * H + V, 1);
+    const targets = randomTargets(N, V);
+    const t = targetsI32(targets);
+    // Rows of 11 logits: vector body and scalar tail in every row.
+    const logits = toF32(theta, 0, N * V);
+    const losses = zerosF32(N);
+    xent_forward(losses, logits, t, N, V);
+    for (let n = 0; n < N; n++) {
+      const row = new StaticArray<f64>(V);
+      for (let j = 0; j < V; j++) row[j] = theta[n * V + j];
+      const one = new StaticArray<i32>(1);
+      one[0] = targets[n];
+      expect<f64>(Math.abs(<f64>f32At(losses, n) - xentLoss(row, 0, one, 1, V, 1))).toBeLessThan(1e-5);
+    }
+    const h = toF32(theta, 0, N * H), W = toF32(theta, N * H, V * H), b = toF32(theta, N * H + V * H, V);
+    const sum = head_forward(zerosF32(3 * V), h, W, b, t, N, H, V, 3, scratch);
+    expect<f64>(Math.abs(sum - headLoss(theta, targets, N, H, V, 1))).toBeLessThan(1e-4);
+  });
+});
 
 describe('gradient checks', () => {
   it('rnn_backward', () => { checkLayer(0); });
