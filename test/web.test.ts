@@ -108,6 +108,8 @@ describe('the demo page', { timeout: 600_000 }, () => {
 
     await page.click('#pause');
     await page.waitForSelector('#resume:not([disabled])');
+    // The chart draws (and summarizes) on the next frame; let progress that came before the pause land.
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     const paused = await trainingLosses(page);
     await page.waitForTimeout(500);
     assert.equal((await trainingLosses(page)).lastStep, paused.lastStep, 'training went on while paused');
