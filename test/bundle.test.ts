@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { bundleUrl, repoRoot } from './runtimes/paths.js';
 
 const dist = (name: string): string => fileURLToPath(new URL(`dist/${name}`, repoRoot));
@@ -27,6 +28,15 @@ test('onnxruntime and node: modules are only imported lazily, never bundled', ()
   }
   // ORT's own sources would bring these identifiers along.
   assert.doesNotMatch(code, /ort-wasm-simd-threaded|OrtCreateSession/);
+});
+
+test('sizes, raw and gzipped (onnxruntime not included)', (t) => {
+  for (const name of ['textloom.js', 'worker.js', 'cli.js']) {
+    const bytes = readFileSync(dist(name));
+    const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+    t.diagnostic(`${name}: ${kib(bytes.length)} raw, ${kib(gzipSync(bytes, { level: 9 }).length)} gzip`);
+    assert.ok(bytes.length > 0);
+  }
 });
 
 test('the kernels are inlined', () => {
