@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RNNModel, RecurrentState, type ModelConfig, type TensorData } from '../src/rnn/model.js';
 import { Random } from '../src/util/random.js';
-import { fixtureRuns, flatIds, readTensors } from './parity-fixtures.js';
+import { FIXTURES, fixtureRuns, flatIds, readTensors } from './parity-fixtures.js';
 
 const small: ModelConfig = { cell: 'lstm', vocabSize: 23, embedSize: 6, hiddenSize: 10, numLayers: 2 };
 
@@ -69,7 +69,7 @@ test('loadStateDict lists missing, extra and mis-shaped tensors and changes noth
     return true;
   });
   assert.deepEqual(snapshot(model), before);
-  const gru = readTensors(new URL('gru_tiny/init.safetensors', fixtureRuns()[0].dir.href.replace(/[^/]+\/$/, '')));
+  const gru = readTensors(new URL('gru_tiny/init.safetensors', FIXTURES));
   const lstm = await RNNModel.create({ cell: 'lstm', vocabSize: 50, embedSize: 8, hiddenSize: 16, numLayers: 1 });
   assert.throws(() => lstm.loadStateDict(gru), /rnn\.weight_ih_l0 has shape \[48,8\] but \[64,8\] is expected/);
 });
