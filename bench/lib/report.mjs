@@ -203,7 +203,8 @@ export function renderMarkdown(results) {
   const s = summarize(results);
   const m = results.machine;
   return [
-    `Run ${results.date}${results.quick ? ' (quick)' : ''}; suites: ${Object.keys(results.suites).join(', ')}.`, '',
+    `Run of ${results.date.slice(0, 10)}${results.quick ? ' (quick)' : ''}. Suites (start UTC, seconds, 1-minute load average at start):`,
+    Object.entries(results.suites).map(([name, x]) => `${name} (${x.ranAt.slice(11, 16)}, ${fmt(x.seconds)} s, load ${fmt(x.loadAtStart, 1)}${x.partial ? ', incomplete' : ''})`).join('; ') + '.', '',
     `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; vector flags: ${m.vectorFlags.join(' ')}`,
     `- Node ${m.node}; ${m.deno ?? 'no deno'}; ${m.python ?? 'no python'}; torch ${m.torch ?? '–'}; system libblas.so.3 -> ${m.systemLibblas ?? '–'}`,
     `- OpenBLAS core type chosen for this CPU: ${m.openblasCore.core ?? 'none'} (${m.openblasCore.why}); load average at start ${m.loadAverage.join(' ')}`,

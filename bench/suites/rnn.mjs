@@ -34,7 +34,7 @@ async function runGroup(ctx, specs, skips, rounds) {
 
 export async function rnnTrain(ctx) {
   const groups = [];
-  const rounds = ctx.quick ? 3 : 4;
+  const rounds = 3;
   for (const configName of ctx.select.configs) {
     const config = RNN_CONFIGS[configName];
     const dataFile = await ensureTokenFile(`${ctx.dataDir}/tokens-${configName}.i32`, config, 1);
