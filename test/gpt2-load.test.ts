@@ -90,9 +90,19 @@ test('the download cache serves a second load without requests', async () => {
   const cache = new FolderCache(join(temp, 'cache'));
   await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, cache });
   const before = server.requests.length;
-  const logits = await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, cache });
+  const progress: DownloadProgress[] = [];
+  const logits = await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, cache, onProgress: (p) => progress.push(p) });
   assert.equal(server.requests.length, before);
+  assert.ok(progress.some((p) => p.file === 'onnx/model.onnx' && p.fromCache && p.done));
   assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
+});
+
+test('an aborted load rejects with the abort reason and downloads nothing', async () => {
+  const before = server.requests.length;
+  const controller = new AbortController();
+  controller.abort(new Error('user went away'));
+  await assert.rejects(loadGpt2Model(`${server.url}/files/gpt2-tiny`, { ...base, signal: controller.signal }), /user went away/);
+  assert.equal(server.requests.length, before);
 });
 
 test('an unknown Hub repository is an error naming the missing file', async () => {
