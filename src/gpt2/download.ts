@@ -88,7 +88,7 @@ export class BrowserCache implements DownloadCache {
 
   async put(url: string, bytes: Uint8Array): Promise<void> {
     const cache = await caches.open(this.name);
-    await cache.put(url, new Response(bytes.slice().buffer as ArrayBuffer, { headers: { 'Content-Length': String(bytes.byteLength) } }));
+    await cache.put(url, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'Content-Length': String(bytes.byteLength) } }));
   }
 }
 
@@ -144,7 +144,8 @@ async function attempt(url: string, options: DownloadOptions): Promise<Uint8Arra
   // With a content encoding the header counts compressed bytes, not the bytes we receive.
   const total = lengthHeader !== null && (encoded === null || encoded === 'identity') ? Number(lengthHeader) : null;
   const file = fileName(url);
-  const chunks: Uint8Array[] = [];
+  // With a known length the bytes go straight into one buffer: a 500 MB model is not held twice.
+  let buffer = new Uint8Array(total ?? 1 << 20);
   let loaded = 0;
   try {
     if (response.body === null) throw new Transient(`${url} sent no body`);
@@ -152,24 +153,25 @@ async function attempt(url: string, options: DownloadOptions): Promise<Uint8Arra
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      chunks.push(value);
+      if (loaded + value.byteLength > buffer.byteLength) {
+        if (total !== null) throw new Transient(`${url} sent more than the ${total} bytes it announced`);
+        const grown = new Uint8Array(Math.max(2 * buffer.byteLength, loaded + value.byteLength));
+        grown.set(buffer.subarray(0, loaded));
+        buffer = grown;
+      }
+      buffer.set(value, loaded);
       loaded += value.byteLength;
       options.onProgress?.({ file, loaded, total, done: false, fromCache: false });
     }
   } catch (e) {
-    if (options.signal?.aborted) throw e;
-    throw new Transient(`download of ${url} was interrupted after ${loaded}${total === null ? '' : ` of ${total}`} bytes: ${(e as Error).message}`);
+    if (options.signal?.aborted || !(e instanceof Error)) throw e;
+    if (e instanceof Transient) throw e;
+    throw new Transient(`download of ${url} was interrupted after ${loaded}${total === null ? '' : ` of ${total}`} bytes: ${e.message}`);
   }
   if (total !== null && loaded !== total) {
     throw new Transient(`download of ${url} was cut off: ${loaded} of ${total} bytes arrived`);
   }
-  const bytes = new Uint8Array(loaded);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return bytes;
+  return loaded === buffer.byteLength ? buffer : buffer.slice(0, loaded);
 }
 
 /**
