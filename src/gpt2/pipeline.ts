@@ -3,7 +3,7 @@
  * uses it (`tokenizer.encode` -> `model.generate` -> `tokenizer.decode`).
  */
 import { fromHuggingFace, generate, generateStream, type GenerateOptions, type GenerateResult } from '../generate/index.js';
-import { BpeTokenizer } from '../text/bpe.js';
+import { BpeTokenizer } from '../text/index.js';
 import { Random } from '../util/random.js';
 import type { Gpt2Config, GenerationConfigJson } from './config.js';
 import { loadGpt2Model, requireFile, type LoadModelOptions, type LoadedModel } from './load.js';
