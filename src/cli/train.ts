@@ -52,8 +52,8 @@ export interface TrainSettings {
 export const TRAIN_DEFAULTS = {
   cell: 'lstm' as CellType,
   layers: 1,
-  embed: 64,
-  hidden: 256,
+  embed: 128,
+  hidden: 384,
   epochs: 5,
   lr: 0.005,
   seq: 32,
