@@ -8,7 +8,9 @@ import { RNN_CONFIGS, CELLS, trainFlopsPerToken, forwardFlopsPerToken } from '..
 // Steps per sample keep one sample near a second or more for the slowest case of each config.
 const STEPS = { S: 4, M: 2, L: 1 };
 export const FMA_CASE = 'wasm-fma-loop';
-const FMA_ITERATIONS = 20_000_000;
+// About a second per sample at the WASM ceiling: a burst much shorter than a scheduler slice reads
+// whatever share of the core it happened to get on a busy machine.
+const FMA_ITERATIONS = 500_000_000;
 // Two threads are measured where scaling is a question (S's matrices are too small to split).
 const MULTI_THREAD_CONFIGS = new Set(['M', 'L']);
 // TensorFlow.js: L needs more than its 4 GiB WASM heap (activations, one-hot targets, Adam state).
