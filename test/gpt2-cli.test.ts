@@ -93,3 +93,12 @@ test('gpt2 chat answers each input line and saves its history', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('textloom gpt2 through the main dispatcher writes to the output it is given', async () => {
+  const { main } = await import('../src/cli/main.js');
+  const prompt = reference.prompts[0]!;
+  const o = capture();
+  const code = await main(['gpt2', 'generate', ...model, '--max-new-tokens', String(reference.max_new_tokens), '--json', prompt.text], o);
+  assert.equal(code, 0, o.stderr);
+  assert.deepEqual(JSON.parse(o.stdout).sequences, [prompt.greedy]);
+});

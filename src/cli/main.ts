@@ -34,7 +34,7 @@ const COMMANDS: Record<string, Command> = {
   chat: (argv, output) => chatCommand(argv, output),
   info: infoCommand,
   demo: demoCommand,
-  gpt2: async (argv) => (await import('./gpt2.js')).runGpt2Command(argv),
+  gpt2: async (argv, output) => (await import('./gpt2.js')).runGpt2Command(argv, output),
 };
 
 /** Runs one command line (without the node and script arguments); returns the exit code. */
