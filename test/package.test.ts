@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,22 @@ describe('the npm package', { timeout: 300_000 }, () => {
       text: string;
     };
     assert.ok(generated.text.split(' ').length >= 3, JSON.stringify(generated));
+  });
+
+  test('the textloom command finds its built-in corpus and its version inside the installed package', () => {
+    const bin = join(app, 'node_modules/.bin/textloom');
+    const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+    assert.equal(execFileSync(bin, ['--version'], { encoding: 'utf8' }), `textloom ${version}\n`);
+    const model = join(app, 'builtin.safetensors');
+    const lines = execFileSync(bin, ['train', '-o', model, '--cell', 'rnn', '--embed', '8', '--hidden', '16', '--epochs', '1', '--batch', '64', '--seq', '16', '--vocab-size', '300', '--json'], {
+      cwd: app,
+      encoding: 'utf8',
+    }).trim().split('\n').map((l) => JSON.parse(l) as { type: string; steps?: number; reason?: string });
+    const result = lines.find((l) => l.type === 'result');
+    assert.equal(result?.reason, 'completed', JSON.stringify(lines.at(-1)));
+    assert.ok(result!.steps! > 10, JSON.stringify(result));
+    const info = JSON.parse(execFileSync(bin, ['info', model, '--json'], { encoding: 'utf8' })) as { corpus: string };
+    assert.match(info.corpus, /Pride and Prejudice/);
   });
 
   test('Deno imports it from node_modules and trains and generates', () => {

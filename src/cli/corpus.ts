@@ -2,12 +2,15 @@
  * Corpus files for the CLI: the paths given (a directory stands for its *.txt files) or, with none, the
  * built-in public-domain corpus shipped in corpus/.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { isDirectory, listFiles } from '../platform/index.js';
 import { CorpusError, readCorpusFiles } from '../rnn/dataset.js';
+import { packageInfo } from './package-root.js';
 
-/** Shipped at the package root; this file sits in build/src/cli/ (three levels down). */
-export const BUILTIN_CORPUS = fileURLToPath(new URL('../../../corpus/pride-and-prejudice-volume-1.txt', import.meta.url));
+/** The built-in corpus file, shipped in corpus/ at the package root. */
+export function builtinCorpusPath(): string {
+  return join(packageInfo().root, 'corpus', 'pride-and-prejudice-volume-1.txt');
+}
 export const BUILTIN_CORPUS_NAME = 'Pride and Prejudice, Volume I (Jane Austen, public domain)';
 
 export async function expandCorpusPaths(paths: readonly string[]): Promise<string[]> {
@@ -26,7 +29,7 @@ export async function expandCorpusPaths(paths: readonly string[]): Promise<strin
 
 /** The corpus text and a name for it (the one file, a count of files, or the built-in corpus). */
 export async function loadCorpus(paths: readonly string[]): Promise<{ text: string; name: string }> {
-  if (paths.length === 0) return { text: await readCorpusFiles([BUILTIN_CORPUS]), name: BUILTIN_CORPUS_NAME };
+  if (paths.length === 0) return { text: await readCorpusFiles([builtinCorpusPath()]), name: BUILTIN_CORPUS_NAME };
   const files = await expandCorpusPaths(paths);
   return { text: await readCorpusFiles(files), name: files.length === 1 ? files[0]! : `${files.length} files` };
 }

@@ -11,6 +11,7 @@ import { generateCommand } from './generate.js';
 import { chatCommand } from './chat.js';
 import { infoCommand } from './info.js';
 import { demoCommand } from './demo.js';
+import { packageInfo } from './package-root.js';
 
 export const MAIN_HELP = `Usage: textloom <command> [options]
 
@@ -45,7 +46,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (name === '--version' || name === '-v') {
-    output.out(`textloom ${await packageVersion()}\n`);
+    output.out(`textloom ${packageInfo().version}\n`);
     return EXIT_OK;
   }
   const command = COMMANDS[name];
@@ -65,12 +66,6 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     output.err(`textloom ${name}: ${message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message}\n`);
     return EXIT_FAILURE;
   }
-}
-
-async function packageVersion(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 function invokedDirectly(): boolean {
