@@ -3,7 +3,8 @@
 //                onnxruntime-web/-node and node:* left as imports that only run when needed);
 //   worker.js    the Web Worker entry for training off the main thread; it imports ./textloom.js rather
 //                than carrying a second copy of the library;
-//   cli.js       the `textloom` command, with a shebang;
+//   cli.js       the `textloom` command, with a shebang; it reaches the library only through src/index.ts,
+//                which becomes an import of ./textloom.js (about 48 KiB instead of a 305 KiB second copy);
 //   textloom.d.ts + types/  declarations emitted by tsc from src/;
 // and the demo page's script, web/dist/app.js, which loads the library from /dist/textloom.js.
 // Then prints the size of each file, raw and gzipped.

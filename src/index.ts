@@ -16,8 +16,6 @@ export { Random } from './util/random.js';
 
 // Text: preprocessing and tokenizers.
 export * from './text/index.js';
-export { tokenizerFromJSON } from './text/json.js';
-export { BpeTokenizer, type BpeEncodeOptions, type BpeTokenizerJSON, type BpeTokenizerOptions } from './text/bpe.js';
 
 // Generation shared by every engine: Hugging Face semantics, streaming, seeded sampling.
 export * from './generate/index.js';
@@ -29,6 +27,7 @@ export {
   readCorpusFiles,
   splitValidation,
   StreamBatches,
+  tokenizeCorpus,
   validationBatches,
   CorpusError,
   type Batch,
@@ -50,6 +49,7 @@ export {
 } from './rnn/trainer.js';
 export { LR_SCHEDULES, type LrScheduleName } from './rnn/lr-schedule.js';
 export {
+  CELL_TYPES,
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
   CheckpointError,
@@ -58,6 +58,7 @@ export {
   encodeCheckpoint,
   loadCheckpoint,
   modelContent,
+  parameterShapes,
   restoreModel,
   saveCheckpoint,
   type Checkpoint,

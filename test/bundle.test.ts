@@ -78,6 +78,18 @@ test('worker.js reuses textloom.js instead of carrying a second copy of the libr
   assert.doesNotMatch(code, /AGFzbQ[A-Za-z0-9+/=]{1000,}/, 'worker.js inlines the kernels again');
 });
 
+test('cli.js reuses textloom.js: it bundles only the command line and the file helpers', () => {
+  const code = read('cli.js');
+  const imports = new Set(staticImports(code));
+  assert.ok(imports.has('./textloom.js'), 'cli.js does not import ./textloom.js');
+  for (const specifier of imports) assert.match(specifier, /^(node:|\.\/textloom\.js$)/, `cli.js imports ${specifier}`);
+  assert.doesNotMatch(code, /AGFzbQ[A-Za-z0-9+/=]{1000,}/, 'cli.js inlines the kernels again');
+  const sources = (JSON.parse(read('cli.js.map')) as { sources: string[] }).sources;
+  const library = sources.filter((s) => !/(^|\/)src\/(cli|platform)\//.test(s));
+  assert.deepEqual(library, [], 'cli.js carries library modules of its own');
+  assert.ok(statSync(dist('cli.js')).size < statSync(dist('textloom.js')).size / 3);
+});
+
 test('cli.js starts with a shebang', () => {
   assert.ok(read('cli.js').startsWith('#!/usr/bin/env node\n'));
 });

@@ -3,7 +3,7 @@
  * state and a reply is streamed back; `/reset` forgets the conversation, `/quit` or end of input leaves.
  */
 import { createInterface } from 'node:readline';
-import { RNNChat } from '../rnn/chat.js';
+import { RNNChat } from '../index.js';
 import { booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
 import { loadModel, samplingOptions, SAMPLING_FLAGS, SAMPLING_HELP } from './sampling.js';
 

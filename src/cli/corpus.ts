@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { isDirectory, listFiles } from '../platform/index.js';
-import { CorpusError, readCorpusFiles } from '../rnn/dataset.js';
+import { CorpusError, readCorpusFiles } from '../index.js';
 import { packageInfo } from './package-root.js';
 
 /** The built-in corpus file, shipped in corpus/ at the package root. */

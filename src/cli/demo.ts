@@ -2,7 +2,7 @@
  * `textloom demo`: the first thing to run. Trains a word-level LSTM on the built-in corpus for about
  * two minutes on two cores, downloading nothing, then prints text generated from a few seeds.
  */
-import { generateText } from '../rnn/generate.js';
+import { generateText } from '../index.js';
 import { booleanFlag, numberFlag, parse, stringFlag, EXIT_OK, type Output } from './args.js';
 import { formatRate } from './progress.js';
 import { runTraining, TRAIN_DEFAULTS, type TrainSettings } from './train.js';

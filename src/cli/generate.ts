@@ -2,7 +2,7 @@
  * `textloom generate <model> "seed"`: continues a seed text with a trained model, streaming the words
  * to stdout as they come.
  */
-import { generateText } from '../rnn/generate.js';
+import { generateText } from '../index.js';
 import { booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
 import { formatRate } from './progress.js';
 import { loadModel, samplingOptions, SAMPLING_FLAGS, SAMPLING_HELP } from './sampling.js';

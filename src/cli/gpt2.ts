@@ -2,8 +2,7 @@
  * `textloom gpt2 generate|chat`: GPT-2 models from a folder, URL or Hub id on the command line, with
  * Hugging Face's generation flags.
  */
-import type { GenerateOptions } from '../generate/index.js';
-import { Gpt2Chat, loadGpt2, type DownloadProgress, type Gpt2Pipeline, type LoadGpt2Options } from '../gpt2/index.js';
+import { Gpt2Chat, loadGpt2, type DownloadProgress, type GenerateOptions, type Gpt2Pipeline, type LoadGpt2Options } from '../index.js';
 import { fileExists, readText, writeTextAtomic } from '../platform/index.js';
 import {
   booleanFlag, choiceFlag, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, listFlag, optionalNumber, parse, processOutput,

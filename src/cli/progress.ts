@@ -2,7 +2,7 @@
  * Training progress on the command line: a progress bar redrawn in place on a terminal, a line per
  * epoch otherwise, or every event as one JSON line (`--json`) for programs.
  */
-import type { TrainProgress, StepProgress } from '../rnn/trainer.js';
+import type { TrainProgress, StepProgress } from '../index.js';
 import type { Output } from './args.js';
 
 const BAR_WIDTH = 24;

@@ -2,11 +2,9 @@
  * The generation flags shared by `generate`, `chat` and `demo`, and loading a trained model with its
  * tokenizer from a checkpoint file.
  */
-import { RNNModel } from '../rnn/model.js';
-import { loadCheckpoint, CheckpointError, type Checkpoint } from '../rnn/checkpoint.js';
-import type { TextGenerationOptions } from '../rnn/generate.js';
-import { tokenizerFromJSON } from '../text/json.js';
-import type { Tokenizer } from '../text/index.js';
+import {
+  CheckpointError, loadCheckpoint, RNNModel, tokenizerFromJSON, type Checkpoint, type TextGenerationOptions, type Tokenizer,
+} from '../index.js';
 import { booleanFlag, listFlag, numberFlag, optionalNumber, UsageError, type FlagSpec, type Parsed } from './args.js';
 
 export const SAMPLING_FLAGS: FlagSpec = {

@@ -3,13 +3,11 @@
  * given), trains an RNN/LSTM/GRU language model on it and writes a checkpoint. Ctrl-C stops at a step
  * boundary and saves a resumable checkpoint; `--resume` continues it exactly.
  */
-import { RNNModel } from '../rnn/model.js';
-import { tokenizeCorpus, type TokenSplit } from '../rnn/dataset.js';
-import { train, evaluateLoss, type TrainOptions, type TrainResult } from '../rnn/trainer.js';
-import { CELL_TYPES, describeConfig, loadCheckpoint, modelContent, restoreModel, saveCheckpoint, CheckpointError, type CellType, type RNNConfig } from '../rnn/checkpoint.js';
-import { LR_SCHEDULES, type LrScheduleName } from '../rnn/lr-schedule.js';
-import { BpeTokenizer, CharTokenizer, WordTokenizer, type Tokenizer } from '../text/index.js';
-import { tokenizerFromJSON } from '../text/json.js';
+import {
+  BpeTokenizer, CELL_TYPES, CharTokenizer, CheckpointError, describeConfig, evaluateLoss, loadCheckpoint, LR_SCHEDULES, modelContent,
+  restoreModel, RNNModel, saveCheckpoint, tokenizeCorpus, tokenizerFromJSON, train, WordTokenizer, type CellType, type LrScheduleName,
+  type RNNConfig, type Tokenizer, type TokenSplit, type TrainOptions, type TrainResult,
+} from '../index.js';
 import { readText } from '../platform/index.js';
 import {
   booleanFlag,
