@@ -239,3 +239,19 @@ test('Ctrl-C stops training at a step boundary, saves a resumable checkpoint and
   assert.equal(done.reason, 'completed');
   assert.ok(done.steps > result.steps || info.training.batch === 0);
 });
+
+test('the command turns relaxed SIMD on by itself: started without the flag, it trains on the relaxed kernels', () => {
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const model = join(dir, 'relaxed.safetensors');
+  // The process running this test has the flag; the child gets neither it nor NODE_OPTIONS.
+  const env = { ...process.env, NODE_OPTIONS: '' };
+  const plainNode = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    const { relaxedSimdValidates } = await import(${JSON.stringify(new URL('../src/cli/relaxed-simd.js', import.meta.url).href)});
+    console.log(relaxedSimdValidates());`], { encoding: 'utf8', env });
+  assert.equal(plainNode.status, 0, plainNode.stderr);
+  if (process.versions.node.startsWith('20.')) assert.equal(plainNode.stdout.trim(), 'false', 'Node 20 validates relaxed SIMD without the flag');
+  const r = spawnSync(process.execPath, [cli, 'train', corpusPath, '-o', model, '--epochs', '1', '--json', ...tiny], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  const result = r.stdout.trim().split('\n').map((line) => JSON.parse(line)).find((e) => e.type === 'result');
+  assert.equal(result.kernels, 'relaxed');
+});

@@ -119,9 +119,12 @@ describe('the npm package', { timeout: 300_000 }, () => {
     const lines = execFileSync(bin, ['train', '-o', model, '--cell', 'rnn', '--embed', '8', '--hidden', '16', '--epochs', '1', '--batch', '64', '--seq', '16', '--vocab-size', '300', '--json'], {
       cwd: app,
       encoding: 'utf8',
-    }).trim().split('\n').map((l) => JSON.parse(l) as { type: string; steps?: number; reason?: string });
+      env: { ...process.env, NODE_OPTIONS: '' },
+    }).trim().split('\n').map((l) => JSON.parse(l) as { type: string; steps?: number; reason?: string; kernels?: string });
     const result = lines.find((l) => l.type === 'result');
     assert.equal(result?.reason, 'completed', JSON.stringify(lines.at(-1)));
+    // Started without --experimental-wasm-relaxed-simd, the command turns it on for the faster kernels.
+    assert.equal(result.kernels, 'relaxed');
     assert.ok(result!.steps! > 10, JSON.stringify(result));
     const info = JSON.parse(execFileSync(bin, ['info', model, '--json'], { encoding: 'utf8' })) as { corpus: string };
     assert.match(info.corpus, /Pride and Prejudice/);

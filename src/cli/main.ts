@@ -12,6 +12,7 @@ import { chatCommand } from './chat.js';
 import { infoCommand } from './info.js';
 import { demoCommand } from './demo.js';
 import { packageInfo } from './package-root.js';
+import { enableRelaxedSimd } from './relaxed-simd.js';
 
 export const MAIN_HELP = `Usage: textloom <command> [options]
 
@@ -40,6 +41,8 @@ const COMMANDS: Record<string, Command> = {
 
 /** Runs one command line (without the node and script arguments); returns the exit code. */
 export async function main(argv: string[], output: Output = processOutput): Promise<number> {
+  // Before any command compiles a kernel, so that 'auto' can pick the relaxed build.
+  enableRelaxedSimd();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     output.out(MAIN_HELP + '\n');

@@ -219,7 +219,7 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
   if (resumed) restoreModel(model, resumed);
 
   say(`corpus: ${name}, ${ids.length} ${tokenizer.kind} tokens (${data.validation.length} held out), vocabulary ${tokenizer.vocabSize}`);
-  say(`model: ${describeConfig(config)}${resumed ? `, resuming at epoch ${resumed.training!.trainer.epoch + 1}` : ''}`);
+  say(`model: ${describeConfig(config)}, ${model.kernelVariant} SIMD kernels${resumed ? `, resuming at epoch ${resumed.training!.trainer.epoch + 1}` : ''}`);
 
   const controller = new AbortController();
   const interrupt = (): void => controller.abort();
@@ -259,6 +259,7 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
     output: settings.output,
     resumable,
     steps: result.state.globalStep,
+    kernels: model.kernelVariant,
     tokensPerSecond: result.tokensPerSecond,
     valLoss: result.valLoss,
     valPerplexity: result.valPerplexity,
