@@ -98,6 +98,28 @@ test('the tutorial\'s conversation runs and keeps the encoded history', async ()
   assert.deepEqual(chat.history.map((t) => t.role), ['user', 'model']);
 });
 
+test('a user typing <|endoftext|> gives its characters, not EOS; the preamble and the model\'s own EOS stay special', async () => {
+  const marker = '<|endoftext|>';
+  const typed = `Bye ${marker} hi`;
+  const plain = gpt2.encode(typed);
+  assert.ok(!plain.includes(50256), JSON.stringify(plain));
+  assert.equal(gpt2.decode(plain), typed);
+  assert.deepEqual(gpt2.encode(typed, { specialTokens: 'special' }), [...gpt2.encode('Bye '), 50256, ...gpt2.encode(' hi')]);
+
+  const chat = new Gpt2Chat(gpt2, { preamble: `First.${marker}`, generation: { maxNewTokens: 6 } });
+  const reply = await chat.say(typed);
+  assert.deepEqual(chat.history[0]!.ids, plain);
+  assert.equal(chat.context().filter((id) => id === 50256).length, 1, 'only the preamble holds EOS');
+  assert.equal(chat.context()[gpt2.encode('First.').length], 50256);
+  assert.equal(reply.finishReason, 'length');
+  // A pipeline prompt is user text too: it generates from the marker's characters.
+  const out = await gpt2.generate(typed, { maxNewTokens: 4 });
+  assert.deepEqual(out.result.sequences[0]!.slice(0, plain.length), plain);
+  // The model's own EOS still ends a reply: make the first id it would produce the end of text.
+  const ending = new Gpt2Chat(gpt2, { generation: { maxNewTokens: 6, eosTokenId: out.result.newTokens[0]![0]! } });
+  assert.equal((await ending.say(typed)).finishReason, 'eos');
+});
+
 test('chat trims the oldest turns to fit n_positions and keeps the preamble', async () => {
   const chat = new Gpt2Chat(gpt2, { preamble: 'Preamble stays. ', generation: { maxNewTokens: 20 } });
   let trimmed = 0;

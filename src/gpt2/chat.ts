@@ -23,7 +23,8 @@ export interface ChatHistoryJSON {
 }
 
 export interface ChatOptions {
-  /** Text that always opens the context (never trimmed). Default ''. */
+  /** Text that always opens the context (never trimmed); `<|endoftext|>` in it is the special token.
+   * Default ''. User turns are plain text: a user typing `<|endoftext|>` gets its characters. */
   preamble?: string;
   /** Generation options of each reply; default `{ maxNewTokens: 40 }` over the model's defaults. */
   generation?: GenerateOptions;
@@ -54,7 +55,8 @@ export class Gpt2Chat {
       throw new TypeError(`chat: stop must be an array of non-empty strings, got ${JSON.stringify(options.stop)}`);
     }
     const preamble = options.preamble ?? '';
-    this.preamble = { text: preamble, ids: pipeline.encode(preamble) };
+    // The preamble is the application's own text: its special tokens, if it writes any, are meant.
+    this.preamble = { text: preamble, ids: pipeline.encode(preamble, { specialTokens: 'special' }) };
   }
 
   /** The turns kept so far (after any trimming). */

@@ -3,7 +3,7 @@
  * uses it (`tokenizer.encode` -> `model.generate` -> `tokenizer.decode`).
  */
 import { fromHuggingFace, generate, generateStream, type GenerateOptions, type GenerateResult } from '../generate/index.js';
-import { BpeTokenizer } from '../text/index.js';
+import { BpeTokenizer, type BpeEncodeOptions } from '../text/index.js';
 import { Random } from '../util/random.js';
 import type { Gpt2Config, GenerationConfigJson } from './config.js';
 import { loadGpt2Model, requireFile, type LoadModelOptions, type LoadedModel } from './load.js';
@@ -21,6 +21,7 @@ export interface Gpt2Output {
   result: GenerateResult;
 }
 
+const USER_TEXT: BpeEncodeOptions = { specialTokens: 'text' };
 const SAMPLING_KEYS = ['temperature', 'topK', 'topP'] as const;
 const BEAM_KEYS = ['lengthPenalty', 'earlyStopping'] as const;
 
@@ -63,8 +64,13 @@ export class Gpt2Pipeline {
     }
   }
 
-  encode(text: string): number[] {
-    return this.tokenizer.encode(text);
+  /**
+   * Ids of a text. Prompts and chat turns come from users, so by default an added token written in the
+   * text (`<|endoftext|>`) stays ordinary text and cannot end the generation early; pass
+   * `{ specialTokens: 'special' }` for text that means its special tokens (a preamble, a few-shot prompt).
+   */
+  encode(text: string, options: BpeEncodeOptions = USER_TEXT): number[] {
+    return this.tokenizer.encode(text, options);
   }
 
   decode(ids: readonly number[], skipSpecialTokens = true): string {
