@@ -6,7 +6,7 @@
 
 import { gemm_pack_nt, gemm_pack_nn, gemm_packed, gemm_packed_floats } from './gemm';
 import { bias_forward, bias_backward } from './bias';
-import { sigmoid } from './simd';
+import { sigmoidv, tanhv, loadLo, storeLo } from './simd';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
 /** Runs the layer over T steps from h0. `packed` receives W_hh packed for the step products and
@@ -30,20 +30,25 @@ export function gru_forward(h: usize, gates: usize, // h (T, B, H), gates (T, B,
     const ht = at(h, t, B, H); // (B, H)
     gemm_packed(gh, hPrev, packed, B, H, H3, H, H3, 0);
     bias_forward(gh, b_hh, B, H3, H3);
+    const one = f32x4.splat(1);
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
       const hrow = gh + <usize>(b * H3) * 4;
-      for (let k = 0; k < H; k++) {
-        const r = sigmoid(load<f32>(row + <usize>k * 4) + load<f32>(hrow + <usize>k * 4));
-        const z = sigmoid(load<f32>(row + <usize>(H + k) * 4) + load<f32>(hrow + <usize>(H + k) * 4));
-        const hn = load<f32>(hrow + <usize>(2 * H + k) * 4);
-        const n = Mathf.tanh(load<f32>(row + <usize>(2 * H + k) * 4) + r * hn);
-        store<f32>(row + <usize>k * 4, r);
-        store<f32>(row + <usize>(H + k) * 4, z);
-        store<f32>(row + <usize>(2 * H + k) * 4, n);
-        store<f32>(row + <usize>(3 * H + k) * 4, hn);
+      // Four units at a time; the last group of a row may be partial (n < 4 lanes).
+      for (let k = 0; k < H; k += 4) {
+        const n = min(4, H - k);
+        const q = row + <usize>k * 4;
+        const qh = hrow + <usize>k * 4;
+        const r = sigmoidv(f32x4.add(loadLo(q, n), loadLo(qh, n)));
+        const z = sigmoidv(f32x4.add(loadLo(q + <usize>H * 4, n), loadLo(qh + <usize>H * 4, n)));
+        const hn = loadLo(qh + <usize>(2 * H) * 4, n);
+        const nv = tanhv(f32x4.add(loadLo(q + <usize>(2 * H) * 4, n), f32x4.mul(r, hn)));
+        storeLo(q, r, n);
+        storeLo(q + <usize>H * 4, z, n);
+        storeLo(q + <usize>(2 * H) * 4, nv, n);
+        storeLo(q + <usize>(3 * H) * 4, hn, n);
         const o = <usize>(b * H + k) * 4;
-        store<f32>(ht + o, (<f32>1 - z) * n + z * load<f32>(hPrev + o));
+        storeLo(ht + o, f32x4.add(f32x4.mul(f32x4.sub(one, z), nv), f32x4.mul(z, loadLo(hPrev + o, n))), n);
       }
     }
   }
@@ -67,6 +72,7 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
   const packedN = packed + <usize>gemm_packed_floats(H2, H) * 4;
   gemm_pack_nn(packed, W_hh, H2, H, H);
   gemm_pack_nn(packedN, W_hn, H, H, H);
+  const one = f32x4.splat(1);
   for (let t = T - 1; t >= 0; t--) {
     const g = at(gates, t, B, G); // (B, 4H)
     const d = at(dh, t, B, H); // (B, H)
@@ -74,22 +80,24 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     const dPrev: usize = t == 0 ? 0 : at(dh, t - 1, B, H); // (B, H)
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
-      for (let k = 0; k < H; k++) {
+      for (let k = 0; k < H; k += 4) {
+        const n = min(4, H - k);
+        const q = row + <usize>k * 4;
         const o = <usize>(b * H + k) * 4;
-        const r = load<f32>(row + <usize>k * 4);
-        const z = load<f32>(row + <usize>(H + k) * 4);
-        const n = load<f32>(row + <usize>(2 * H + k) * 4);
-        const hn = load<f32>(row + <usize>(3 * H + k) * 4);
-        const dhv = load<f32>(d + o);
-        const hp = load<f32>(hPrev + o);
-        const dn = dhv * (<f32>1 - z) * (<f32>1 - n * n);
-        const dz = dhv * (hp - n) * z * (<f32>1 - z);
-        const dr = dn * hn * r * (<f32>1 - r);
-        store<f32>(row + <usize>k * 4, dr);
-        store<f32>(row + <usize>(H + k) * 4, dz);
-        store<f32>(row + <usize>(2 * H + k) * 4, dn);
-        store<f32>(row + <usize>(3 * H + k) * 4, dn * r);
-        if (t > 0) store<f32>(dPrev + o, load<f32>(dPrev + o) + dhv * z);
+        const r = loadLo(q, n);
+        const z = loadLo(q + <usize>H * 4, n);
+        const nv = loadLo(q + <usize>(2 * H) * 4, n);
+        const hn = loadLo(q + <usize>(3 * H) * 4, n);
+        const dhv = loadLo(d + o, n);
+        const hp = loadLo(hPrev + o, n);
+        const dn = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(nv, nv)));
+        const dz = f32x4.mul(f32x4.mul(f32x4.mul(dhv, f32x4.sub(hp, nv)), z), f32x4.sub(one, z));
+        const dr = f32x4.mul(f32x4.mul(f32x4.mul(dn, hn), r), f32x4.sub(one, r));
+        storeLo(q, dr, n);
+        storeLo(q + <usize>H * 4, dz, n);
+        storeLo(q + <usize>(2 * H) * 4, dn, n);
+        storeLo(q + <usize>(3 * H) * 4, f32x4.mul(dn, r), n);
+        if (t > 0) storeLo(dPrev + o, f32x4.add(loadLo(dPrev + o, n), f32x4.mul(dhv, z)), n);
       }
     }
     if (t > 0) {

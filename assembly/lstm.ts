@@ -5,7 +5,7 @@
 
 import { gemm_pack_nt, gemm_pack_nn, gemm_packed } from './gemm';
 import { bias_forward, bias_backward } from './bias';
-import { sigmoid } from './simd';
+import { sigmoidv, tanhv, loadLo, storeLo } from './simd';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
 /** Runs the layer over T steps from (h0, c0); keeps the activated gates for the backward pass.
@@ -31,19 +31,22 @@ export function lstm_forward(h: usize, c: usize, gates: usize, // h (T, B, H), c
     gemm_packed(g, hPrev, packed, B, H, G, H, G, 1);
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
-      for (let k = 0; k < H; k++) {
-        const ig = sigmoid(load<f32>(row + <usize>k * 4));
-        const fg = sigmoid(load<f32>(row + <usize>(H + k) * 4));
-        const gg = Mathf.tanh(load<f32>(row + <usize>(2 * H + k) * 4));
-        const og = sigmoid(load<f32>(row + <usize>(3 * H + k) * 4));
-        store<f32>(row + <usize>k * 4, ig);
-        store<f32>(row + <usize>(H + k) * 4, fg);
-        store<f32>(row + <usize>(2 * H + k) * 4, gg);
-        store<f32>(row + <usize>(3 * H + k) * 4, og);
+      // Four units at a time; the last group of a row may be partial (n < 4 lanes).
+      for (let k = 0; k < H; k += 4) {
+        const n = min(4, H - k);
+        const q = row + <usize>k * 4;
+        const ig = sigmoidv(loadLo(q, n));
+        const fg = sigmoidv(loadLo(q + <usize>H * 4, n));
+        const gg = tanhv(loadLo(q + <usize>(2 * H) * 4, n));
+        const og = sigmoidv(loadLo(q + <usize>(3 * H) * 4, n));
+        storeLo(q, ig, n);
+        storeLo(q + <usize>H * 4, fg, n);
+        storeLo(q + <usize>(2 * H) * 4, gg, n);
+        storeLo(q + <usize>(3 * H) * 4, og, n);
         const o = <usize>(b * H + k) * 4;
-        const cv = fg * load<f32>(cPrev + o) + ig * gg;
-        store<f32>(ct + o, cv);
-        store<f32>(ht + o, og * Mathf.tanh(cv));
+        const cv = f32x4.add(f32x4.mul(fg, loadLo(cPrev + o, n)), f32x4.mul(ig, gg));
+        storeLo(ct + o, cv, n);
+        storeLo(ht + o, f32x4.mul(og, tanhv(cv)), n);
       }
     }
   }
@@ -63,6 +66,7 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
   const G = 4 * H;
   gemm_pack_nn(packed, W_hh, G, H, H);
   memory.fill(dc, 0, <usize>(B * H) * 4);
+  const one = f32x4.splat(1);
   for (let t = T - 1; t >= 0; t--) {
     const g = at(gates, t, B, G); // (B, 4H)
     const d = at(dh, t, B, H); // (B, H)
@@ -70,20 +74,22 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
     const cPrev = t == 0 ? c0 : at(c, t - 1, B, H); // (B, H)
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
-      for (let k = 0; k < H; k++) {
+      for (let k = 0; k < H; k += 4) {
+        const n = min(4, H - k);
+        const q = row + <usize>k * 4;
         const o = <usize>(b * H + k) * 4;
-        const ig = load<f32>(row + <usize>k * 4);
-        const fg = load<f32>(row + <usize>(H + k) * 4);
-        const gg = load<f32>(row + <usize>(2 * H + k) * 4);
-        const og = load<f32>(row + <usize>(3 * H + k) * 4);
-        const tc = Mathf.tanh(load<f32>(ct + o));
-        const dhv = load<f32>(d + o);
-        const dcv = load<f32>(dc + o) + dhv * og * (<f32>1 - tc * tc);
-        store<f32>(dc + o, dcv * fg);
-        store<f32>(row + <usize>k * 4, dcv * gg * ig * (<f32>1 - ig));
-        store<f32>(row + <usize>(H + k) * 4, dcv * load<f32>(cPrev + o) * fg * (<f32>1 - fg));
-        store<f32>(row + <usize>(2 * H + k) * 4, dcv * ig * (<f32>1 - gg * gg));
-        store<f32>(row + <usize>(3 * H + k) * 4, dhv * tc * og * (<f32>1 - og));
+        const ig = loadLo(q, n);
+        const fg = loadLo(q + <usize>H * 4, n);
+        const gg = loadLo(q + <usize>(2 * H) * 4, n);
+        const og = loadLo(q + <usize>(3 * H) * 4, n);
+        const tc = tanhv(loadLo(ct + o, n));
+        const dhv = loadLo(d + o, n);
+        const dcv = f32x4.add(loadLo(dc + o, n), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+        storeLo(dc + o, f32x4.mul(dcv, fg), n);
+        storeLo(q, f32x4.mul(f32x4.mul(f32x4.mul(dcv, gg), ig), f32x4.sub(one, ig)), n);
+        storeLo(q + <usize>H * 4, f32x4.mul(f32x4.mul(f32x4.mul(dcv, loadLo(cPrev + o, n)), fg), f32x4.sub(one, fg)), n);
+        storeLo(q + <usize>(2 * H) * 4, f32x4.mul(f32x4.mul(dcv, ig), f32x4.sub(one, f32x4.mul(gg, gg))), n);
+        storeLo(q + <usize>(3 * H) * 4, f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), og), f32x4.sub(one, og)), n);
       }
     }
     if (t > 0) gemm_packed(at(dh, t - 1, B, H), g, packed, B, G, H, G, H, 1);

@@ -4,6 +4,7 @@
 
 import { gemm_pack_nt, gemm_pack_nn, gemm_packed } from './gemm';
 import { bias_forward, bias_backward } from './bias';
+import { tanhv, loadLo, storeLo } from './simd';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
 /** Runs the layer over T steps from h0; h[T-1] is the final state. `packed` receives W_hh packed
@@ -22,10 +23,11 @@ export function rnn_forward(h: usize, // (T, B, H)
   for (let t = 0; t < T; t++) {
     const ht = at(h, t, B, H); // (B, H)
     gemm_packed(ht, t == 0 ? h0 : at(h, t - 1, B, H), packed, B, H, H, H, H, 1);
-    const n = B * H;
-    for (let k = 0; k < n; k++) {
+    const total = B * H;
+    for (let k = 0; k < total; k += 4) {
+      const n = min(4, total - k);
       const p = ht + <usize>k * 4;
-      store<f32>(p, Mathf.tanh(load<f32>(p)));
+      storeLo(p, tanhv(loadLo(p, n)), n);
     }
   }
 }
@@ -41,14 +43,16 @@ export function rnn_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
                              packed: usize, // (recurrent_packed_floats(1, H)) work
                              scratch: usize): void { // scratch (gemm_scratch_floats())
   gemm_pack_nn(packed, W_hh, H, H, H);
+  const one = f32x4.splat(1);
   for (let t = T - 1; t >= 0; t--) {
     const d = at(dh, t, B, H); // (B, H)
     const ht = at(h, t, B, H); // (B, H)
-    const n = B * H;
-    for (let k = 0; k < n; k++) {
-      const y = load<f32>(ht + <usize>k * 4);
+    const total = B * H;
+    for (let k = 0; k < total; k += 4) {
+      const n = min(4, total - k);
+      const y = loadLo(ht + <usize>k * 4, n);
       const p = d + <usize>k * 4;
-      store<f32>(p, load<f32>(p) * (<f32>1 - y * y));
+      storeLo(p, f32x4.mul(loadLo(p, n), f32x4.sub(one, f32x4.mul(y, y))), n);
     }
     if (t > 0) gemm_packed(at(dh, t - 1, B, H), d, packed, B, H, H, H, H, 1);
   }

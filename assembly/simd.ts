@@ -52,10 +52,22 @@
   if (n >= 8) v128.store(ptr, v, 16); else storePartial(ptr + 16, v, n - 4);
 }
 
-/** Logistic sigmoid in float32. */
+/** Logistic sigmoid on four lanes, 1 / (1 + e^-x) with expv: within a few ulp, saturating to 0
+ *  and 1 far out. Plain arithmetic in both builds, so both give the same gates. */
 // @ts-ignore: decorator
-@inline export function sigmoid(x: f32): f32 {
-  return <f32>1 / (<f32>1 + Mathf.exp(-x));
+@inline export function sigmoidv(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, expv(f32x4.neg(x))));
+}
+
+/** tanh on four lanes as sign(x) (1 - 2 / (e^2|x| + 1)): within 2e-7 absolute of the true value
+ *  (a few ulp of 1; small |x| keeps that absolute bound, not a relative one), exact 1 far out. */
+// @ts-ignore: decorator
+@inline export function tanhv(x: v128): v128 {
+  const one = f32x4.splat(1);
+  const ax = f32x4.abs(x);
+  const t = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(expv(f32x4.add(ax, ax)), one)));
+  return v128.or(t, v128.and(x, i32x4.splat(0x80000000)));
 }
 
 /** e^x on four lanes, within 2 ulp of the true value for x in [-87, 88] (clamped outside):

@@ -4,7 +4,7 @@ import { gemm_nn, gemm_nt, gemm_tn, gemm_reference, gemm_scratch_floats, gemm_pa
 import { embedding_forward, embedding_backward } from '../assembly/embedding';
 import { bias_forward, bias_backward } from '../assembly/bias';
 import { adam_step, sum_squares, scale } from '../assembly/adam';
-import { expv, maxOf, sumExp } from '../assembly/simd';
+import { expv, sigmoidv, tanhv, maxOf, sumExp } from '../assembly/simd';
 import { randomF32, zerosF32, copyF32, idsI32, f32At, maxRelDiff } from './util';
 
 const scratch = zerosF32(gemm_scratch_floats());
@@ -168,6 +168,26 @@ describe('softmax helpers', () => {
       worst = Math.max(worst, Math.abs(got - want) / want);
     }
     expect<f64>(worst).toBeLessThan(2.4e-7);
+  });
+
+  it('sigmoidv and tanhv stay within 3e-7 of the float64 functions, saturating far out', () => {
+    let worstSig: f64 = 0, worstTanh: f64 = 0;
+    for (let i = 0; i <= 40000; i++) {
+      const x = <f32>(-30.0 + 60.0 * <f64>i / 40000.0);
+      const v = f32x4.splat(x);
+      const sig = <f64>f32x4.extract_lane(sigmoidv(v), 0);
+      const th = <f64>f32x4.extract_lane(tanhv(v), 0);
+      worstSig = Math.max(worstSig, Math.abs(sig - 1.0 / (1.0 + Math.exp(-<f64>x))));
+      worstTanh = Math.max(worstTanh, Math.abs(th - Math.tanh(<f64>x)));
+    }
+    expect<f64>(worstSig).toBeLessThan(3e-7);
+    expect<f64>(worstTanh).toBeLessThan(3e-7);
+    expect<f32>(f32x4.extract_lane(tanhv(f32x4.splat(-200)), 0)).toBe(-1);
+    expect<f32>(f32x4.extract_lane(tanhv(f32x4.splat(200)), 0)).toBe(1);
+    expect<f32>(f32x4.extract_lane(sigmoidv(f32x4.splat(200)), 0)).toBe(1);
+    expect<f64>(<f64>f32x4.extract_lane(sigmoidv(f32x4.splat(-200)), 0)).toBeLessThan(1e-37);
+    // An odd function: the sign comes from x, so tanh(-x) == -tanh(x) exactly.
+    expect<f32>(f32x4.extract_lane(tanhv(f32x4.splat(-0.3)), 0)).toBe(-f32x4.extract_lane(tanhv(f32x4.splat(0.3)), 0));
   });
 
   it('maxOf and sumExp match scalar loops at ragged lengths', () => {
