@@ -192,6 +192,23 @@ test('beam search at the length limit returns running beams; a batch equals each
   }
 });
 
+test('beam search drops a finished prompt\'s beams from the batch; the others continue as they would alone', async () => {
+  const prompts = [[1], [3]];
+  const options: GenerateOptions = { maxNewTokens: 8, eosTokenId: EOS, numBeams: 2, numReturnSequences: 2 };
+  const source = new TableSource(CHAIN, 0.4);
+  const batch = await generate(source, prompts, options);
+  const sizes = source.fed.map((tokens) => tokens.length);
+  // Both prompts' beams at first, then only the second prompt's: the first is done early.
+  assert.equal(sizes[0], 4);
+  assert.equal(sizes.at(-1), 2, `rows fed per step: ${sizes}`);
+  for (const [p, prompt] of prompts.entries()) {
+    const alone = await generate(new TableSource(CHAIN, 0.4), [prompt], options);
+    assert.deepEqual(batch.sequences.slice(2 * p, 2 * p + 2), alone.sequences);
+    assert.deepEqual(batch.sequenceScores!.slice(2 * p, 2 * p + 2), alone.sequenceScores);
+    assert.deepEqual(batch.finishReasons.slice(2 * p, 2 * p + 2), alone.finishReasons);
+  }
+});
+
 test('onToken and generateStream deliver every new token in order; the stream ends with the result', async () => {
   const seen: [number, number][] = [];
   const options: GenerateOptions = { maxNewTokens: 4, eosTokenId: EOS, doSample: true, seed: 5, numReturnSequences: 2 };

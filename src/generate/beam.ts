@@ -73,20 +73,14 @@ export async function beamSearch(source: LogitsSource, batch: PreparedBatch, opt
   options.signal?.throwIfAborted();
   let logits = await prefillRepeated(source, batch, numBeams); // (B * numBeams, V)
   const combined = new Float64Array(numBeams * vocabSize); // (numBeams * V) running score + log prob
+  // The prompts still searching, in batch order: prompt active[a] owns rows a * numBeams .. + numBeams.
+  // A prompt that is done leaves the batch (select), so the source no longer computes its rows.
+  let active = prompts.slice();
   for (let step = 0; ; step++) {
     options.signal?.throwIfAborted();
     const atLimit = step + 1 >= batch.maxNewTokens;
-    const index = new Int32Array(prompts.length * numBeams); // (B * numBeams) parent row of each next row
-    const tokens = new Int32Array(prompts.length * numBeams); // (B * numBeams)
-    prompts.forEach((prompt, b) => {
-      const base = b * numBeams;
-      if (prompt.done) {
-        for (let j = 0; j < numBeams; j++) {
-          index[base + j] = base + j;
-          tokens[base + j] = batch.padTokenId ?? 0;
-        }
-        return;
-      }
+    const parents: number[][] = active.map((prompt, a) => {
+      const base = a * numBeams;
       prompt.running.forEach((beam, j) => {
         const scores = logits.subarray((base + j) * vocabSize, (base + j + 1) * vocabSize);
         logSoftmax(scores, base + j);
@@ -122,21 +116,22 @@ export async function beamSearch(source: LogitsSource, batch: PreparedBatch, opt
           reason: finished ? c.reason : null,
         };
       });
-      prompt.running = Array.from(next, (k, j) => {
+      prompt.running = Array.from(next, (k) => {
         const c = candidates[k]!;
-        index[base + j] = base + c.parent;
-        tokens[base + j] = c.token;
         return { ids: [...prompt.running[c.parent]!.ids, c.token], score: runningScores[k]! };
       });
+      if (!canImprove(prompt, step + 1, batch.maxNewTokens, options)) prompt.done = true;
+      return Array.from(next, (k) => base + candidates[k]!.parent);
     });
-    for (const prompt of prompts) {
-      if (!prompt.done && !canImprove(prompt, step + 1, batch.maxNewTokens, options)) prompt.done = true;
-    }
     const stop = atLimit || prompts.every((p) => p.done || (options.earlyStopping === true && allFinished(p)));
     if (stop) break;
+    const staying = active.flatMap((prompt, a) => (prompt.done ? [] : [a]));
+    const index = Int32Array.from(staying.flatMap((a) => parents[a]!)); // (B' * numBeams) parent row of each next row
+    const tokens = Int32Array.from(staying.flatMap((a) => active[a]!.running.map((beam) => beam.ids.at(-1)!))); // (B' * numBeams)
+    active = staying.map((a) => active[a]!);
     source.select(index);
     options.signal?.throwIfAborted();
-    logits = checkStep(await source.next(tokens), prompts.length * numBeams, vocabSize);
+    logits = checkStep(await source.next(tokens), index.length, vocabSize);
   }
   const keep = options.numReturnSequences;
   const chosen = prompts.flatMap((prompt, b) => prompt.slots.slice(0, keep).map((slot) => {
