@@ -130,6 +130,24 @@ describe('the npm package', { timeout: 300_000 }, () => {
     assert.match(info.corpus, /Pride and Prejudice/);
   });
 
+  test('bundlers keep only what a consumer uses: sideEffects and pure module-level tables', async () => {
+    const { build } = await import('esbuild');
+    const bundle = async (code: string): Promise<string> => {
+      const entry = join(app, `entry-${code.length}.js`);
+      writeFileSync(entry, code);
+      const result = await build({
+        entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'error',
+        external: ['onnxruntime-web', 'onnxruntime-node', 'node:*'],
+      });
+      return result.outputFiles[0]!.text;
+    };
+    assert.equal(await bundle("import 'textloom';\n"), '', 'importing textloom for nothing keeps code');
+    const one = await bundle("import { Random } from 'textloom';\nconsole.log(new Random(1).uniform());\n");
+    assert.match(one, /class/);
+    assert.doesNotMatch(one, /AGFzbQ/, 'the kernels came along with Random');
+    assert.ok(one.length < 8 * 1024, `Random alone bundles to ${one.length} bytes`);
+  });
+
   test('Deno imports it from node_modules and trains and generates', () => {
     const out = execFileSync(DENO_PATH, ['run', '--allow-read', '--allow-env', '--allow-sys', 'consumer.js'], {
       cwd: app,

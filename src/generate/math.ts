@@ -8,14 +8,18 @@ const LN2_HI = 6.93147180369123816490e-1; // trailing zero bits: k * LN2_HI is e
 const LN2_LO = 1.90821492927058770002e-10;
 const INV_LN2 = 1.44269504088896338700;
 
-const bits = new Float64Array(1);
-const words = new Uint32Array(bits.buffer);
-const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // index of the high word
+// The tables are built in pure calls so that a bundle that never samples drops them.
+const bits = /* @__PURE__ */ new Float64Array(1);
+const words = /* @__PURE__ */ (() => new Uint32Array(bits.buffer))();
+const HIGH = /* @__PURE__ */ (() => (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0))(); // index of the high word
 
 /** POW2[j] = 2^-j for j in [0, 1074], by exact halving (every power of two down to 2^-1074 is representable). */
-const POW2 = new Float64Array(1075);
-POW2[0] = 1;
-for (let j = 1; j < POW2.length; j++) POW2[j] = POW2[j - 1]! / 2;
+const POW2 = /* @__PURE__ */ (() => {
+  const table = new Float64Array(1075);
+  table[0] = 1;
+  for (let j = 1; j < table.length; j++) table[j] = table[j - 1]! / 2;
+  return table;
+})();
 
 /** e^x for x <= 709 (the callers subtract the maximum first, so x <= 0); relative error about 1e-16. */
 export function exp64(x: number): number {

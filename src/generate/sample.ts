@@ -17,8 +17,8 @@ export interface SoftmaxWeights {
   support: Int32Array;
 }
 
-let weightBuffer = new Float64Array(0);
-let supportBuffer = new Int32Array(0);
+let weightBuffer = /* @__PURE__ */ new Float64Array(0);
+let supportBuffer = /* @__PURE__ */ new Int32Array(0);
 
 /**
  * exp(score - max) for every score that is not -Infinity, from `exp64` (so the same scores give the same

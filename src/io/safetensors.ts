@@ -38,7 +38,8 @@ export class SafetensorsError extends Error {
 export const MAX_HEADER_BYTES = 100_000_000;
 
 const ITEM_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2 };
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+// Pure, so that a bundle that does not read or write safetensors drops it.
+const LITTLE_ENDIAN_HOST = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1)();
 
 interface HeaderEntry {
   name: string;
