@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FolderCache, type DownloadProgress } from '../src/gpt2/download.js';
 import { loadGpt2Model, type LoadModelOptions } from '../src/gpt2/load.js';
+import type { ModelFileSet, NamedBlob } from '../src/gpt2/file-set.js';
+import { loadGpt2 } from '../src/gpt2/pipeline.js';
 import { startHubServer } from './helpers/hub-server.js';
 import { maxAbsDiff, NOT_DECODER, reference, referenceLogits, TINY, TINY_TOKENIZER_JSON } from './helpers/gpt2-fixtures.js';
 
@@ -24,7 +26,7 @@ after(async () => {
 
 const base: LoadModelOptions = { cache: null, threads: 1, retryDelayMs: 1 };
 
-async function firstPromptLogits(source: string, options: LoadModelOptions): Promise<Float32Array> {
+async function firstPromptLogits(source: string | ModelFileSet, options: LoadModelOptions): Promise<Float32Array> {
   const { model } = await loadGpt2Model(source, { ...base, ...options });
   const ids = reference.prompts[0]!.ids;
   const logits = await model.prefill([Int32Array.from(ids)], [new Uint8Array(ids.length).fill(1)]);
@@ -45,6 +47,34 @@ async function withConfig(name: string, edit: (config: Record<string, unknown>) 
 test('a URL prefix loads the model over HTTP', async () => {
   const logits = await firstPromptLogits(`${server.url}/files/gpt2-tiny`, {});
   assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
+});
+
+/** The fixture folder as a folder picker gives it: every file with a path that starts with the folder's name. */
+async function pickedFolder(): Promise<NamedBlob[]> {
+  const names = (await readdir(TINY, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(TINY.length + 1));
+  return Promise.all(names.map(async (name) => {
+    const bytes = await readFile(join(TINY, name));
+    return { name: name.split('/').at(-1)!, webkitRelativePath: `gpt2-tiny/${name}`, arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
+  }));
+}
+
+test('a picked folder\'s Files or a Map of names to bytes load the model without any fetch', async () => {
+  const picked = await pickedFolder();
+  const fromPicked = await firstPromptLogits(picked, {});
+  assert.ok(maxAbsDiff(fromPicked, referenceLogits('')[0]!) < 1e-4);
+  const map = new Map<string, Uint8Array>();
+  for (const name of ['config.json', 'generation_config.json', 'vocab.json', 'merges.txt', 'onnx/model.onnx']) map.set(name, await readFile(join(TINY, name)));
+  const fromMap = await firstPromptLogits(map, {});
+  assert.deepEqual(fromMap, fromPicked);
+  // The whole pipeline: tokenizer files come from the set too.
+  const gpt2 = await loadGpt2(picked, base);
+  const prompt = reference.prompts[0]!;
+  assert.deepEqual((await gpt2.generate(prompt.text, { maxNewTokens: reference.max_new_tokens })).result.sequences[0], prompt.greedy);
+  await gpt2.release();
+  await assert.rejects(loadGpt2Model(new Map([['model/vocab.json', new Uint8Array(1)]]), base), /model files: none is config\.json \(got 1 files: model\/vocab\.json\); pass the model folder/);
+  map.delete('onnx/model.onnx');
+  await assert.rejects(loadGpt2Model(map, base), /the given files: no ONNX model for dtype fp32/);
 });
 
 test('a Hub id resolves to {hub}/{id}/resolve/{revision}/{file}, from the option or TEXTLOOM_HUB_URL', async () => {

@@ -6,5 +6,6 @@ export { Gpt2Model, Gpt2InputError } from './model.js';
 export { Gpt2ConfigError, parseGpt2Config, type Gpt2Config } from './config.js';
 export { Gpt2LayoutError, type LayoutKind } from './layout.js';
 export { ModelSourceError, openModelSource, type ModelFiles, type SourceOptions } from './source.js';
+export { openFileSet, type BlobLike, type ModelFileSet, type NamedBlob } from './file-set.js';
 export { BrowserCache, DownloadError, FolderCache, type DownloadCache, type DownloadProgress, type ProgressCallback } from './download.js';
 export { hasWebGpuAdapter, webGpuAdapterKind, RuntimeError, type Backend, type Device } from './runtime.js';

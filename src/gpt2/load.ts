@@ -9,6 +9,7 @@ import { checkAgainstConfig, recognize, type LayoutKind, type SessionInfo } from
 import { Gpt2Model } from './model.js';
 import { startRuntime, type Device, type OrtApi, type OrtRuntime } from './runtime.js';
 import { ModelSourceError, openModelSource, type ModelFiles, type SourceOptions } from './source.js';
+import { openFileSet, type ModelFileSet } from './file-set.js';
 
 /** File-name suffixes of the Hub's ONNX variants. */
 const DTYPE_SUFFIX = {
@@ -115,11 +116,14 @@ function checkLayout(layout: unknown): LayoutKind | 'auto' {
   return layout as LayoutKind | 'auto';
 }
 
-/** Loads config, generation config and the ONNX decoder; the tokenizer is loaded by the pipeline. */
-export async function loadGpt2Model(source: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+/**
+ * Loads config, generation config and the ONNX decoder from a folder, URL prefix or Hub id, or from files
+ * in hand (a picked folder's Files, a Map of names to bytes); the tokenizer is loaded by the pipeline.
+ */
+export async function loadGpt2Model(source: string | ModelFileSet, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const dtype = checkDtype(options.dtype ?? 'fp32');
   const layout = checkLayout(options.layout ?? 'auto');
-  const files = await openModelSource(source, options);
+  const files = typeof source === 'object' && source !== null ? openFileSet(source) : await openModelSource(source, options);
   const configName = `${files.location}/config.json`;
   const config = parseGpt2Config(decode(await requireFile(files, 'config.json', 'every Hub model has one')), configName);
   const generationBytes = await files.read('generation_config.json');

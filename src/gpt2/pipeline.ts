@@ -9,6 +9,7 @@ import type { Gpt2Config, GenerationConfigJson } from './config.js';
 import { loadGpt2Model, requireFile, type LoadModelOptions, type LoadedModel } from './load.js';
 import type { Gpt2Model } from './model.js';
 import { ModelSourceError, type ModelFiles } from './source.js';
+import type { ModelFileSet } from './file-set.js';
 
 export type LoadGpt2Options = LoadModelOptions;
 
@@ -169,8 +170,8 @@ export class Gpt2Pipeline {
   }
 }
 
-/** Loads a GPT-2 model with its tokenizer from a folder, URL prefix or Hub id. */
-export async function loadGpt2(source: string, options: LoadGpt2Options = {}): Promise<Gpt2Pipeline> {
+/** Loads a GPT-2 model with its tokenizer from a folder, URL prefix or Hub id, or from a set of files. */
+export async function loadGpt2(source: string | ModelFileSet, options: LoadGpt2Options = {}): Promise<Gpt2Pipeline> {
   const loaded = await loadGpt2Model(source, options);
   try {
     return new Gpt2Pipeline(loaded, await loadTokenizer(loaded.files));

@@ -1,33 +1,9 @@
 /**
- * GPT-2: load a model folder (picked from disk) or a URL prefix in the Hub's layout, show download
+ * GPT-2: load a model folder (picked from disk, read in place) or a URL prefix in the Hub's layout, show download
  * progress, then chat. Replies are appended as text nodes, never parsed as HTML.
  */
-import { Gpt2Chat, loadGpt2, type Device, type DownloadCache, type DownloadProgress, type Gpt2Pipeline } from '../../src/index.js';
+import { Gpt2Chat, loadGpt2, type Device, type DownloadProgress, type Gpt2Pipeline, type ModelFileSet } from '../../src/index.js';
 import { byId, enable, errorMessage, setStatus } from './dom.js';
-
-/**
- * The files of a picked folder, offered to the loader as an already-filled download cache under a URL
- * prefix of this page's origin that the server never serves: every file of the folder is found in the
- * cache, and a file the folder lacks is a 404, which the loader reads as "this model has no such file".
- */
-class PickedFolderCache implements DownloadCache {
-  readonly prefix: string;
-  private readonly files = new Map<string, File>();
-
-  constructor(list: FileList) {
-    const first = list[0]!.webkitRelativePath;
-    const root = first.slice(0, first.indexOf('/') + 1);
-    this.prefix = `${location.origin}/.picked-model/${encodeURIComponent(root.slice(0, -1))}/`;
-    for (const file of Array.from(list)) this.files.set(this.prefix + file.webkitRelativePath.slice(root.length), file);
-  }
-
-  async get(url: string): Promise<Uint8Array | null> {
-    const file = this.files.get(url);
-    return file ? new Uint8Array(await file.arrayBuffer()) : null;
-  }
-
-  async put(): Promise<void> {}
-}
 
 export class Gpt2Panel {
   private readonly status = byId<HTMLElement>('gpt2-status');
@@ -43,8 +19,10 @@ export class Gpt2Panel {
     const folder = byId<HTMLInputElement>('gpt2-folder');
     folder.addEventListener('change', () => {
       if (!folder.files || folder.files.length === 0) return;
-      const cache = new PickedFolderCache(folder.files);
-      void this.load(cache.prefix, cache, `the folder ${decodeURIComponent(cache.prefix.split('/').at(-2)!)}`);
+      // Taken before the input is cleared; the loader reads the files straight from disk.
+      const files = Array.from(folder.files);
+      const first = files[0]!.webkitRelativePath;
+      void this.load(files, `the folder ${first.slice(0, first.indexOf('/'))}`);
       folder.value = '';
     });
     this.loadButton.addEventListener('click', () => {
@@ -53,7 +31,7 @@ export class Gpt2Panel {
         setStatus(this.status, `expected an http(s) URL or a path on this server (the folder holding config.json and onnx/), got "${url}"`, true);
         return;
       }
-      void this.load(new URL(url, location.href).href, undefined, url);
+      void this.load(new URL(url, location.href).href, url);
     });
     byId<HTMLFormElement>('chat-form').addEventListener('submit', (e) => {
       e.preventDefault();
@@ -61,7 +39,7 @@ export class Gpt2Panel {
     });
   }
 
-  private async load(source: string, cache: DownloadCache | undefined, name: string): Promise<void> {
+  private async load(source: string | ModelFileSet, name: string): Promise<void> {
     enable(false, this.loadButton, this.input, this.send);
     setStatus(this.status, `loading ${name}…`);
     this.progress.value = 0;
@@ -69,7 +47,7 @@ export class Gpt2Panel {
       await this.pipeline?.release();
       this.pipeline = null;
       const device = byId<HTMLSelectElement>('gpt2-device').value as Device;
-      this.pipeline = await loadGpt2(source, { device, ...(cache && { cache }), onProgress: (p) => this.showProgress(p) });
+      this.pipeline = await loadGpt2(source, { device, onProgress: (p) => this.showProgress(p) });
       this.chat = new Gpt2Chat(this.pipeline, { generation: { maxNewTokens: 30, doSample: true, noRepeatNgramSize: 2 } });
       this.progress.value = 1;
       this.log.replaceChildren();
