@@ -113,27 +113,19 @@ export class RNNLogitsSource<S extends GenerationState = GenerationState> implem
   }
 }
 
+/** The options generateText hands to src/generate's generate() as they are, with their meaning and checks. */
+const PASSED_THROUGH = ['doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'noRepeatNgramSize', 'seed', 'signal'] as const;
+
 /** Options of generateText: the sampling options of src/generate plus text-level ones. */
-export interface TextGenerationOptions {
+export interface TextGenerationOptions extends Pick<GenerateOptions, (typeof PASSED_THROUGH)[number]> {
   /** Tokens to generate at most. Default 50. */
   maxNewTokens?: number;
-  /** Sample (true) or greedy (false, the default). */
-  doSample?: boolean;
-  /** Sampling controls and penalties with the meaning and checks of src/generate's GenerateOptions. */
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
-  noRepeatNgramSize?: number;
-  /** Seed of the sampler; the same seed gives the same text. */
-  seed?: number;
   /** Stop after generating any of these words (or strings, with a character tokenizer); they are kept. */
   stop?: string | readonly string[];
   /** Called with each new piece of text as it is generated. */
   onText?: (piece: string) => void;
   /** Called with warnings (seed words missing from the vocabulary). Default: none; see the result. */
   onWarning?: (message: string) => void;
-  signal?: AbortSignal;
   /** Start from this state (batch 1), e.g. a conversation so far, instead of zeros. */
   initialState?: GenerationState;
   /**
@@ -234,7 +226,7 @@ export async function generateText(
   const source = new RNNLogitsSource(model, options.initialState ?? null);
   // Rows stopped early are fed the pad id; <unk> serves, as its logits are never used.
   const generateOptions: GenerateOptions = { maxNewTokens: options.maxNewTokens ?? 50, padTokenId: UNK_ID };
-  for (const key of ['doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'noRepeatNgramSize', 'seed', 'signal'] as const) {
+  for (const key of PASSED_THROUGH) {
     if (options[key] !== undefined) (generateOptions as Record<string, unknown>)[key] = options[key];
   }
   if (hasUnknownReport(tokenizer) && options.allowUnknown !== true) generateOptions.badWordsIds = [[UNK_ID]];
