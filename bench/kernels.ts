@@ -1,6 +1,12 @@
 // Kernel benchmark: GEMM GFLOP/s on the training shapes next to a pure multiply-add peak, training
-// tokens/s of config M per cell, and the peak WASM memory of config L. One core, best of several runs.
-// Run with `npm run bench:kernels` (relaxed SIMD needs node --experimental-wasm-relaxed-simd).
+// tokens/s of config M per cell, and the peak WASM memory of config L. One core, best of several runs;
+// `threads` probes whether a second thread on shared memory speeds the GEMM up on this machine.
+// Run with `npm run bench:kernels [gemm|train|generate|memory|threads]` (relaxed SIMD needs
+// node --experimental-wasm-relaxed-simd).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { Arena } from '../src/wasm/arena.js';
 import { instantiateKernels, relaxedSimdSupported, type KernelVariant } from '../src/wasm/kernels.js';
 import { RNNModel, type CellType, type ModelConfig } from '../src/rnn/model.js';
@@ -129,6 +135,94 @@ async function memoryOfL(variant: KernelVariant): Promise<void> {
   }
 }
 
+// A worker that instantiates the same module on the same shared memory, waits for a task in the
+// control block (word 0: task counter, word 1: tasks done, words 2..: gemm_nt arguments), runs it.
+const GEMM_WORKER = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control } = workerData;
+const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+for (let seen = 0; ; ) {
+  Atomics.wait(control, 0, seen);
+  seen = Atomics.load(control, 0);
+  const a = control.slice(2, 13);
+  if (a[3] > 0) k.gemm_nt(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
+  Atomics.store(control, 1, seen);
+  Atomics.notify(control, 1);
+}`;
+
+/** One vs two threads on the same GEMMs, interleaved: the second thread takes the lower half of the
+ *  rows. Reports wall times, the process CPU time per wall time during the two-thread runs (near 2
+ *  only if a second core was free) and the round trip of an empty task (the cost of one barrier). */
+async function threadScaling(): Promise<void> {
+  const dir = mkdtempSync(`${tmpdir()}/textloom-threads-`);
+  const asc = new URL('../../node_modules/assemblyscript/bin/asc.js', import.meta.url).pathname;
+  const entry = new URL('../../assembly/index.ts', import.meta.url).pathname;
+  execFileSync(process.execPath, [asc, entry, '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd,threads',
+    '--importMemory', '--sharedMemory', '--initialMemory', '4000', '--maximumMemory', '16384', '-o', `${dir}/kernels.wasm`]);
+  const module = new WebAssembly.Module(readFileSync(`${dir}/kernels.wasm`));
+  const memory = new WebAssembly.Memory({ initial: 4000, maximum: 16384, shared: true });
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as
+    { heap_base(): number; gemm_scratch_floats(): number; gemm_nt(...args: number[]): void };
+  const control = new Int32Array(new SharedArrayBuffer(16 * 4));
+  const worker = new Worker(GEMM_WORKER, { eval: true, workerData: { module, memory, control } });
+  const post = (args: number[]): number => {
+    control.set(args, 2);
+    const task = Atomics.add(control, 0, 1) + 1;
+    Atomics.notify(control, 0);
+    return task;
+  };
+  const join = (task: number): void => {
+    for (let done = Atomics.load(control, 1); done !== task; done = Atomics.load(control, 1)) Atomics.wait(control, 1, done);
+  };
+  join(post(new Array(11).fill(0)));
+  console.log(`\n[simd, shared memory] GEMM C = A B^T on 1 and 2 threads (median of 7 interleaved runs; ${availableParallelism()} cores)`);
+  let top = (k.heap_base() + 63) & ~63;
+  const f32 = new Float32Array(memory.buffer);
+  const alloc = (n: number): number => {
+    const p = top;
+    top += (n * 4 + 63) & ~63;
+    for (let i = 0; i < n; i++) f32[p / 4 + i] = Math.sin(i * 1.7);
+    return p;
+  };
+  const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
+  for (const [M, K, N, reps] of [[2048, 256, 10000, 1], [209, 256, 10000, 4], [32, 256, 1024, 200]]) {
+    const A = alloc(M * K), B = alloc(N * K), C = alloc(M * N);
+    const s0 = alloc(k.gemm_scratch_floats()), s1 = alloc(k.gemm_scratch_floats());
+    const half = (M >> 1) & ~3;
+    const runs: Array<() => void> = [
+      () => k.gemm_nt(C, A, B, M, K, N, K, K, N, 0, s0),
+      () => {
+        const task = post([C + half * N * 4, A + half * K * 4, B, M - half, K, N, K, K, N, 0, s1]);
+        k.gemm_nt(C, A, B, half, K, N, K, K, N, 0, s0);
+        join(task);
+      },
+    ];
+    const wall: number[][] = [[], []];
+    const cpuPerWall: number[] = [];
+    for (let round = 0; round < 7; round++) {
+      runs.forEach((run, t) => {
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        for (let r = 0; r < reps; r++) run();
+        const ms = performance.now() - t0;
+        wall[t].push(ms / reps);
+        if (t === 1) {
+          const cpu = process.cpuUsage(cpu0);
+          cpuPerWall.push((cpu.user + cpu.system) / 1000 / ms);
+        }
+      });
+    }
+    const [one, two] = wall.map(median);
+    console.log(`  ${`${M}x${K}x${N}`.padEnd(15)}  1 thread ${one.toFixed(2).padStart(7)} ms  2 threads ${two.toFixed(2).padStart(7)} ms  ` +
+      `speedup ${(one / two).toFixed(2)}  (process CPU / wall during 2 threads: ${median(cpuPerWall).toFixed(2)})`);
+  }
+  const trips = 2000;
+  const t0 = performance.now();
+  for (let i = 0; i < trips; i++) join(post([0, 0, 0, 0]));
+  console.log(`  empty task round trip ${(((performance.now() - t0) / trips) * 1000).toFixed(1)} us`);
+  await worker.terminate();
+}
+
 const variants: KernelVariant[] = relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
 const only = process.argv[2];
 for (const variant of variants) {
@@ -141,3 +235,4 @@ for (const variant of variants) {
   if (!only || only === 'generate') await generationRate(variant);
 }
 if (!only || only === 'memory') await memoryOfL(variants[variants.length - 1]);
+if (!only || only === 'threads') await threadScaling();
