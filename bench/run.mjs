@@ -54,6 +54,11 @@ function parseArgs(argv) {
   return opts;
 }
 
+/** What identifies a group within its suite (a suite's groups differ by these fields only). */
+function groupKey(g) {
+  return JSON.stringify([g.config, g.cell, g.threads, g.text]);
+}
+
 function writeAtomic(path, text) {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
@@ -104,7 +109,10 @@ async function main() {
       const results = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : { suites: {} };
       Object.assign(results, { date: new Date().toISOString(), quick: opts.quick, machine });
       results.peers = { torch: needs.has('torch') ? peers.torch : results.peers?.torch ?? peers.torch, npm: { ...results.peers?.npm, ...peers.npm } };
-      results.suites[suite.name] = { ranAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, loadAtStart, select: opts.select, partial, groups };
+      // A filtered run replaces only the groups it measured: `rnn-train --threads=2` adds to a 1-thread pass.
+      const measured = new Set(groups.map(groupKey));
+      const kept = (results.suites[suite.name]?.groups ?? []).filter((g) => !measured.has(groupKey(g)));
+      results.suites[suite.name] = { ranAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, loadAtStart, select: opts.select, partial, groups: [...kept, ...groups] };
       writeAtomic(resultsPath, JSON.stringify(results, null, 1) + '\n');
     };
     // Written after every group, so that a long run interrupted late keeps what it measured.
