@@ -4,8 +4,11 @@
 // strict Content Security Policy: scripts only from this origin (plus the page's own import map, allowed
 // by its hash, since an import map can only be inline), WebAssembly compilation but no eval, no plugins.
 //
-//   node scripts/serve.mjs [--port 8080]
+//   node scripts/serve.mjs [--port 8080] [--test-hooks]
 // Prints `serving http://127.0.0.1:PORT/` once listening (port 0 picks a free one).
+// --test-hooks (for the browser tests only; off by default) adds two routes: GET /__test/requests answers
+// the paths requested so far, as JSON; /__test/cut/PATH serves PATH, but an .onnx file's body stops at
+// half its announced Content-Length and the connection is dropped, as when a download is interrupted.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -82,8 +85,25 @@ function publicFile(urlPath) {
   return join(root, relativePath);
 }
 
+const CUT_PREFIX = '/__test/cut/';
+
+/** Test hooks' state: every request's path, in order of arrival (null while the hooks are off). */
+let requestLog = null;
+
 async function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  let cut = false;
+  if (requestLog !== null) {
+    if (url.pathname === '/__test/requests') {
+      res.writeHead(200, { 'Content-Type': TYPES['.json'], ...ISOLATION_HEADERS }).end(JSON.stringify(requestLog));
+      return;
+    }
+    requestLog.push(url.pathname);
+    if (url.pathname.startsWith(CUT_PREFIX)) {
+      url.pathname = url.pathname.slice(CUT_PREFIX.length - 1);
+      cut = url.pathname.endsWith('.onnx');
+    }
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD', ...ISOLATION_HEADERS }).end();
     return;
@@ -115,10 +135,16 @@ async function handle(req, res) {
     res.end();
     return;
   }
+  if (cut) {
+    const body = await readFile(file);
+    res.write(body.subarray(0, body.byteLength >> 1), () => res.destroy());
+    return;
+  }
   createReadStream(file).on('error', () => res.destroy()).pipe(res);
 }
 
-export function startServer(port) {
+export function startServer(port, options = {}) {
+  requestLog = options.testHooks ? [] : null;
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': TYPES['.txt'] });
@@ -139,7 +165,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`serve: --port expects an integer from 0 to 65535, got ${args[portIndex + 1]}`);
     process.exit(2);
   }
-  const server = await startServer(port).catch((e) => {
+  const server = await startServer(port, { testHooks: args.includes('--test-hooks') }).catch((e) => {
     console.error(`serve: cannot listen on 127.0.0.1:${port}: ${e.message}; pick another with --port`);
     process.exit(1);
   });

@@ -41,9 +41,13 @@ export interface Server {
   stop(): void;
 }
 
-/** Starts scripts/serve.mjs on a free port. */
-export async function startServer(): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(new URL('scripts/serve.mjs', repoRoot)), '--port', '0'], {
+/**
+ * Starts scripts/serve.mjs on a free port. `testHooks` turns on its request log (read with
+ * `requestedPaths`) and its /__test/cut/ route that interrupts .onnx downloads halfway.
+ */
+export async function startServer(options: { testHooks?: boolean } = {}): Promise<Server> {
+  const args = [fileURLToPath(new URL('scripts/serve.mjs', repoRoot)), '--port', '0', ...(options.testHooks ? ['--test-hooks'] : [])];
+  const child: ChildProcess = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const origin = await new Promise<string>((resolve, reject) => {
@@ -58,6 +62,13 @@ export async function startServer(): Promise<Server> {
     child.once('exit', (code) => reject(new Error(`serve.mjs exited with ${code} before listening: ${err}`)));
   });
   return { origin, stop: () => child.kill() };
+}
+
+/** Every path the server was asked for so far, in order; needs a server started with `testHooks`. */
+export async function requestedPaths(server: Server): Promise<string[]> {
+  const response = await fetch(`${server.origin}/__test/requests`);
+  if (!response.ok) throw new Error(`GET /__test/requests: HTTP ${response.status}; start the server with startServer({ testHooks: true })`);
+  return (await response.json()) as string[];
 }
 
 /**
