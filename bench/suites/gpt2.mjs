@@ -1,6 +1,7 @@
 // GPT-2 decoding on a GPT-2-124M-shaped model with random weights, built locally by
-// scripts/fixtures/make_gpt2.py (never committed): textloom's engine against a bare
-// onnxruntime-web loop on the same file, onnxruntime-node natively, and textloom on the int8 variant.
+// scripts/fixtures/make_gpt2.py (never committed): textloom's engine against a bare session loop on
+// the same file and the same runtime, on onnxruntime-web (WASM) and on onnxruntime-node (native),
+// and textloom on the int8 variant.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { nodeCase } from '../lib/cases.mjs';
@@ -39,15 +40,21 @@ export async function gpt2(ctx) {
   for (const threads of ctx.select.threads) {
     const base = { modelDir, prompt: PROMPT, newTokens, threads };
     const specs = [
-      nodeCase('textloom-wasm', 'textloom_gpt2.mjs', { ...base, dtype: 'fp32' }),
+      nodeCase('textloom-wasm', 'textloom_gpt2.mjs', { ...base, device: 'wasm', dtype: 'fp32' }),
       nodeCase('ort-web', 'gpt2_ort.mjs', { ...base, runtime: 'web', onnxFile: 'onnx/model.onnx' }),
-      nodeCase('textloom-wasm-q8', 'textloom_gpt2.mjs', { ...base, newTokens: q8Tokens, dtype: 'q8' }),
+      nodeCase('textloom-wasm-q8', 'textloom_gpt2.mjs', { ...base, newTokens: q8Tokens, device: 'wasm', dtype: 'q8' }),
       nodeCase('ort-web-q8', 'gpt2_ort.mjs', { ...base, newTokens: q8Tokens, runtime: 'web', onnxFile: 'onnx/model_quantized.onnx' }),
     ];
     const skips = [];
     const ortNode = ctx.peers.npm['onnxruntime-node'];
-    if (ortNode.ok) specs.push(nodeCase('ort-node', 'gpt2_ort.mjs', { ...base, runtime: 'node', onnxFile: 'onnx/model.onnx' }));
-    else skips.push({ name: 'ort-node', samples: [], skipped: ortNode.reason });
+    if (ortNode.ok) {
+      specs.push(
+        nodeCase('textloom-native', 'textloom_gpt2.mjs', { ...base, device: 'native', dtype: 'fp32' }),
+        nodeCase('ort-node', 'gpt2_ort.mjs', { ...base, runtime: 'node', onnxFile: 'onnx/model.onnx' }),
+      );
+    } else {
+      for (const name of ['textloom-native', 'ort-node']) skips.push({ name, samples: [], skipped: ortNode.reason });
+    }
     ctx.log(`gpt2 ${threads} thread(s): ${specs.map((s) => s.name).join(', ')}`);
     const cases = await interleave(specs, { warmup: 1, rounds: ctx.quick ? 2 : 4, log: ctx.log });
     groups.push({ threads, newTokens, q8Tokens, promptTokens: PROMPT.length, cases: [...cases, ...skips] });

@@ -1,12 +1,22 @@
-// textloom's GPT-2 as a user runs it: loadGpt2() on the model folder (WASM backend), then greedy
-// generateIds() with streaming, so that the whole path (engine, KV cache, logits processors,
-// selection) is timed against the bare onnxruntime loop.
+// textloom's GPT-2 as a user runs it: loadGpt2() on the model folder, then greedy generateIds()
+// with streaming, so that the whole path (engine, KV cache, logits processors, selection) is timed
+// against the bare onnxruntime loop on the same runtime. `device` 'wasm' runs on onnxruntime-web;
+// 'native' hands textloom the onnxruntime-node from bench/peers, the package the bare 'ort-node'
+// case uses, so that the pair differs only by textloom's own work.
+import { requirePeer } from '../lib/peer-import.mjs';
 import { serve, workerOptions } from '../lib/serve.mjs';
+
+const DEVICES = ['wasm', 'native'];
 
 serve(async () => {
   const opts = workerOptions();
+  if (!DEVICES.includes(opts.device)) throw new Error(`device must be one of ${DEVICES.join(', ')}, got ${JSON.stringify(opts.device)}`);
   const { loadGpt2 } = await import('../../build/src/gpt2/index.js');
-  const pipeline = await loadGpt2(opts.modelDir, { dtype: opts.dtype, layout: 'single', device: 'wasm', threads: opts.threads });
+  const runtime = opts.device === 'native' ? { onnxruntimeNode: requirePeer('onnxruntime-node') } : {};
+  const pipeline = await loadGpt2(opts.modelDir, { dtype: opts.dtype, layout: 'single', device: opts.device, threads: opts.threads, ...runtime });
+  if (pipeline.backend !== opts.device) {
+    throw new Error(`loadGpt2 with device '${opts.device}' ran on backend '${pipeline.backend}'; the case would time another runtime`);
+  }
   return {
     info: { onnxFiles: pipeline.onnxFiles, backend: pipeline.backend, threads: opts.threads, dtype: opts.dtype },
     run: async () => {
