@@ -9,6 +9,7 @@
 // the same row computed inside a big batch.
 
 import { madd, loadLo, loadHi, storeLo, storeHi } from './simd';
+import { shouldSplit, splitRows } from './threads';
 
 const MR: i32 = 4;
 const NR: i32 = 8;
@@ -140,10 +141,22 @@ function micro1x8(C: usize, A: usize, aks: usize, // C (1, cols), A (1, kc) at s
   return kc * ((nc + NR - 1) / NR) * NR;
 }
 
+// C (M, N) (+)= A * B on every thread the threaded builds were configured for (one otherwise).
+function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, // C (M, ldc), A (M, K) strided
+                B: usize, bks: usize, bjs: usize, // B (K, N) strided
+                M: i32, K: i32, N: i32, accumulate: bool,
+                scratch: usize, packed: usize): void { // scratch (gemm_scratch_floats()), packed (gemm_packed_floats(K, N)) or 0
+  if (ASC_FEATURE_THREADS && shouldSplit(M, K, N)) {
+    splitRows(C, ldc, A, ars, aks, B, bks, bjs, M, K, N, accumulate, scratch, packed);
+  } else {
+    driverRows(C, ldc, A, ars, aks, B, bks, bjs, M, K, N, accumulate, scratch, packed);
+  }
+}
+
 // C (M, N) (+)= A * B with A element (i, k) at A + i*ars + k*aks (strides in bytes). B comes either
 // unpacked (element (k, j) at B + k*bks + j*bjs, packed block by block into `scratch`) or, when
 // `packed` is nonzero, already packed there by packAll in the same block order.
-function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, // C (M, ldc), A (M, K) strided
+export function driverRows(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, // C (M, ldc), A (M, K) strided
                 B: usize, bks: usize, bjs: usize, // B (K, N) strided
                 M: i32, K: i32, N: i32, accumulate: bool,
                 scratch: usize, packed: usize): void { // scratch (gemm_scratch_floats()), packed (gemm_packed_floats(K, N)) or 0

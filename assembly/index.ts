@@ -11,6 +11,7 @@ export { gru_forward, gru_backward } from './gru';
 export { xent_forward, xent_backward, head_forward, head_backward } from './xent';
 export { adam_step, sum_squares, scale } from './adam';
 export { fma_peak } from './peak';
+export { threads_control_bytes, threads_configure, thread_run } from './threads';
 
 /** First byte the host may use: everything below belongs to the module's static data. */
 export function heap_base(): usize {

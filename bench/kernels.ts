@@ -1,7 +1,8 @@
 // Kernel benchmark: GEMM GFLOP/s on the training shapes next to a pure multiply-add peak, training
 // tokens/s of config M per cell, and the peak WASM memory of config L. One core, best of several runs;
 // `threads` probes whether a second thread on shared memory speeds the GEMM up on this machine.
-// Run with `npm run bench:kernels [gemm|train|generate|memory|threads]` (relaxed SIMD needs
+// `train-threads` times config L LSTM training on 1 and 2 threads (RNNModel threads option), interleaved.
+// Run with `npm run bench:kernels [gemm|train|generate|memory|threads|train-threads]` (relaxed SIMD needs
 // node --experimental-wasm-relaxed-simd).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -223,6 +224,41 @@ async function threadScaling(): Promise<void> {
   await worker.terminate();
 }
 
+/** Config L LSTM training steps on 1 and 2 threads, interleaved after a warm-up step each; the
+ *  process CPU time per wall time during the 2-thread steps says whether a second core was free. */
+async function threadedTraining(): Promise<void> {
+  const T = 64, B = 64, V = 30000, rounds = 3;
+  const config: ModelConfig = { cell: 'lstm', vocabSize: V, embedSize: 256, hiddenSize: 512, numLayers: 2 };
+  console.log(`\n[auto] config L LSTM training step on 1 and 2 threads (${rounds} interleaved rounds after a warm-up; ${availableParallelism()} cores)`);
+  const models = [await RNNModel.create(config, { seed: 1 }), await RNNModel.create(config, { seed: 1, threads: 2 })];
+  const rng = new Random(4);
+  const batches = Array.from({ length: rounds + 1 }, () => [randomIds(rng, T * B, V), randomIds(rng, T * B, V)]);
+  const states = models.map((m) => m.createState(B));
+  const wall: number[][] = [[], []];
+  const cpuPerWall: number[] = [];
+  const losses: number[][] = [[], []];
+  for (let round = 0; round <= rounds; round++) {
+    models.forEach((model, t) => {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const { loss } = model.trainStep(batches[round][0], batches[round][1], T, B, states[t], { lr: 1e-3, clipNorm: 1 });
+      const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      losses[t].push(loss);
+      if (round === 0) return;
+      wall[t].push(ms);
+      if (t === 1) cpuPerWall.push((cpu.user + cpu.system) / 1000 / ms);
+    });
+  }
+  const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
+  const [one, two] = wall.map(median);
+  console.log(`  1 thread ${one.toFixed(0)} ms/step (${((T * B) / (one / 1000)).toFixed(0)} tokens/s)  2 threads ${two.toFixed(0)} ms/step ` +
+    `(${((T * B) / (two / 1000)).toFixed(0)} tokens/s)  speedup ${(one / two).toFixed(2)}  ` +
+    `(process CPU / wall during 2 threads: ${median(cpuPerWall).toFixed(2)}; losses equal: ${losses[0].every((l, i) => l === losses[1][i])})`);
+  console.log(`  per step, 1 thread: ${wall[0].map((m) => m.toFixed(0)).join(', ')} ms; 2 threads: ${wall[1].map((m) => m.toFixed(0)).join(', ')} ms`);
+  models.forEach((m) => m.dispose());
+}
+
 const variants: KernelVariant[] = relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
 const only = process.argv[2];
 for (const variant of variants) {
@@ -236,3 +272,4 @@ for (const variant of variants) {
 }
 if (!only || only === 'memory') await memoryOfL(variants[variants.length - 1]);
 if (!only || only === 'threads') await threadScaling();
+if (!only || only === 'train-threads') await threadedTraining();

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBase64 } from '../src/wasm/base64.js';
-import { instantiateKernels, relaxedSimdSupported, resolveVariant, type KernelExports, type KernelVariant } from '../src/wasm/kernels.js';
+import { instantiateKernels, instantiateSharedKernels, relaxedSimdSupported, resolveVariant, type KernelExports, type KernelVariant } from '../src/wasm/kernels.js';
 import { Arena, WASM32_MAX_BYTES } from '../src/wasm/arena.js';
 import { Random } from '../src/util/random.js';
 
@@ -31,12 +31,16 @@ const INTERFACE_NAMES: (keyof KernelExports)[] = [
   'embedding_forward', 'embedding_backward', 'bias_forward', 'bias_backward', 'rnn_forward', 'rnn_backward',
   'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward', 'xent_forward', 'xent_backward',
   'head_forward', 'head_backward', 'adam_step', 'sum_squares', 'scale', 'fma_peak',
+  'threads_control_bytes', 'threads_configure', 'thread_run',
 ];
 
 for (const variant of variants) {
   test(`${variant}: the typed interface covers exactly the module's exports`, async () => {
     const k = await instantiateKernels(variant);
     assert.deepEqual(Object.keys(k).sort(), [...INTERFACE_NAMES].sort());
+    const threaded = await instantiateSharedKernels(variant);
+    assert.deepEqual(Object.keys(threaded.kernels).sort(), [...INTERFACE_NAMES].sort());
+    assert.equal(threaded.kernels.memory, threaded.memory);
   });
 }
 

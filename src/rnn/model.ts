@@ -5,7 +5,8 @@
  * (de)serialization are each one loop over a table of named tensors.
  */
 import { Arena, type Region } from '../wasm/arena.js';
-import { instantiateKernels, resolveVariant, type KernelExports } from '../wasm/kernels.js';
+import { instantiateKernels, instantiateSharedKernels, resolveVariant, threadedBuildSupported, type KernelExports } from '../wasm/kernels.js';
+import { checkThreadCount, DEFAULT_SPLIT_THRESHOLD, startThreadPool, threadSupportProblem, type ThreadPool } from '../wasm/threads.js';
 import { Random } from '../util/random.js';
 import { layoutActivations, type Activations } from './activations.js';
 import { gateCount, parameterSpecs, validateConfig, type ModelConfig, type ParamSpec } from './layout.js';
@@ -41,6 +42,13 @@ export interface CreateOptions {
    *  pass (less memory, one more forward of the lower layers). Default: only when per-layer gates
    *  would exceed 32 MiB. Results are bit-identical either way. */
   recompute?: boolean;
+  /** Threads the kernels split large matrix products over (default 1). Above 1 this needs
+   *  SharedArrayBuffer and workers, and in browsers a worker thread (the TrainingWorker). Results are
+   *  bit-identical for every thread count. dispose() ends the extra threads. */
+  threads?: number;
+  /** Smallest matrix product, in multiply-adds, that the threads share (default 2^20); smaller ones
+   *  run on the calling thread alone. It changes speed only, never results. */
+  splitThreshold?: number;
 }
 
 interface LayerPointers {
@@ -55,6 +63,9 @@ const EXP_AVG_SQ = 'optim.exp_avg_sq.';
 export class RNNModel {
   readonly config: ModelConfig;
   readonly kernelVariant: 'simd' | 'relaxed';
+  /** Threads the kernels run on (the calling thread included). */
+  readonly threads: number;
+  private pool: ThreadPool | null = null;
   private k: KernelExports;
   private arena: Arena;
   private readonly specs: ParamSpec[];
@@ -71,14 +82,18 @@ export class RNNModel {
   /** Key of the step layout whose packed output weights match the current weights, if any. */
   private outPackedKey: string | null = null;
   private readonly layers: LayerPointers[];
+  /** Threaded builds: the control block (threads_control_bytes) and the workers' GEMM scratch. */
+  private threadControl: Region | null = null;
+  private workerScratch: Region | null = null;
   private act: Activations | null = null;
   private adamStep = 0;
   private disposed = false;
 
   private constructor(config: ModelConfig, variant: 'simd' | 'relaxed', kernels: KernelExports,
-                      private readonly recompute: boolean | undefined) {
+                      private readonly recompute: boolean | undefined, threads: number) {
     this.config = config;
     this.kernelVariant = variant;
+    this.threads = threads;
     this.k = kernels;
     this.specs = parameterSpecs(config);
     const P = this.specs.reduce((n, s) => n + s.length, 0);
@@ -95,6 +110,11 @@ export class RNNModel {
     this.packedHh = this.arena.alloc('packed.w_hh', 'scratch', config.numLayers * this.packedHhFloats);
     this.arena.f32(this.m).fill(0);
     this.arena.f32(this.v).fill(0);
+    if (threads > 1) {
+      this.threadControl = this.arena.alloc('threads.control', 'scratch', kernels.threads_control_bytes() / 4);
+      this.arena.f32(this.threadControl).fill(0);
+      this.workerScratch = this.arena.alloc('threads.scratch', 'scratch', (threads - 1) * kernels.gemm_scratch_floats());
+    }
     const ptr = (block: Region, name: string) => block.ptr + this.spec(name).offset * 4;
     this.layers = Array.from({ length: config.numLayers }, (_, l) => ({
       I: l === 0 ? config.embedSize : config.hiddenSize,
@@ -113,7 +133,25 @@ export class RNNModel {
     if (options.recompute !== undefined && typeof options.recompute !== 'boolean') {
       throw new TypeError(`RNNModel.create: recompute must be true, false or absent, got ${JSON.stringify(options.recompute)}`);
     }
-    const model = new RNNModel(checked, variant, await instantiateKernels(variant), options.recompute);
+    const threads = checkThreadCount(options.threads, 'RNNModel.create');
+    const splitThreshold = options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD;
+    if (typeof splitThreshold !== 'number' || !(splitThreshold >= 0)) {
+      throw new RangeError(`RNNModel.create: splitThreshold must be a number >= 0 (multiply-adds), got ${JSON.stringify(options.splitThreshold)}`);
+    }
+    if (threads === 1) {
+      const model = new RNNModel(checked, variant, await instantiateKernels(variant), options.recompute, 1);
+      model.initialize(new Random(options.seed ?? 0));
+      return model;
+    }
+    const problem = threadSupportProblem() ??
+      (threadedBuildSupported(variant) ? null : 'this runtime does not accept WASM threads (atomics on shared memory)');
+    if (problem) throw new Error(`RNNModel.create: threads: ${threads} cannot run here: ${problem}. Use threads: 1.`);
+    const shared = await instantiateSharedKernels(variant);
+    const model = new RNNModel(checked, variant, shared.kernels, options.recompute, threads);
+    model.pool = await startThreadPool({
+      module: shared.module, memory: shared.memory, threads, splitThreshold,
+      control: model.threadControl!.ptr, scratch: model.workerScratch!.ptr,
+    }, shared.kernels);
     model.initialize(new Random(options.seed ?? 0));
     return model;
   }
@@ -244,8 +282,10 @@ export class RNNModel {
     this.adamStep = state.step;
   }
 
-  /** Releases the WASM instance and its memory; the model cannot be used afterwards. */
+  /** Releases the WASM instance, its memory and its worker threads; the model cannot be used afterwards. */
   dispose(): void {
+    this.pool?.terminate();
+    this.pool = null;
     this.disposed = true;
     this.act = null;
     this.k = undefined as unknown as KernelExports;

@@ -3,7 +3,7 @@
  * that picks the relaxed-SIMD build where the runtime validates it, plain SIMD otherwise.
  * Pointers are byte offsets into the instance's memory; every shape is in floats.
  */
-import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './binaries.generated.js';
+import { RELAXED_THREADS_WASM_BASE64, RELAXED_WASM_BASE64, SIMD_THREADS_WASM_BASE64, SIMD_WASM_BASE64 } from './binaries.generated.js';
 import { decodeBase64 } from './base64.js';
 
 export type KernelVariant = 'simd' | 'relaxed';
@@ -71,14 +71,46 @@ export interface KernelExports {
   scale(x: number, n: number, s: number): void;
   /** 12 independent vector multiply-adds per iteration (96 flops); the GEMM's speed limit. */
   fma_peak(iterations: number): number;
+  /** Bytes of the control block that threads_configure takes. */
+  threads_control_bytes(): number;
+  /** Threaded builds: split GEMMs over n threads (control block, n - 1 worker scratch areas, and the
+   *  smallest product in multiply-adds worth splitting). A no-op in the single-threaded builds. */
+  threads_configure(control: number, n: number, scratch: number, minMacs: number): void;
+  /** Threaded builds: worker thread t (1 .. n-1) computes its share of the task just published. */
+  thread_run(t: number): void;
 }
 
-const modules = new Map<KernelVariant, Promise<WebAssembly.Module>>();
-let relaxedBytes: Uint8Array<ArrayBuffer> | undefined;
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+const decoded = new Map<string, Uint8Array<ArrayBuffer>>();
+const SOURCES: Record<string, string> = {
+  simd: SIMD_WASM_BASE64,
+  relaxed: RELAXED_WASM_BASE64,
+  'simd-threads': SIMD_THREADS_WASM_BASE64,
+  'relaxed-threads': RELAXED_THREADS_WASM_BASE64,
+};
 
-function bytesOf(variant: KernelVariant): Uint8Array<ArrayBuffer> {
-  if (variant === 'relaxed') return (relaxedBytes ??= decodeBase64(RELAXED_WASM_BASE64));
-  return decodeBase64(SIMD_WASM_BASE64);
+/** Pages the threaded builds' shared memory starts with and may grow to (asconfig.json). */
+const SHARED_INITIAL_PAGES = 16;
+const SHARED_MAXIMUM_PAGES = 65536;
+
+function bytesOf(variant: KernelVariant, threaded = false): Uint8Array<ArrayBuffer> {
+  const key = threaded ? `${variant}-threads` : variant;
+  let bytes = decoded.get(key);
+  if (!bytes) {
+    bytes = decodeBase64(SOURCES[key]);
+    decoded.set(key, bytes);
+  }
+  return bytes;
+}
+
+function compiled(variant: KernelVariant, threaded: boolean): Promise<WebAssembly.Module> {
+  const key = threaded ? `${variant}-threads` : variant;
+  let module = modules.get(key);
+  if (!module) {
+    module = WebAssembly.compile(bytesOf(variant, threaded));
+    modules.set(key, module);
+  }
+  return module;
 }
 
 /** True when this runtime accepts the relaxed-SIMD build (Node 20 needs --experimental-wasm-relaxed-simd). */
@@ -104,11 +136,21 @@ export function resolveVariant(choice: KernelChoice = 'auto'): KernelVariant {
 
 /** A fresh instance (with its own memory) of the chosen build; modules are compiled once. */
 export async function instantiateKernels(variant: KernelVariant): Promise<KernelExports> {
-  let module = modules.get(variant);
-  if (!module) {
-    module = WebAssembly.compile(bytesOf(variant));
-    modules.set(variant, module);
-  }
-  const instance = await WebAssembly.instantiate(await module, {});
+  const instance = await WebAssembly.instantiate(await compiled(variant, false), {});
   return instance.exports as unknown as KernelExports;
+}
+
+/** True when this runtime accepts the threaded build of `variant` (atomics and shared memory). */
+export function threadedBuildSupported(variant: KernelVariant): boolean {
+  return WebAssembly.validate(bytesOf(variant, true));
+}
+
+/** The threaded build of `variant` on fresh shared memory: its exports, plus the compiled module and
+ *  the memory that worker threads instantiate again to compute on the same data. */
+export async function instantiateSharedKernels(variant: KernelVariant):
+    Promise<{ kernels: KernelExports; module: WebAssembly.Module; memory: WebAssembly.Memory }> {
+  const module = await compiled(variant, true);
+  const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return { kernels: instance.exports as unknown as KernelExports, module, memory };
 }

@@ -1,0 +1,85 @@
+// Splitting GEMMs by rows of C across threads that share this module's memory (threaded builds
+// only). The calling thread publishes the task in a control block that the host owns, computes the
+// first row range itself and waits for the others; each worker thread waits for the task counter to
+// move and computes the range of its index (thread_run). The driver sums every element of C in the
+// same order whatever rows it is given (gemm.ts), so the result does not depend on the thread count.
+
+import { driverRows, gemm_scratch_floats } from './gemm';
+
+// Control block layout in bytes: the task counter and the done counter sit on their own cache
+// lines, the task's arguments after them. Workers wait on the task counter in JS (src/wasm/threads.ts).
+const SEQ: usize = 0;
+const DONE: usize = 64;
+const ARGS: usize = 128;
+/** Bytes of the control block the host reserves. */
+const CONTROL_BYTES: i32 = 256;
+
+let control: usize = 0;
+let threadCount: i32 = 1;
+let workerScratch: usize = 0; // (threadCount - 1, gemm_scratch_floats())
+let minMacs: i64 = 0;
+
+/** Bytes the host must reserve for the control block (zeroed, 64-byte aligned). */
+export function threads_control_bytes(): i32 {
+  return CONTROL_BYTES;
+}
+
+/** Turns splitting on for `n` threads: `ctrl` is the zeroed control block, `scratch` holds n - 1
+ *  GEMM scratch areas for the workers, and products under `minWork` multiply-adds stay on one thread. */
+export function threads_configure(ctrl: usize, n: i32, scratch: usize, minWork: f64): void {
+  control = ctrl;
+  threadCount = n;
+  workerScratch = scratch;
+  minMacs = <i64>minWork;
+}
+
+/** True when a product of this size is worth sending to the other threads. */
+// @ts-ignore: decorator
+@inline export function shouldSplit(M: i32, K: i32, N: i32): bool {
+  return threadCount > 1 && M > 4 && <i64>M * <i64>K * <i64>N >= minMacs;
+}
+
+// Rows [lo, hi) of thread t: ranges of whole 4-row blocks, the last one shorter.
+function runRange(t: i32, scratch: usize): void {
+  const a = control + ARGS;
+  const M = load<i32>(a, 32);
+  const step = ((M + threadCount - 1) / threadCount + 3) & ~3;
+  const lo = min(M, t * step);
+  const hi = min(M, lo + step);
+  if (lo >= hi) return;
+  const C = load<usize>(a, 0), ldc = load<i32>(a, 4), A = load<usize>(a, 8);
+  const ars = load<usize>(a, 12), aks = load<usize>(a, 16);
+  const B = load<usize>(a, 20), bks = load<usize>(a, 24), bjs = load<usize>(a, 28);
+  const K = load<i32>(a, 36), N = load<i32>(a, 40), accumulate = load<i32>(a, 44) != 0;
+  const packed = load<usize>(a, 48);
+  driverRows(C + <usize>lo * <usize>ldc * 4, ldc, A + <usize>lo * ars, ars, aks, B, bks, bjs,
+             hi - lo, K, N, accumulate, scratch, packed);
+}
+
+/** Runs C (+)= A B on all threads (arguments as driverRows) and returns when every range is done. */
+export function splitRows(C: usize, ldc: i32, A: usize, ars: usize, aks: usize,
+                          B: usize, bks: usize, bjs: usize, M: i32, K: i32, N: i32, accumulate: bool,
+                          scratch: usize, packed: usize): void {
+  if (!ASC_FEATURE_THREADS) return;
+  const a = control + ARGS;
+  store<usize>(a, C, 0); store<i32>(a, ldc, 4); store<usize>(a, A, 8);
+  store<usize>(a, ars, 12); store<usize>(a, aks, 16);
+  store<usize>(a, B, 20); store<usize>(a, bks, 24); store<usize>(a, bjs, 28);
+  store<i32>(a, M, 32); store<i32>(a, K, 36); store<i32>(a, N, 40); store<i32>(a, accumulate ? 1 : 0, 44);
+  store<usize>(a, packed, 48);
+  atomic.store<i32>(control + DONE, 0);
+  atomic.add<i32>(control + SEQ, 1);
+  atomic.notify(control + SEQ, threadCount - 1);
+  runRange(0, scratch);
+  const others = threadCount - 1;
+  for (let done = atomic.load<i32>(control + DONE); done != others; done = atomic.load<i32>(control + DONE)) {
+    atomic.wait<i32>(control + DONE, done, -1);
+  }
+}
+
+/** Worker thread `t` (1 .. n-1): its range of the task just published, with its own GEMM scratch.
+ *  The host's worker loop calls it each time the task counter moves. */
+export function thread_run(t: i32): void {
+  if (!ASC_FEATURE_THREADS) return;
+  runRange(t, workerScratch + <usize>(t - 1) * <usize>gemm_scratch_floats() * 4);
+}

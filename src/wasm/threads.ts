@@ -1,0 +1,133 @@
+/**
+ * Worker threads for the threaded kernel builds. Each worker instantiates the same compiled module
+ * on the same shared memory and waits for its share of every large matrix product, which the calling thread publishes in a control block (assembly/threads.ts). Node uses
+ * worker_threads; Deno and browsers use Worker on a module built from an inline string, so no extra
+ * file has to be bundled or served.
+ */
+import type { KernelExports } from './kernels.js';
+
+/** At most this many threads: each one past the first holds a worker and a GEMM scratch area. */
+export const MAX_THREADS = 64;
+/** Matrix products under this many multiply-adds stay on the calling thread by default: below it
+ *  the round trip to the workers (tens of microseconds) costs more than it saves. */
+export const DEFAULT_SPLIT_THRESHOLD = 2 ** 20;
+
+/** Where the workers find their part of the shared state. */
+export interface ThreadSetup {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  threads: number;
+  control: number;
+  scratch: number;
+  splitThreshold: number;
+}
+
+export interface ThreadPool {
+  readonly threads: number;
+  terminate(): void;
+}
+
+interface HostWorker {
+  terminate(): unknown;
+}
+
+// The worker configures its own instance (globals are per instance, memory is shared), reports
+// that it is ready, then waits for the task counter (byte 0 of the control block) to move, computes
+// its share and counts itself done (byte 64), until it is terminated.
+const WORKER_BODY = `
+  const k = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports;
+  k.threads_configure(d.control, d.threads, d.scratch, d.splitThreshold);
+  const ctl = new Int32Array(d.memory.buffer, d.control, 32);
+  post('ready');
+  for (let seen = 0; ; ) {
+    while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen);
+    seen = Atomics.load(ctl, 0);
+    k.thread_run(d.index);
+    Atomics.add(ctl, 16, 1);
+    Atomics.notify(ctl, 16);
+  }`;
+// A dynamic import, so that the code runs whether Node evaluates it as CommonJS or (under
+// --input-type=module, which workers inherit) as a module.
+const NODE_WORKER = `import('node:worker_threads').then(({ workerData: d, parentPort }) => {
+  const post = (m) => parentPort.postMessage(m);${WORKER_BODY}
+});`;
+const WEB_WORKER = `self.onmessage = (e) => {
+  const d = e.data;
+  const post = (m) => self.postMessage(m);${WORKER_BODY}
+};`;
+
+/** Checks a `threads` option: an integer from 1 to MAX_THREADS (absent means 1). */
+export function checkThreadCount(value: unknown, where: string): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_THREADS) {
+    throw new RangeError(`${where}: threads must be an integer from 1 to ${MAX_THREADS}, got ${JSON.stringify(value)}; ` +
+      'pass 1 (or leave it out) for single-threaded kernels');
+  }
+  return value;
+}
+
+const isNode = (): boolean => typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' &&
+  typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+const isDeno = (): boolean => typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+
+/** Why this thread cannot run threaded kernels, or null when it can. */
+export function threadSupportProblem(): string | null {
+  if (typeof SharedArrayBuffer === 'undefined') {
+    return 'SharedArrayBuffer is not available here (browsers give it only to cross-origin isolated pages: ' +
+      'serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (isNode() || isDeno()) return null;
+  const g = globalThis as { Worker?: unknown; WorkerGlobalScope?: new () => unknown; crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false) {
+    return 'this page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
+      'Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  const inWorker = typeof g.WorkerGlobalScope === 'function' && globalThis instanceof g.WorkerGlobalScope;
+  if (!inWorker) {
+    return "a browser's main thread may not block in Atomics.wait, which the threaded kernels need; " +
+      'train in the TrainingWorker (src/worker) instead, which runs the model off the main thread';
+  }
+  if (typeof g.Worker !== 'function') return 'this runtime has no Worker to run the other threads on';
+  return null;
+}
+
+/** Starts threads - 1 workers on the shared memory and resolves once every one waits for work. */
+export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports): Promise<ThreadPool> {
+  const workers: HostWorker[] = [];
+  const terminate = () => { for (const w of workers.splice(0)) w.terminate(); };
+  try {
+    const ready: Promise<void>[] = [];
+    for (let index = 1; index < setup.threads; index++) {
+      const data = { ...setup, index };
+      if (isNode()) {
+        const { Worker } = await import('node:worker_threads');
+        const w = new Worker(NODE_WORKER, { eval: true, workerData: data });
+        w.unref();
+        workers.push(w);
+        ready.push(new Promise((resolve, reject) => {
+          w.once('message', () => resolve());
+          w.once('error', reject);
+          w.once('exit', (code) => reject(new Error(`kernel worker ${index} exited (code ${code}) before it was ready`)));
+        }));
+      } else {
+        const url = URL.createObjectURL(new Blob([WEB_WORKER], { type: 'text/javascript' }));
+        const w = new Worker(url, { type: 'module' });
+        workers.push(w);
+        ready.push(new Promise((resolve, reject) => {
+          w.onmessage = () => {
+            URL.revokeObjectURL(url);
+            resolve();
+          };
+          w.onerror = (e) => reject(new Error(`kernel worker ${index} failed: ${e.message}`));
+        }));
+        w.postMessage(data);
+      }
+    }
+    await Promise.all(ready);
+  } catch (err) {
+    terminate();
+    throw new Error(`threads: starting ${setup.threads - 1} kernel worker(s) failed: ${(err as Error).message}`);
+  }
+  kernels.threads_configure(setup.control, setup.threads, setup.scratch, setup.splitThreshold);
+  return { threads: setup.threads, terminate };
+}
