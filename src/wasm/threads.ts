@@ -33,8 +33,10 @@ interface HostWorker {
 
 // The worker configures its own instance (globals are per instance, memory is shared), reports
 // that it is ready, then waits for the task counter (byte 0 of the control block) to move, computes
-// its share and counts itself done (byte 64), until it is terminated.
+// its share and counts itself done (byte 64), until the quit flag (byte 4) is set with the counter.
+const QUIT = 1;
 const WORKER_BODY = `
+  const QUIT = ${QUIT};
   const k = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports;
   k.threads_configure(d.control, d.threads, d.scratch, d.splitThreshold);
   const ctl = new Int32Array(d.memory.buffer, d.control, 32);
@@ -42,18 +44,22 @@ const WORKER_BODY = `
   for (let seen = 0; ; ) {
     while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
+    if (Atomics.load(ctl, QUIT) !== 0) break;
     k.thread_run(d.index);
     Atomics.add(ctl, 16, 1);
     Atomics.notify(ctl, 16);
-  }`;
+  }
+  done();`;
 // A dynamic import, so that the code runs whether Node evaluates it as CommonJS or (under
 // --input-type=module, which workers inherit) as a module.
 const NODE_WORKER = `import('node:worker_threads').then(({ workerData: d, parentPort }) => {
-  const post = (m) => parentPort.postMessage(m);${WORKER_BODY}
+  const post = (m) => parentPort.postMessage(m);
+  const done = () => parentPort.close();${WORKER_BODY}
 });`;
 const WEB_WORKER = `self.onmessage = (e) => {
   const d = e.data;
-  const post = (m) => self.postMessage(m);${WORKER_BODY}
+  const post = (m) => self.postMessage(m);
+  const done = () => self.close();${WORKER_BODY}
 };`;
 
 /** Checks a `threads` option: an integer from 1 to MAX_THREADS (absent means 1). */
@@ -94,7 +100,15 @@ export function threadSupportProblem(): string | null {
 /** Starts threads - 1 workers on the shared memory and resolves once every one waits for work. */
 export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports): Promise<ThreadPool> {
   const workers: HostWorker[] = [];
-  const terminate = () => { for (const w of workers.splice(0)) w.terminate(); };
+  const ctl = new Int32Array(setup.memory.buffer, setup.control, 32);
+  // Waking the workers with the quit flag lets each one leave its wait loop and close by itself;
+  // terminate() then only cleans up (some runtimes do not interrupt a thread blocked in a wait).
+  const terminate = () => {
+    Atomics.store(ctl, QUIT, 1);
+    Atomics.add(ctl, 0, 1);
+    Atomics.notify(ctl, 0);
+    for (const w of workers.splice(0)) w.terminate();
+  };
   try {
     const ready: Promise<void>[] = [];
     for (let index = 1; index < setup.threads; index++) {
