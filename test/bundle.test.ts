@@ -40,9 +40,10 @@ test('sizes, raw and gzipped (onnxruntime not included)', (t) => {
 });
 
 test('the kernels are inlined', () => {
-  // Both builds as base64, beginning with the WASM magic number "\0asm" (AGFzbQ in base64).
+  // The four builds (SIMD and relaxed SIMD, each single-threaded and threaded) as base64, beginning with
+  // the WASM magic number "\0asm" (AGFzbQ in base64).
   const inlined = read('textloom.js').match(/["']AGFzbQ[A-Za-z0-9+/=]{1000,}["']/g) ?? [];
-  assert.equal(inlined.length, 2);
+  assert.equal(inlined.length, 4);
 });
 
 test('importing the bundle has no side effects: no globals, timers, workers, fetches or WASM', () => {
