@@ -68,6 +68,16 @@ test('a run paused and resumed ends with exactly the weights of an uninterrupted
   assert.deepEqual(await paused.result<Uint8Array>({ type: 'save' }), uninterrupted);
 });
 
+test('threads: the run trains on the asked number of threads, with the weights of one thread', async () => {
+  const one = harness();
+  await one.result({ type: 'train', text, model, training });
+  const two = harness();
+  const summary = await two.result<{ model: { threads: number } }>({ type: 'train', text, model: { ...model, threads: 2 }, training });
+  assert.equal(summary.model.threads, 2);
+  assert.deepEqual(await two.result<Uint8Array>({ type: 'save' }), await one.result<Uint8Array>({ type: 'save' }));
+  assert.match(await harness().failure({ type: 'train', text, model: { ...model, threads: 0 }, training }), /threads/);
+});
+
 test('stop ends the run with reason "stopped"; the model can still generate, stream and round-trip', async () => {
   const h = harness();
   const run = h.send({ type: 'train', text, model, training: { ...training, epochs: 50 } });

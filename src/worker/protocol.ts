@@ -23,6 +23,8 @@ export interface ModelSpec {
   minCount?: number;
   /** Seed of the weight initialization. Default 0. */
   seed?: number;
+  /** Threads the kernels train on (WASM threads; the page must be cross-origin isolated). Default 1. */
+  threads?: number;
 }
 
 /** The trainer's serializable options, and how much of the corpus to hold out. */
@@ -46,6 +48,8 @@ export interface ModelSummary {
   hiddenSize: number;
   numLayers: number;
   kernels: 'simd' | 'relaxed';
+  /** Threads the kernels run on. */
+  threads: number;
 }
 
 export interface TrainingSummary {

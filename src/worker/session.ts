@@ -112,7 +112,7 @@ export class TrainingSession {
     const data = splitValidation(Int32Array.from(tokenizer.encode(text)), training.validationFraction ?? 0.1);
     const model = await RNNModel.create(
       { cell: spec.cell, vocabSize: tokenizer.vocabSize, embedSize: spec.embedSize, hiddenSize: spec.hiddenSize, numLayers: spec.numLayers },
-      { seed: spec.seed ?? 0 },
+      { seed: spec.seed ?? 0, threads: spec.threads ?? 1 },
     );
     this.model?.dispose();
     this.model = model;
@@ -244,7 +244,7 @@ export class TrainingSession {
   private summary(): ModelSummary {
     const { model, tokenizer } = this.requireModel('describe');
     const { cell, vocabSize, embedSize, hiddenSize, numLayers } = model.config;
-    return { cell, tokenizer: tokenizer.kind, vocabSize, embedSize, hiddenSize, numLayers, kernels: model.kernelVariant };
+    return { cell, tokenizer: tokenizer.kind, vocabSize, embedSize, hiddenSize, numLayers, kernels: model.kernelVariant, threads: model.threads };
   }
 }
 
