@@ -8,12 +8,12 @@ import { CorpusError, readCorpusFiles } from '../index.js';
 import { packageInfo } from './package-root.js';
 
 /** The built-in corpus file, shipped in corpus/ at the package root. */
-export function builtinCorpusPath(): string {
+function builtinCorpusPath(): string {
   return join(packageInfo().root, 'corpus', 'pride-and-prejudice-volume-1.txt');
 }
-export const BUILTIN_CORPUS_NAME = 'Pride and Prejudice, Volume I (Jane Austen, public domain)';
+const BUILTIN_CORPUS_NAME = 'Pride and Prejudice, Volume I (Jane Austen, public domain)';
 
-export async function expandCorpusPaths(paths: readonly string[]): Promise<string[]> {
+async function expandCorpusPaths(paths: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const path of paths) {
     if (await isDirectory(path)) {

@@ -12,7 +12,7 @@ import { runTraining, TRAIN_DEFAULTS, type TrainSettings } from './train.js';
  * gives 177), about a minute of one core. Smaller models or no weight decay stay near 180-190. The time
  * limit caps slow or busy machines.
  */
-export const DEMO_SETTINGS = {
+const DEMO_SETTINGS = {
   epochs: 6,
   lr: 0.004,
   weightDecay: 0.05,

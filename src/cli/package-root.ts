@@ -23,7 +23,7 @@ export function packageInfo(): PackageInfo {
 }
 
 /** Walks up from the module at `moduleUrl` to the nearest folder whose package.json is textloom's. */
-export function findPackage(moduleUrl: string): PackageInfo {
+function findPackage(moduleUrl: string): PackageInfo {
   const start = dirname(fileURLToPath(moduleUrl));
   for (let dir = start; ; dir = dirname(dir)) {
     const manifest = readManifest(join(dir, 'package.json'));

@@ -35,7 +35,7 @@ export class SafetensorsError extends Error {
 }
 
 /** Same bound as the reference implementation: larger headers are refused before parsing. */
-export const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = 100_000_000;
 
 const ITEM_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2 };
 // Pure, so that a bundle that does not read or write safetensors drops it.

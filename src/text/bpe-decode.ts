@@ -4,9 +4,9 @@
  * is written as its content and ends the byte run before it, as Hugging Face's decode does.
  */
 
-export const PLAIN = 0;
-export const ADDED = 1;
-export const SPECIAL = 2;
+const PLAIN = 0;
+const ADDED = 1;
+const SPECIAL = 2;
 
 /** The bytes of every id, and which ids are added tokens. */
 export class TokenBytes {
