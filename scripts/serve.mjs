@@ -52,7 +52,7 @@ const ISOLATION_HEADERS = {
 };
 
 /** The policy for one HTML page; `html` is scanned for inline import maps, the only inline script allowed. */
-export function contentSecurityPolicy(html) {
+function contentSecurityPolicy(html) {
   const hashes = [...html.matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)]
     .map((m) => `'sha256-${createHash('sha256').update(m[1]).digest('base64')}'`);
   return [
