@@ -32,7 +32,7 @@ function repeatRows(logits: Float32Array, vocabSize: number, copies: number): Fl
 }
 
 /** new row i continues old row floor(i / copies): HF's repeat_interleave. */
-export function interleaveIndex(rows: number, copies: number): Int32Array {
+function interleaveIndex(rows: number, copies: number): Int32Array {
   const index = new Int32Array(rows * copies);
   for (let i = 0; i < index.length; i++) index[i] = Math.floor(i / copies);
   return index;

@@ -13,7 +13,7 @@ export function temperature(t: number): LogitsProcessor {
  * A small k keeps a sorted buffer that most values fail to enter with a single comparison; a large k
  * sorts a copy.
  */
-export function kthLargest(values: Float32Array, k: number): number {
+function kthLargest(values: Float32Array, k: number): number {
   if (k > 256) return values.slice().sort()[values.length - k]!;
   const best = new Float64Array(k).fill(-Infinity); // (k) descending
   let count = 0;

@@ -76,7 +76,7 @@ export async function hasWebGpuAdapter(): Promise<boolean> {
  * The default thread count: up to 4 cores where WASM threads are possible (Node, Deno, and
  * cross-origin-isolated pages), else 1.
  */
-export function defaultThreads(): number {
+function defaultThreads(): number {
   const cores = (globalThis as { navigator?: GpuNavigator }).navigator?.hardwareConcurrency ?? 1;
   const runtime = detectRuntime();
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
