@@ -102,7 +102,7 @@ export function inferConfig(tensors: ReadonlyMap<string, { shape: number[] }>): 
 }
 
 /** Checks that `weights` holds exactly the parameters of `config`, each with its shape. */
-export function checkWeights(weights: ReadonlyMap<string, { shape: number[] }>, config: RNNConfig): void {
+function checkWeights(weights: ReadonlyMap<string, { shape: number[] }>, config: RNNConfig): void {
   const expected = parameterShapes(config);
   for (const [name, shape] of expected) {
     const t = weights.get(name);
