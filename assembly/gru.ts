@@ -30,28 +30,34 @@ export function gru_forward(h: usize, gates: usize, // h (T, B, H), gates (T, B,
     const ht = at(h, t, B, H); // (B, H)
     gemm_packed(gh, hPrev, packed, B, H, H3, H, H3, 0);
     bias_forward(gh, b_hh, B, H3, H3);
-    const one = f32x4.splat(1);
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
       const hrow = gh + <usize>(b * H3) * 4;
-      // Four units at a time; the last group of a row may be partial (n < 4 lanes).
-      for (let k = 0; k < H; k += 4) {
-        const n = min(4, H - k);
-        const q = row + <usize>k * 4;
-        const qh = hrow + <usize>k * 4;
-        const r = sigmoidv(f32x4.add(loadLo(q, n), loadLo(qh, n)));
-        const z = sigmoidv(f32x4.add(loadLo(q + <usize>H * 4, n), loadLo(qh + <usize>H * 4, n)));
-        const hn = loadLo(qh + <usize>(2 * H) * 4, n);
-        const nv = tanhv(f32x4.add(loadLo(q + <usize>(2 * H) * 4, n), f32x4.mul(r, hn)));
-        storeLo(q, r, n);
-        storeLo(q + <usize>H * 4, z, n);
-        storeLo(q + <usize>(2 * H) * 4, nv, n);
-        storeLo(q + <usize>(3 * H) * 4, hn, n);
-        const o = <usize>(b * H + k) * 4;
-        storeLo(ht + o, f32x4.add(f32x4.mul(f32x4.sub(one, z), nv), f32x4.mul(z, loadLo(hPrev + o, n))), n);
-      }
+      const o = <usize>(b * H) * 4;
+      // Four units at a time; with n = 4 written out, the full groups compile without lane checks.
+      let k = 0;
+      for (; k + 4 <= H; k += 4) cellForward(row, hrow, H, k, hPrev + o, ht + o, 4);
+      if (k < H) cellForward(row, hrow, H, k, hPrev + o, ht + o, H - k);
     }
   }
+}
+
+// Units k .. k+n of one batch row (n <= 4): activated gates and hn into the gate row, h_t out.
+// @ts-ignore: decorator
+@inline function cellForward(row: usize, hrow: usize, H: i32, k: i32, // row (4H), hrow (3H)
+                             hPrev: usize, ht: usize, n: i32): void { // hPrev, ht (H)
+  const q = row + <usize>k * 4;
+  const qh = hrow + <usize>k * 4;
+  const r = sigmoidv(f32x4.add(loadLo(q, n), loadLo(qh, n)));
+  const z = sigmoidv(f32x4.add(loadLo(q + <usize>H * 4, n), loadLo(qh + <usize>H * 4, n)));
+  const hn = loadLo(qh + <usize>(2 * H) * 4, n);
+  const nv = tanhv(f32x4.add(loadLo(q + <usize>(2 * H) * 4, n), f32x4.mul(r, hn)));
+  storeLo(q, r, n);
+  storeLo(q + <usize>H * 4, z, n);
+  storeLo(q + <usize>(2 * H) * 4, nv, n);
+  storeLo(q + <usize>(3 * H) * 4, hn, n);
+  const o = <usize>k * 4;
+  storeLo(ht + o, f32x4.add(f32x4.mul(f32x4.sub(f32x4.splat(1), z), nv), f32x4.mul(z, loadLo(hPrev + o, n))), n);
 }
 
 /** Backward through the T steps (no gradient flows into h0: the state is detached).
@@ -72,7 +78,6 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
   const packedN = packed + <usize>gemm_packed_floats(H2, H) * 4;
   gemm_pack_nn(packed, W_hh, H2, H, H);
   gemm_pack_nn(packedN, W_hn, H, H, H);
-  const one = f32x4.splat(1);
   for (let t = T - 1; t >= 0; t--) {
     const g = at(gates, t, B, G); // (B, 4H)
     const d = at(dh, t, B, H); // (B, H)
@@ -80,25 +85,11 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     const dPrev: usize = t == 0 ? 0 : at(dh, t - 1, B, H); // (B, H)
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
-      for (let k = 0; k < H; k += 4) {
-        const n = min(4, H - k);
-        const q = row + <usize>k * 4;
-        const o = <usize>(b * H + k) * 4;
-        const r = loadLo(q, n);
-        const z = loadLo(q + <usize>H * 4, n);
-        const nv = loadLo(q + <usize>(2 * H) * 4, n);
-        const hn = loadLo(q + <usize>(3 * H) * 4, n);
-        const dhv = loadLo(d + o, n);
-        const hp = loadLo(hPrev + o, n);
-        const dn = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(nv, nv)));
-        const dz = f32x4.mul(f32x4.mul(f32x4.mul(dhv, f32x4.sub(hp, nv)), z), f32x4.sub(one, z));
-        const dr = f32x4.mul(f32x4.mul(f32x4.mul(dn, hn), r), f32x4.sub(one, r));
-        storeLo(q, dr, n);
-        storeLo(q + <usize>H * 4, dz, n);
-        storeLo(q + <usize>(2 * H) * 4, dn, n);
-        storeLo(q + <usize>(3 * H) * 4, f32x4.mul(dn, r), n);
-        if (t > 0) storeLo(dPrev + o, f32x4.add(loadLo(dPrev + o, n), f32x4.mul(dhv, z)), n);
-      }
+      const o = <usize>(b * H) * 4;
+      const dp: usize = t == 0 ? 0 : dPrev + o;
+      let k = 0;
+      for (; k + 4 <= H; k += 4) cellBackward(row, H, k, d + o, hPrev + o, dp, 4);
+      if (k < H) cellBackward(row, H, k, d + o, hPrev + o, dp, H - k);
     }
     if (t > 0) {
       gemm_packed(dPrev, g, packed, B, H2, H, G, H, 1);
@@ -110,4 +101,28 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
   bias_backward(db_hh, gates, T * B, H2, G);
   bias_backward(db_hh + <usize>H2 * 4, gates + <usize>(3 * H) * 4, T * B, H, G);
   inputSideGrads(dW_ih, db_ih, dx, gates, x, W_ih, T * B, I, 3 * H, G, scratch);
+}
+
+// Units k .. k+n of one batch row (n <= 4): gate gradients in place of the gate row; the part of
+// dh_{t-1} that flows through z is added to dPrev unless it is 0 (t = 0).
+// @ts-ignore: decorator
+@inline function cellBackward(row: usize, H: i32, k: i32, // row (4H) in/out
+                              d: usize, hPrev: usize, dPrev: usize, n: i32): void { // d, hPrev, dPrev (H)
+  const one = f32x4.splat(1);
+  const q = row + <usize>k * 4;
+  const o = <usize>k * 4;
+  const r = loadLo(q, n);
+  const z = loadLo(q + <usize>H * 4, n);
+  const nv = loadLo(q + <usize>(2 * H) * 4, n);
+  const hn = loadLo(q + <usize>(3 * H) * 4, n);
+  const dhv = loadLo(d + o, n);
+  const hp = loadLo(hPrev + o, n);
+  const dn = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(nv, nv)));
+  const dz = f32x4.mul(f32x4.mul(f32x4.mul(dhv, f32x4.sub(hp, nv)), z), f32x4.sub(one, z));
+  const dr = f32x4.mul(f32x4.mul(f32x4.mul(dn, hn), r), f32x4.sub(one, r));
+  storeLo(q, dr, n);
+  storeLo(q + <usize>H * 4, dz, n);
+  storeLo(q + <usize>(2 * H) * 4, dn, n);
+  storeLo(q + <usize>(3 * H) * 4, f32x4.mul(dn, r), n);
+  if (dPrev != 0) storeLo(dPrev + o, f32x4.add(loadLo(dPrev + o, n), f32x4.mul(dhv, z)), n);
 }

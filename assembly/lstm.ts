@@ -31,25 +31,32 @@ export function lstm_forward(h: usize, c: usize, gates: usize, // h (T, B, H), c
     gemm_packed(g, hPrev, packed, B, H, G, H, G, 1);
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
-      // Four units at a time; the last group of a row may be partial (n < 4 lanes).
-      for (let k = 0; k < H; k += 4) {
-        const n = min(4, H - k);
-        const q = row + <usize>k * 4;
-        const ig = sigmoidv(loadLo(q, n));
-        const fg = sigmoidv(loadLo(q + <usize>H * 4, n));
-        const gg = tanhv(loadLo(q + <usize>(2 * H) * 4, n));
-        const og = sigmoidv(loadLo(q + <usize>(3 * H) * 4, n));
-        storeLo(q, ig, n);
-        storeLo(q + <usize>H * 4, fg, n);
-        storeLo(q + <usize>(2 * H) * 4, gg, n);
-        storeLo(q + <usize>(3 * H) * 4, og, n);
-        const o = <usize>(b * H + k) * 4;
-        const cv = f32x4.add(f32x4.mul(fg, loadLo(cPrev + o, n)), f32x4.mul(ig, gg));
-        storeLo(ct + o, cv, n);
-        storeLo(ht + o, f32x4.mul(og, tanhv(cv)), n);
-      }
+      const o = <usize>(b * H) * 4;
+      // Four units at a time; with n = 4 written out, the full groups compile without lane checks.
+      let k = 0;
+      for (; k + 4 <= H; k += 4) cellForward(row, H, k, cPrev + o, ct + o, ht + o, 4);
+      if (k < H) cellForward(row, H, k, cPrev + o, ct + o, ht + o, H - k);
     }
   }
+}
+
+// Units k .. k+n of one batch row (n <= 4): activates the gates in place and writes c and h.
+// @ts-ignore: decorator
+@inline function cellForward(row: usize, H: i32, k: i32, // row (4H)
+                             cPrev: usize, ct: usize, ht: usize, n: i32): void { // cPrev, ct, ht (H)
+  const q = row + <usize>k * 4;
+  const ig = sigmoidv(loadLo(q, n));
+  const fg = sigmoidv(loadLo(q + <usize>H * 4, n));
+  const gg = tanhv(loadLo(q + <usize>(2 * H) * 4, n));
+  const og = sigmoidv(loadLo(q + <usize>(3 * H) * 4, n));
+  storeLo(q, ig, n);
+  storeLo(q + <usize>H * 4, fg, n);
+  storeLo(q + <usize>(2 * H) * 4, gg, n);
+  storeLo(q + <usize>(3 * H) * 4, og, n);
+  const o = <usize>k * 4;
+  const cv = f32x4.add(f32x4.mul(fg, loadLo(cPrev + o, n)), f32x4.mul(ig, gg));
+  storeLo(ct + o, cv, n);
+  storeLo(ht + o, f32x4.mul(og, tanhv(cv)), n);
 }
 
 /** Backward through the T steps (no gradient flows into h0, c0: the state is detached).
@@ -66,7 +73,6 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
   const G = 4 * H;
   gemm_pack_nn(packed, W_hh, G, H, H);
   memory.fill(dc, 0, <usize>(B * H) * 4);
-  const one = f32x4.splat(1);
   for (let t = T - 1; t >= 0; t--) {
     const g = at(gates, t, B, G); // (B, 4H)
     const d = at(dh, t, B, H); // (B, H)
@@ -74,27 +80,35 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
     const cPrev = t == 0 ? c0 : at(c, t - 1, B, H); // (B, H)
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
-      for (let k = 0; k < H; k += 4) {
-        const n = min(4, H - k);
-        const q = row + <usize>k * 4;
-        const o = <usize>(b * H + k) * 4;
-        const ig = loadLo(q, n);
-        const fg = loadLo(q + <usize>H * 4, n);
-        const gg = loadLo(q + <usize>(2 * H) * 4, n);
-        const og = loadLo(q + <usize>(3 * H) * 4, n);
-        const tc = tanhv(loadLo(ct + o, n));
-        const dhv = loadLo(d + o, n);
-        const dcv = f32x4.add(loadLo(dc + o, n), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
-        storeLo(dc + o, f32x4.mul(dcv, fg), n);
-        storeLo(q, f32x4.mul(f32x4.mul(f32x4.mul(dcv, gg), ig), f32x4.sub(one, ig)), n);
-        storeLo(q + <usize>H * 4, f32x4.mul(f32x4.mul(f32x4.mul(dcv, loadLo(cPrev + o, n)), fg), f32x4.sub(one, fg)), n);
-        storeLo(q + <usize>(2 * H) * 4, f32x4.mul(f32x4.mul(dcv, ig), f32x4.sub(one, f32x4.mul(gg, gg))), n);
-        storeLo(q + <usize>(3 * H) * 4, f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), og), f32x4.sub(one, og)), n);
-      }
+      const o = <usize>(b * H) * 4;
+      let k = 0;
+      for (; k + 4 <= H; k += 4) cellBackward(row, H, k, d + o, dc + o, ct + o, cPrev + o, 4);
+      if (k < H) cellBackward(row, H, k, d + o, dc + o, ct + o, cPrev + o, H - k);
     }
     if (t > 0) gemm_packed(at(dh, t - 1, B, H), g, packed, B, G, H, G, H, 1);
   }
   hiddenWeightGrad(dW_hh, gates, h, h0, T, B, H, G, G, scratch);
   bias_backward(db_hh, gates, T * B, G, G);
   inputSideGrads(dW_ih, db_ih, dx, gates, x, W_ih, T * B, I, G, G, scratch);
+}
+
+// Units k .. k+n of one batch row (n <= 4): gate gradients in place of the gates, dc carried back.
+// @ts-ignore: decorator
+@inline function cellBackward(row: usize, H: i32, k: i32, // row (4H) in/out
+                              d: usize, dc: usize, ct: usize, cPrev: usize, n: i32): void { // d, dc, ct, cPrev (H)
+  const one = f32x4.splat(1);
+  const q = row + <usize>k * 4;
+  const o = <usize>k * 4;
+  const ig = loadLo(q, n);
+  const fg = loadLo(q + <usize>H * 4, n);
+  const gg = loadLo(q + <usize>(2 * H) * 4, n);
+  const og = loadLo(q + <usize>(3 * H) * 4, n);
+  const tc = tanhv(loadLo(ct + o, n));
+  const dhv = loadLo(d + o, n);
+  const dcv = f32x4.add(loadLo(dc + o, n), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+  storeLo(dc + o, f32x4.mul(dcv, fg), n);
+  storeLo(q, f32x4.mul(f32x4.mul(f32x4.mul(dcv, gg), ig), f32x4.sub(one, ig)), n);
+  storeLo(q + <usize>H * 4, f32x4.mul(f32x4.mul(f32x4.mul(dcv, loadLo(cPrev + o, n)), fg), f32x4.sub(one, fg)), n);
+  storeLo(q + <usize>(2 * H) * 4, f32x4.mul(f32x4.mul(dcv, ig), f32x4.sub(one, f32x4.mul(gg, gg))), n);
+  storeLo(q + <usize>(3 * H) * 4, f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), og), f32x4.sub(one, og)), n);
 }

@@ -24,11 +24,10 @@ export function rnn_forward(h: usize, // (T, B, H)
     const ht = at(h, t, B, H); // (B, H)
     gemm_packed(ht, t == 0 ? h0 : at(h, t - 1, B, H), packed, B, H, H, H, H, 1);
     const total = B * H;
-    for (let k = 0; k < total; k += 4) {
-      const n = min(4, total - k);
-      const p = ht + <usize>k * 4;
-      storeLo(p, tanhv(loadLo(p, n)), n);
-    }
+    // With n = 4 written out, the full groups compile without lane checks.
+    let k = 0;
+    for (; k + 4 <= total; k += 4) activate(ht + <usize>k * 4, 4);
+    if (k < total) activate(ht + <usize>k * 4, total - k);
   }
 }
 
@@ -43,20 +42,29 @@ export function rnn_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
                              packed: usize, // (recurrent_packed_floats(1, H)) work
                              scratch: usize): void { // scratch (gemm_scratch_floats())
   gemm_pack_nn(packed, W_hh, H, H, H);
-  const one = f32x4.splat(1);
   for (let t = T - 1; t >= 0; t--) {
     const d = at(dh, t, B, H); // (B, H)
     const ht = at(h, t, B, H); // (B, H)
     const total = B * H;
-    for (let k = 0; k < total; k += 4) {
-      const n = min(4, total - k);
-      const y = loadLo(ht + <usize>k * 4, n);
-      const p = d + <usize>k * 4;
-      storeLo(p, f32x4.mul(loadLo(p, n), f32x4.sub(one, f32x4.mul(y, y))), n);
-    }
+    let k = 0;
+    for (; k + 4 <= total; k += 4) activateBackward(d + <usize>k * 4, ht + <usize>k * 4, 4);
+    if (k < total) activateBackward(d + <usize>k * 4, ht + <usize>k * 4, total - k);
     if (t > 0) gemm_packed(at(dh, t - 1, B, H), d, packed, B, H, H, H, H, 1);
   }
   hiddenWeightGrad(dW_hh, dh, h, h0, T, B, H, H, H, scratch);
   bias_backward(db_hh, dh, T * B, H, H);
   inputSideGrads(dW_ih, db_ih, dx, dh, x, W_ih, T * B, I, H, H, scratch);
+}
+
+// n (<= 4) pre-activations through tanh, in place.
+// @ts-ignore: decorator
+@inline function activate(p: usize, n: i32): void { // p (n)
+  storeLo(p, tanhv(loadLo(p, n)), n);
+}
+
+// n (<= 4) output gradients times tanh' = 1 - h^2, in place.
+// @ts-ignore: decorator
+@inline function activateBackward(d: usize, h: usize, n: i32): void { // d (n) in/out, h (n)
+  const y = loadLo(h, n);
+  storeLo(d, f32x4.mul(loadLo(d, n), f32x4.sub(f32x4.splat(1), f32x4.mul(y, y))), n);
 }

@@ -75,8 +75,13 @@
  *  Plain multiply-add in both builds, so both give the same softmax. */
 // @ts-ignore: decorator
 @inline export function expv(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87)), f32x4.splat(88));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  // pmin/pmax are single instructions where min/max must also order NaN and signed zeros, which
+  // a clamp does not need (a NaN still comes out NaN).
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87)), f32x4.splat(88));
+  // Adding 1.5 * 2^23 rounds x log2(e) to the nearest integer n (ties to even, as f32x4.nearest)
+  // and leaves n in the low mantissa bits, which saves a float-to-int conversion.
+  const y = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), f32x4.splat(12582912));
+  const n = f32x4.sub(y, f32x4.splat(12582912));
   // ln2 split in two so that n * ln2_hi is exact.
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
@@ -87,7 +92,8 @@
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // (n + 127) << 23 is 2^n as a float; y's bits are 0x4B400000 + n.
+  const scale = i32x4.shl(i32x4.sub(y, i32x4.splat(0x4B400000 - 127)), 23);
   return f32x4.mul(p, scale);
 }
 
@@ -97,7 +103,7 @@ export function maxOf(ptr: usize, n: i32): f32 { // ptr (n)
   let j = 0;
   if (n >= 4) {
     let mv = v128.load(ptr);
-    for (j = 4; j + 4 <= n; j += 4) mv = f32x4.max(mv, v128.load(ptr + <usize>j * 4));
+    for (j = 4; j + 4 <= n; j += 4) mv = f32x4.pmax(mv, v128.load(ptr + <usize>j * 4));
     m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   }
   for (; j < n; j++) m = max(m, load<f32>(ptr + <usize>j * 4));

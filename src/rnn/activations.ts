@@ -57,7 +57,10 @@ export function layoutActivations(arena: Arena, config: ModelConfig, T: number, 
     }
     return Array.from({ length: L }, (_, l) => a(`${name}.l${l}`, N * width));
   };
-  const logitsRows = T === 1 ? B : Math.min(N, Math.max(1, Math.floor(LOGITS_BUDGET_FLOATS / V)));
+  // A multiple of 8 rows keeps every 4-row register block of the head's products full, also when
+  // two threads split the rows.
+  const budgetRows = Math.floor(LOGITS_BUDGET_FLOATS / V);
+  const logitsRows = T === 1 ? B : Math.min(N, budgetRows >= 8 ? budgetRows - (budgetRows % 8) : Math.max(1, budgetRows));
   const dWidth = Math.max(E, H);
   const stepLayout = !training && T === 1;
   return {
