@@ -6,7 +6,7 @@
 
 import { gemm_pack_nt, gemm_pack_nn, gemm_packed, gemm_packed_floats } from './gemm';
 import { bias_forward, bias_backward } from './bias';
-import { sigmoidv, tanhv, loadLo, storeLo } from './simd';
+import { sigmoidv, tanhv, stageTail, unstageTail } from './simd';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
 /** Runs the layer over T steps from h0. `packed` receives W_hh packed for the step products and
@@ -34,30 +34,41 @@ export function gru_forward(h: usize, gates: usize, // h (T, B, H), gates (T, B,
       const row = g + <usize>(b * G) * 4;
       const hrow = gh + <usize>(b * H3) * 4;
       const o = <usize>(b * H) * 4;
-      // Four units at a time; with n = 4 written out, the full groups compile without lane checks.
-      let k = 0;
-      for (; k + 4 <= H; k += 4) cellForward(row, hrow, H, k, hPrev + o, ht + o, 4);
-      if (k < H) cellForward(row, hrow, H, k, hPrev + o, ht + o, H - k);
+      for (let k = 0; k < H; k += 4) {
+        const n = H - k;
+        const u = <usize>k * 4;
+        let q = row + u, qh = hrow + u, gs = <usize>H * 4, hp = hPrev + o + u, hh = ht + o + u;
+        // A last group of fewer than 4 units runs on zero-padded copies in scratch (idle here).
+        if (n < 4) {
+          stageTail(scratch, q, gs, 4, n);
+          stageTail(scratch + 64, qh, gs, 3, n);
+          stageTail(scratch + 112, hp, 0, 1, n);
+          q = scratch; qh = scratch + 64; gs = 16; hp = scratch + 112; hh = scratch + 128;
+        }
+        cellForward(q, qh, gs, hp, hh);
+        if (n < 4) {
+          unstageTail(row + u, <usize>H * 4, scratch, 4, n);
+          unstageTail(ht + o + u, 0, scratch + 128, 1, n);
+        }
+      }
     }
   }
 }
 
-// Units k .. k+n of one batch row (n <= 4): activated gates and hn into the gate row, h_t out.
+// Four units of one batch row: activated gates and hn into the gate row, h_t out. The gate
+// groups (r, z, n, hn) lie gs bytes apart from q, the hidden products (hr, hz, hn) from qh.
 // @ts-ignore: decorator
-@inline function cellForward(row: usize, hrow: usize, H: i32, k: i32, // row (4H), hrow (3H)
-                             hPrev: usize, ht: usize, n: i32): void { // hPrev, ht (H)
-  const q = row + <usize>k * 4;
-  const qh = hrow + <usize>k * 4;
-  const r = sigmoidv(f32x4.add(loadLo(q, n), loadLo(qh, n)));
-  const z = sigmoidv(f32x4.add(loadLo(q + <usize>H * 4, n), loadLo(qh + <usize>H * 4, n)));
-  const hn = loadLo(qh + <usize>(2 * H) * 4, n);
-  const nv = tanhv(f32x4.add(loadLo(q + <usize>(2 * H) * 4, n), f32x4.mul(r, hn)));
-  storeLo(q, r, n);
-  storeLo(q + <usize>H * 4, z, n);
-  storeLo(q + <usize>(2 * H) * 4, nv, n);
-  storeLo(q + <usize>(3 * H) * 4, hn, n);
-  const o = <usize>k * 4;
-  storeLo(ht + o, f32x4.add(f32x4.mul(f32x4.sub(f32x4.splat(1), z), nv), f32x4.mul(z, loadLo(hPrev + o, n))), n);
+@inline function cellForward(q: usize, qh: usize, gs: usize, // q (4 groups, 4 units), qh (3 groups, 4 units)
+                             hPrev: usize, ht: usize): void { // hPrev, ht (4)
+  const r = sigmoidv(f32x4.add(v128.load(q), v128.load(qh)));
+  const z = sigmoidv(f32x4.add(v128.load(q + gs), v128.load(qh + gs)));
+  const hn = v128.load(qh + 2 * gs);
+  const nv = tanhv(f32x4.add(v128.load(q + 2 * gs), f32x4.mul(r, hn)));
+  v128.store(q, r);
+  v128.store(q + gs, z);
+  v128.store(q + 2 * gs, nv);
+  v128.store(q + 3 * gs, hn);
+  v128.store(ht, f32x4.add(f32x4.mul(f32x4.sub(f32x4.splat(1), z), nv), f32x4.mul(z, v128.load(hPrev))));
 }
 
 /** Backward through the T steps (no gradient flows into h0: the state is detached).
@@ -86,10 +97,24 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
       const o = <usize>(b * H) * 4;
-      const dp: usize = t == 0 ? 0 : dPrev + o;
-      let k = 0;
-      for (; k + 4 <= H; k += 4) cellBackward(row, H, k, d + o, hPrev + o, dp, 4);
-      if (k < H) cellBackward(row, H, k, d + o, hPrev + o, dp, H - k);
+      for (let k = 0; k < H; k += 4) {
+        const n = H - k;
+        const u = <usize>k * 4;
+        let q = row + u, gs = <usize>H * 4, dd = d + o + u, hp = hPrev + o + u;
+        let dp: usize = t == 0 ? 0 : dPrev + o + u;
+        if (n < 4) {
+          stageTail(scratch, q, gs, 4, n);
+          stageTail(scratch + 64, dd, 0, 1, n);
+          stageTail(scratch + 80, hp, 0, 1, n);
+          if (dp != 0) stageTail(scratch + 96, dp, 0, 1, n);
+          q = scratch; gs = 16; dd = scratch + 64; hp = scratch + 80; dp = dp != 0 ? scratch + 96 : 0;
+        }
+        cellBackward(q, gs, dd, hp, dp);
+        if (n < 4) {
+          unstageTail(row + u, <usize>H * 4, scratch, 4, n);
+          if (dp != 0) unstageTail(dPrev + o + u, 0, scratch + 96, 1, n);
+        }
+      }
     }
     if (t > 0) {
       gemm_packed(dPrev, g, packed, B, H2, H, G, H, 1);
@@ -103,26 +128,24 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
   inputSideGrads(dW_ih, db_ih, dx, gates, x, W_ih, T * B, I, 3 * H, G, scratch);
 }
 
-// Units k .. k+n of one batch row (n <= 4): gate gradients in place of the gate row; the part of
-// dh_{t-1} that flows through z is added to dPrev unless it is 0 (t = 0).
+// Four units of one batch row: gate gradients in place of the gate groups (gs bytes apart from
+// q); the part of dh_{t-1} that flows through z is added to dPrev unless it is 0 (t = 0).
 // @ts-ignore: decorator
-@inline function cellBackward(row: usize, H: i32, k: i32, // row (4H) in/out
-                              d: usize, hPrev: usize, dPrev: usize, n: i32): void { // d, hPrev, dPrev (H)
+@inline function cellBackward(q: usize, gs: usize, // q (4 groups, 4 units) in/out
+                              d: usize, hPrev: usize, dPrev: usize): void { // d, hPrev, dPrev (4)
   const one = f32x4.splat(1);
-  const q = row + <usize>k * 4;
-  const o = <usize>k * 4;
-  const r = loadLo(q, n);
-  const z = loadLo(q + <usize>H * 4, n);
-  const nv = loadLo(q + <usize>(2 * H) * 4, n);
-  const hn = loadLo(q + <usize>(3 * H) * 4, n);
-  const dhv = loadLo(d + o, n);
-  const hp = loadLo(hPrev + o, n);
+  const r = v128.load(q);
+  const z = v128.load(q + gs);
+  const nv = v128.load(q + 2 * gs);
+  const hn = v128.load(q + 3 * gs);
+  const dhv = v128.load(d);
+  const hp = v128.load(hPrev);
   const dn = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(nv, nv)));
   const dz = f32x4.mul(f32x4.mul(f32x4.mul(dhv, f32x4.sub(hp, nv)), z), f32x4.sub(one, z));
   const dr = f32x4.mul(f32x4.mul(f32x4.mul(dn, hn), r), f32x4.sub(one, r));
-  storeLo(q, dr, n);
-  storeLo(q + <usize>H * 4, dz, n);
-  storeLo(q + <usize>(2 * H) * 4, dn, n);
-  storeLo(q + <usize>(3 * H) * 4, f32x4.mul(dn, r), n);
-  if (dPrev != 0) storeLo(dPrev + o, f32x4.add(loadLo(dPrev + o, n), f32x4.mul(dhv, z)), n);
+  v128.store(q, dr);
+  v128.store(q + gs, dz);
+  v128.store(q + 2 * gs, dn);
+  v128.store(q + 3 * gs, f32x4.mul(dn, r));
+  if (dPrev != 0) v128.store(dPrev, f32x4.add(v128.load(dPrev), f32x4.mul(dhv, z)));
 }

@@ -5,7 +5,7 @@
 
 import { gemm_pack_nt, gemm_pack_nn, gemm_packed } from './gemm';
 import { bias_forward, bias_backward } from './bias';
-import { sigmoidv, tanhv, loadLo, storeLo } from './simd';
+import { sigmoidv, tanhv, stageTail, unstageTail } from './simd';
 import { projectInputs, hiddenWeightGrad, inputSideGrads, at } from './recurrent';
 
 /** Runs the layer over T steps from (h0, c0); keeps the activated gates for the backward pass.
@@ -32,31 +32,43 @@ export function lstm_forward(h: usize, c: usize, gates: usize, // h (T, B, H), c
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
       const o = <usize>(b * H) * 4;
-      // Four units at a time; with n = 4 written out, the full groups compile without lane checks.
-      let k = 0;
-      for (; k + 4 <= H; k += 4) cellForward(row, H, k, cPrev + o, ct + o, ht + o, 4);
-      if (k < H) cellForward(row, H, k, cPrev + o, ct + o, ht + o, H - k);
+      for (let k = 0; k < H; k += 4) {
+        const n = H - k;
+        const u = <usize>k * 4;
+        let q = row + u, gs = <usize>H * 4, cp = cPrev + o + u, cc = ct + o + u, hh = ht + o + u;
+        // A last group of fewer than 4 units runs on zero-padded copies in scratch (idle here).
+        if (n < 4) {
+          stageTail(scratch, q, gs, 4, n);
+          stageTail(scratch + 64, cp, 0, 1, n);
+          q = scratch; gs = 16; cp = scratch + 64; cc = scratch + 80; hh = scratch + 96;
+        }
+        cellForward(q, gs, cp, cc, hh);
+        if (n < 4) {
+          unstageTail(row + u, <usize>H * 4, scratch, 4, n);
+          unstageTail(ct + o + u, 0, scratch + 80, 1, n);
+          unstageTail(ht + o + u, 0, scratch + 96, 1, n);
+        }
+      }
     }
   }
 }
 
-// Units k .. k+n of one batch row (n <= 4): activates the gates in place and writes c and h.
+// Four units of one batch row: activates the gates (4 groups, gs bytes apart from q) in place
+// and writes c and h.
 // @ts-ignore: decorator
-@inline function cellForward(row: usize, H: i32, k: i32, // row (4H)
-                             cPrev: usize, ct: usize, ht: usize, n: i32): void { // cPrev, ct, ht (H)
-  const q = row + <usize>k * 4;
-  const ig = sigmoidv(loadLo(q, n));
-  const fg = sigmoidv(loadLo(q + <usize>H * 4, n));
-  const gg = tanhv(loadLo(q + <usize>(2 * H) * 4, n));
-  const og = sigmoidv(loadLo(q + <usize>(3 * H) * 4, n));
-  storeLo(q, ig, n);
-  storeLo(q + <usize>H * 4, fg, n);
-  storeLo(q + <usize>(2 * H) * 4, gg, n);
-  storeLo(q + <usize>(3 * H) * 4, og, n);
-  const o = <usize>k * 4;
-  const cv = f32x4.add(f32x4.mul(fg, loadLo(cPrev + o, n)), f32x4.mul(ig, gg));
-  storeLo(ct + o, cv, n);
-  storeLo(ht + o, f32x4.mul(og, tanhv(cv)), n);
+@inline function cellForward(q: usize, gs: usize, // q (4 gates, 4 units) at stride gs bytes
+                             cPrev: usize, ct: usize, ht: usize): void { // cPrev, ct, ht (4)
+  const ig = sigmoidv(v128.load(q));
+  const fg = sigmoidv(v128.load(q + gs));
+  const gg = tanhv(v128.load(q + 2 * gs));
+  const og = sigmoidv(v128.load(q + 3 * gs));
+  v128.store(q, ig);
+  v128.store(q + gs, fg);
+  v128.store(q + 2 * gs, gg);
+  v128.store(q + 3 * gs, og);
+  const cv = f32x4.add(f32x4.mul(fg, v128.load(cPrev)), f32x4.mul(ig, gg));
+  v128.store(ct, cv);
+  v128.store(ht, f32x4.mul(og, tanhv(cv)));
 }
 
 /** Backward through the T steps (no gradient flows into h0, c0: the state is detached).
@@ -81,9 +93,24 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
     for (let b = 0; b < B; b++) {
       const row = g + <usize>(b * G) * 4;
       const o = <usize>(b * H) * 4;
-      let k = 0;
-      for (; k + 4 <= H; k += 4) cellBackward(row, H, k, d + o, dc + o, ct + o, cPrev + o, 4);
-      if (k < H) cellBackward(row, H, k, d + o, dc + o, ct + o, cPrev + o, H - k);
+      for (let k = 0; k < H; k += 4) {
+        const n = H - k;
+        const u = <usize>k * 4;
+        let q = row + u, gs = <usize>H * 4, dp = d + o + u, dcp = dc + o + u, cp = ct + o + u, cpp = cPrev + o + u;
+        if (n < 4) {
+          stageTail(scratch, q, gs, 4, n);
+          stageTail(scratch + 64, dp, 0, 1, n);
+          stageTail(scratch + 80, dcp, 0, 1, n);
+          stageTail(scratch + 96, cp, 0, 1, n);
+          stageTail(scratch + 112, cpp, 0, 1, n);
+          q = scratch; gs = 16; dp = scratch + 64; dcp = scratch + 80; cp = scratch + 96; cpp = scratch + 112;
+        }
+        cellBackward(q, gs, dp, dcp, cp, cpp);
+        if (n < 4) {
+          unstageTail(row + u, <usize>H * 4, scratch, 4, n);
+          unstageTail(dc + o + u, 0, scratch + 80, 1, n);
+        }
+      }
     }
     if (t > 0) gemm_packed(at(dh, t - 1, B, H), g, packed, B, G, H, G, H, 1);
   }
@@ -92,23 +119,21 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
   inputSideGrads(dW_ih, db_ih, dx, gates, x, W_ih, T * B, I, G, G, scratch);
 }
 
-// Units k .. k+n of one batch row (n <= 4): gate gradients in place of the gates, dc carried back.
+// Four units of one batch row: gate gradients in place of the gates, dc carried back.
 // @ts-ignore: decorator
-@inline function cellBackward(row: usize, H: i32, k: i32, // row (4H) in/out
-                              d: usize, dc: usize, ct: usize, cPrev: usize, n: i32): void { // d, dc, ct, cPrev (H)
+@inline function cellBackward(q: usize, gs: usize, // q (4 gates, 4 units) at stride gs bytes, in/out
+                              d: usize, dc: usize, ct: usize, cPrev: usize): void { // d, dc (in/out), ct, cPrev (4)
   const one = f32x4.splat(1);
-  const q = row + <usize>k * 4;
-  const o = <usize>k * 4;
-  const ig = loadLo(q, n);
-  const fg = loadLo(q + <usize>H * 4, n);
-  const gg = loadLo(q + <usize>(2 * H) * 4, n);
-  const og = loadLo(q + <usize>(3 * H) * 4, n);
-  const tc = tanhv(loadLo(ct + o, n));
-  const dhv = loadLo(d + o, n);
-  const dcv = f32x4.add(loadLo(dc + o, n), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
-  storeLo(dc + o, f32x4.mul(dcv, fg), n);
-  storeLo(q, f32x4.mul(f32x4.mul(f32x4.mul(dcv, gg), ig), f32x4.sub(one, ig)), n);
-  storeLo(q + <usize>H * 4, f32x4.mul(f32x4.mul(f32x4.mul(dcv, loadLo(cPrev + o, n)), fg), f32x4.sub(one, fg)), n);
-  storeLo(q + <usize>(2 * H) * 4, f32x4.mul(f32x4.mul(dcv, ig), f32x4.sub(one, f32x4.mul(gg, gg))), n);
-  storeLo(q + <usize>(3 * H) * 4, f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), og), f32x4.sub(one, og)), n);
+  const ig = v128.load(q);
+  const fg = v128.load(q + gs);
+  const gg = v128.load(q + 2 * gs);
+  const og = v128.load(q + 3 * gs);
+  const tc = tanhv(v128.load(ct));
+  const dhv = v128.load(d);
+  const dcv = f32x4.add(v128.load(dc), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+  v128.store(dc, f32x4.mul(dcv, fg));
+  v128.store(q, f32x4.mul(f32x4.mul(f32x4.mul(dcv, gg), ig), f32x4.sub(one, ig)));
+  v128.store(q + gs, f32x4.mul(f32x4.mul(f32x4.mul(dcv, v128.load(cPrev)), fg), f32x4.sub(one, fg)));
+  v128.store(q + 2 * gs, f32x4.mul(f32x4.mul(dcv, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
+  v128.store(q + 3 * gs, f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), og), f32x4.sub(one, og)));
 }

@@ -31,6 +31,18 @@
   if (n > 3) store<f32>(ptr, f32x4.extract_lane(v, 3), 12);
 }
 
+/** Copies the first n (< 4) floats of `count` groups, `stride` bytes apart from `src`, into
+ *  zero-padded 4-float slots side by side at `dst`: a partial group of units can then run through
+ *  the same 4-lane code as the full ones, so that code is compiled once. */
+export function stageTail(dst: usize, src: usize, stride: usize, count: i32, n: i32): void { // dst (count, 4)
+  for (let i = 0; i < count; i++) v128.store(dst + <usize>i * 16, loadPartial(src + <usize>i * stride, n));
+}
+
+/** The way back: the first n floats of each slot at `src` to groups `stride` bytes apart from `dst`. */
+export function unstageTail(dst: usize, stride: usize, src: usize, count: i32, n: i32): void { // src (count, 4)
+  for (let i = 0; i < count; i++) storePartial(dst + <usize>i * stride, v128.load(src + <usize>i * 16), n);
+}
+
 /** Loads 8 floats (two vectors' worth) with only the first `n` (0..8) read. */
 // @ts-ignore: decorator
 @inline export function loadLo(ptr: usize, n: i32): v128 {
