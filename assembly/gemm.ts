@@ -9,7 +9,7 @@
 // the same row computed inside a big batch.
 
 import { madd, loadLo, loadHi, storeLo, storeHi } from './simd';
-import { shouldSplit, splitRows } from './threads';
+import { shouldSplit, splitProduct } from './threads';
 
 const MR: i32 = 4;
 const NR: i32 = 8;
@@ -147,7 +147,7 @@ function driver(C: usize, ldc: i32, A: usize, ars: usize, aks: usize, // C (M, l
                 M: i32, K: i32, N: i32, accumulate: bool,
                 scratch: usize, packed: usize): void { // scratch (gemm_scratch_floats()), packed (gemm_packed_floats(K, N)) or 0
   if (ASC_FEATURE_THREADS && shouldSplit(M, K, N)) {
-    splitRows(C, ldc, A, ars, aks, B, bks, bjs, M, K, N, accumulate, scratch, packed);
+    splitProduct(C, ldc, A, ars, aks, B, bks, bjs, M, K, N, accumulate, scratch, packed);
   } else {
     driverRows(C, ldc, A, ars, aks, B, bks, bjs, M, K, N, accumulate, scratch, packed);
   }

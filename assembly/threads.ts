@@ -1,8 +1,11 @@
-// Splitting GEMMs by rows of C across threads that share this module's memory (threaded builds
-// only). The calling thread publishes the task in a control block that the host owns, computes the
-// first row range itself and waits for the others; each worker thread waits for the task counter to
+// Splitting GEMMs across threads that share this module's memory (threaded builds only), by rows of
+// C, or by columns when C has fewer rows than columns and B is not packed yet: each thread then packs
+// only its own columns of B (the output layer's weights, read from memory once instead of once per
+// thread). The calling thread publishes the task in a control block that the host owns, computes the
+// first range itself and waits for the others; each worker thread waits for the task counter to
 // move and computes the range of its index (thread_run). The driver sums every element of C in the
-// same order whatever rows it is given (gemm.ts), so the result does not depend on the thread count.
+// same order whatever rows or columns it is given (gemm.ts), so the result does not depend on the
+// thread count.
 
 import { driverRows, gemm_scratch_floats } from './gemm';
 
@@ -39,25 +42,36 @@ export function threads_configure(ctrl: usize, n: i32, scratch: usize, minWork: 
   return threadCount > 1 && M > 4 && <i64>M * <i64>K * <i64>N >= minMacs;
 }
 
-// Rows [lo, hi) of thread t: ranges of whole 4-row blocks, the last one shorter.
+// Thread t's range: whole 4-row blocks of C, or whole 8-column panels when splitting by columns;
+// the last range is shorter.
 function runRange(t: i32, scratch: usize): void {
   const a = control + ARGS;
-  const M = load<i32>(a, 32);
-  const step = ((M + threadCount - 1) / threadCount + 3) & ~3;
-  const lo = min(M, t * step);
-  const hi = min(M, lo + step);
-  if (lo >= hi) return;
+  const M = load<i32>(a, 32), N = load<i32>(a, 40);
+  const byCols = load<i32>(a, 52) != 0;
   const C = load<usize>(a, 0), ldc = load<i32>(a, 4), A = load<usize>(a, 8);
   const ars = load<usize>(a, 12), aks = load<usize>(a, 16);
   const B = load<usize>(a, 20), bks = load<usize>(a, 24), bjs = load<usize>(a, 28);
-  const K = load<i32>(a, 36), N = load<i32>(a, 40), accumulate = load<i32>(a, 44) != 0;
+  const K = load<i32>(a, 36), accumulate = load<i32>(a, 44) != 0;
   const packed = load<usize>(a, 48);
-  driverRows(C + <usize>lo * <usize>ldc * 4, ldc, A + <usize>lo * ars, ars, aks, B, bks, bjs,
-             hi - lo, K, N, accumulate, scratch, packed);
+  if (byCols) {
+    const step = ((N + threadCount - 1) / threadCount + 7) & ~7;
+    const lo = min(N, t * step);
+    const hi = min(N, lo + step);
+    if (lo >= hi) return;
+    driverRows(C + <usize>lo * 4, ldc, A, ars, aks, B + <usize>lo * bjs, bks, bjs,
+               M, K, hi - lo, accumulate, scratch, 0);
+  } else {
+    const step = ((M + threadCount - 1) / threadCount + 3) & ~3;
+    const lo = min(M, t * step);
+    const hi = min(M, lo + step);
+    if (lo >= hi) return;
+    driverRows(C + <usize>lo * <usize>ldc * 4, ldc, A + <usize>lo * ars, ars, aks, B, bks, bjs,
+               hi - lo, K, N, accumulate, scratch, packed);
+  }
 }
 
 /** Runs C (+)= A B on all threads (arguments as driverRows) and returns when every range is done. */
-export function splitRows(C: usize, ldc: i32, A: usize, ars: usize, aks: usize,
+export function splitProduct(C: usize, ldc: i32, A: usize, ars: usize, aks: usize,
                           B: usize, bks: usize, bjs: usize, M: i32, K: i32, N: i32, accumulate: bool,
                           scratch: usize, packed: usize): void {
   if (!ASC_FEATURE_THREADS) return;
@@ -67,6 +81,7 @@ export function splitRows(C: usize, ldc: i32, A: usize, ars: usize, aks: usize,
   store<usize>(a, B, 20); store<usize>(a, bks, 24); store<usize>(a, bjs, 28);
   store<i32>(a, M, 32); store<i32>(a, K, 36); store<i32>(a, N, 40); store<i32>(a, accumulate ? 1 : 0, 44);
   store<usize>(a, packed, 48);
+  store<i32>(a, packed == 0 && M < N ? 1 : 0, 52);
   atomic.store<i32>(control + DONE, 0);
   atomic.add<i32>(control + SEQ, 1);
   atomic.notify(control + SEQ, threadCount - 1);
