@@ -9,7 +9,7 @@
 // the same row computed inside a big batch.
 
 import { madd, loadLo, loadHi, storeLo, storeHi } from './simd';
-import { shouldSplit, splitProduct } from './threads';
+import { shouldSplit, splitProduct, progressed } from './threads';
 
 const MR: i32 = 4;
 const NR: i32 = 8;
@@ -209,6 +209,7 @@ export function driverRows(C: usize, ldc: i32, A: usize, ars: usize, aks: usize,
                    panels + <usize>(p * kc) * 4, kc, first, min(NR, nc - p));
         }
       }
+      progressed();
     }
   }
 }

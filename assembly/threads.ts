@@ -9,11 +9,16 @@
 
 import { driverRows, gemm_scratch_floats } from './gemm';
 
-// Control block layout in bytes: the task counter and the done counter sit on their own cache
-// lines, the task's arguments after them. Workers wait on the task counter in JS (src/wasm/threads.ts).
+// Control block layout in bytes: the task counter (with the host's quit flag and the failure word
+// after it) and the done counter sit on their own cache lines, then the task's arguments and the
+// progress counter. Workers wait on the task counter in JS (src/wasm/threads.ts).
 const SEQ: usize = 0;
+const FAILED: usize = 8; // 1: a worker trapped (its JS loop sets it), 2: a worker stopped answering
 const DONE: usize = 64;
 const ARGS: usize = 128;
+const PROGRESS: usize = 192;
+// The waiting thread looks at the progress counter this often (nanoseconds).
+const SLICE_NS: i64 = 100_000_000;
 /** Bytes of the control block the host reserves. */
 const CONTROL_BYTES: i32 = 256;
 
@@ -21,6 +26,7 @@ let control: usize = 0;
 let threadCount: i32 = 1;
 let workerScratch: usize = 0; // (threadCount - 1, gemm_scratch_floats())
 let minMacs: i64 = 0;
+let silentSlicesAllowed: i32 = 1;
 
 /** Bytes the host must reserve for the control block (zeroed, 64-byte aligned). */
 export function threads_control_bytes(): i32 {
@@ -28,18 +34,29 @@ export function threads_control_bytes(): i32 {
 }
 
 /** Turns splitting on for `n` threads: `ctrl` is the zeroed control block, `scratch` holds n - 1
- *  GEMM scratch areas for the workers, and products under `minWork` multiply-adds stay on one thread. */
-export function threads_configure(ctrl: usize, n: i32, scratch: usize, minWork: f64): void {
+ *  GEMM scratch areas for the workers, products under `minWork` multiply-adds stay on one thread,
+ *  and a worker that shows no progress for `timeoutMs` is taken for dead. */
+export function threads_configure(ctrl: usize, n: i32, scratch: usize, minWork: f64, timeoutMs: f64): void {
   control = ctrl;
   threadCount = n;
   workerScratch = scratch;
   minMacs = <i64>minWork;
+  silentSlicesAllowed = max(1, <i32>Math.ceil(timeoutMs * 1e6 / <f64>SLICE_NS));
 }
 
-/** True when a product of this size is worth sending to the other threads. */
+/** True when a product of this size is worth sending to the other threads. Once a worker has
+ *  failed, every product stays on the calling thread, so the results are right again. */
 // @ts-ignore: decorator
 @inline export function shouldSplit(M: i32, K: i32, N: i32): bool {
-  return threadCount > 1 && M > 4 && <i64>M * <i64>K * <i64>N >= minMacs;
+  return threadCount > 1 && M > 4 && <i64>M * <i64>K * <i64>N >= minMacs &&
+    atomic.load<i32>(control + FAILED) == 0;
+}
+
+/** Counts one finished block of a product, so the waiting thread can tell a slow worker from a
+ *  dead one. */
+// @ts-ignore: decorator
+@inline export function progressed(): void {
+  if (ASC_FEATURE_THREADS && control != 0) atomic.add<i32>(control + PROGRESS, 1);
 }
 
 // Thread t's range: whole 4-row blocks of C, or whole 8-column panels when splitting by columns;
@@ -70,7 +87,9 @@ function runRange(t: i32, scratch: usize): void {
   }
 }
 
-/** Runs C (+)= A B on all threads (arguments as driverRows) and returns when every range is done. */
+/** Runs C (+)= A B on all threads (arguments as driverRows) and returns when every range is done,
+ *  or when the workers have shown no progress for the configured time: the failure word then says
+ *  so (the product is incomplete) and the host reports it after the kernel returns. */
 export function splitProduct(C: usize, ldc: i32, A: usize, ars: usize, aks: usize,
                           B: usize, bks: usize, bjs: usize, M: i32, K: i32, N: i32, accumulate: bool,
                           scratch: usize, packed: usize): void {
@@ -87,8 +106,18 @@ export function splitProduct(C: usize, ldc: i32, A: usize, ars: usize, aks: usiz
   atomic.notify(control + SEQ, threadCount - 1);
   runRange(0, scratch);
   const others = threadCount - 1;
+  let seen = atomic.load<i32>(control + PROGRESS);
+  let silent = 0;
   for (let done = atomic.load<i32>(control + DONE); done != others; done = atomic.load<i32>(control + DONE)) {
-    atomic.wait<i32>(control + DONE, done, -1);
+    if (atomic.wait<i32>(control + DONE, done, SLICE_NS) != 2) continue;
+    const now = atomic.load<i32>(control + PROGRESS);
+    if (now != seen) {
+      seen = now;
+      silent = 0;
+    } else if (++silent >= silentSlicesAllowed) {
+      atomic.store<i32>(control + FAILED, 2);
+      return;
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { RNNModel, type TensorData } from '../src/rnn/model.js';
+import type { ThreadPool } from '../src/wasm/threads.js';
 import { fixtureRuns, flatIds, readTensors } from './parity-fixtures.js';
 
 const CONFIG = { cell: 'lstm', vocabSize: 50, embedSize: 8, hiddenSize: 12, numLayers: 1 } as const;
@@ -47,6 +48,29 @@ for (const run of fixtureRuns().filter((r) => r.label.endsWith('/train.json'))) 
   });
 }
 
+test('a worker that stops answering fails that call with a clear error; the model goes on with one thread', async () => {
+  const model = await RNNModel.create(CONFIG, { threads: 2, splitThreshold: 0, workerTimeoutMs: 200 });
+  const alone = await RNNModel.create(CONFIG);
+  try {
+    const ids = Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 50);
+    const before = model.stateDict();
+    // End the worker behind the model's back, as a crash of its thread would.
+    (model as unknown as { pool: ThreadPool }).pool.terminate();
+    const started = performance.now();
+    assert.throws(() => model.trainStep(ids, ids, 4, 3, model.createState(3), { lr: 0.01 }),
+      /RNNModel\.trainStep: a kernel worker finished no part of a matrix product for 200 ms .*Nothing of this call was applied/);
+    assert.ok(performance.now() - started < 5000, 'the failure is reported after the timeout, not after every product');
+    assert.equal(model.threads, 1);
+    assert.deepEqual(model.stateDict(), before);
+    const again = model.trainStep(ids, ids, 4, 3, model.createState(3), { lr: 0.01 });
+    assert.deepEqual(again, alone.trainStep(ids, ids, 4, 3, alone.createState(3), { lr: 0.01 }));
+    assert.deepEqual(model.stateDict(), alone.stateDict());
+  } finally {
+    model.dispose();
+    alone.dispose();
+  }
+});
+
 test('a script that trains on 2 threads exits by itself after dispose()', () => {
   const model = new URL('../src/rnn/model.js', import.meta.url).href;
   const script = `
@@ -61,6 +85,10 @@ test('a script that trains on 2 threads exits by itself after dispose()', () => 
 });
 
 test('bad threads values are refused with what was expected', async () => {
+  for (const workerTimeoutMs of [0, -5, Number.POSITIVE_INFINITY, '100']) {
+    await assert.rejects(RNNModel.create(CONFIG, { threads: 2, workerTimeoutMs: workerTimeoutMs as number }),
+      /workerTimeoutMs must be a positive number of milliseconds/);
+  }
   for (const threads of [0, -1, 1.5, 65, Number.NaN, '2']) {
     await assert.rejects(RNNModel.create(CONFIG, { threads: threads as number }),
       /threads must be an integer from 1 to 64, got .*pass 1/);

@@ -6,7 +6,7 @@
  */
 import { Arena, type Region } from '../wasm/arena.js';
 import { instantiateKernels, instantiateSharedKernels, resolveVariant, threadedBuildSupported, type KernelExports } from '../wasm/kernels.js';
-import { checkThreadCount, DEFAULT_SPLIT_THRESHOLD, startThreadPool, threadSupportProblem, type ThreadPool } from '../wasm/threads.js';
+import { checkThreadCount, DEFAULT_SPLIT_THRESHOLD, DEFAULT_WORKER_TIMEOUT_MS, startThreadPool, threadSupportProblem, type ThreadPool } from '../wasm/threads.js';
 import { Random } from '../util/random.js';
 import { layoutActivations, type Activations } from './activations.js';
 import { gateCount, parameterSpecs, validateConfig, type ModelConfig, type ParamSpec } from './layout.js';
@@ -49,6 +49,10 @@ export interface CreateOptions {
   /** Smallest matrix product, in multiply-adds, that the threads share (default 2^20); smaller ones
    *  run on the calling thread alone. It changes speed only, never results. */
   splitThreshold?: number;
+  /** How long the calling thread waits for a worker that finishes no part of a product before it
+   *  takes the worker for dead (default 30000 ms). The call then fails with an error, nothing of
+   *  that step is applied, and the model goes on with one thread. */
+  workerTimeoutMs?: number;
 }
 
 interface LayerPointers {
@@ -63,8 +67,6 @@ const EXP_AVG_SQ = 'optim.exp_avg_sq.';
 export class RNNModel {
   readonly config: ModelConfig;
   readonly kernelVariant: 'simd' | 'relaxed';
-  /** Threads the kernels run on (the calling thread included). */
-  readonly threads: number;
   private pool: ThreadPool | null = null;
   private k: KernelExports;
   private arena: Arena;
@@ -88,12 +90,13 @@ export class RNNModel {
   private act: Activations | null = null;
   private adamStep = 0;
   private disposed = false;
+  private threadsInUse: number;
 
   private constructor(config: ModelConfig, variant: 'simd' | 'relaxed', kernels: KernelExports,
                       private readonly recompute: boolean | undefined, threads: number) {
+    this.threadsInUse = threads;
     this.config = config;
     this.kernelVariant = variant;
-    this.threads = threads;
     this.k = kernels;
     this.specs = parameterSpecs(config);
     const P = this.specs.reduce((n, s) => n + s.length, 0);
@@ -138,6 +141,10 @@ export class RNNModel {
     if (typeof splitThreshold !== 'number' || !(splitThreshold >= 0)) {
       throw new RangeError(`RNNModel.create: splitThreshold must be a number >= 0 (multiply-adds), got ${JSON.stringify(options.splitThreshold)}`);
     }
+    const timeoutMs = options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      throw new RangeError(`RNNModel.create: workerTimeoutMs must be a positive number of milliseconds, got ${JSON.stringify(options.workerTimeoutMs)}`);
+    }
     if (threads === 1) {
       const model = new RNNModel(checked, variant, await instantiateKernels(variant), options.recompute, 1);
       model.initialize(new Random(options.seed ?? 0));
@@ -149,11 +156,16 @@ export class RNNModel {
     const shared = await instantiateSharedKernels(variant);
     const model = new RNNModel(checked, variant, shared.kernels, options.recompute, threads);
     model.pool = await startThreadPool({
-      module: shared.module, memory: shared.memory, threads, splitThreshold,
+      module: shared.module, memory: shared.memory, threads, splitThreshold, timeoutMs,
       control: model.threadControl!.ptr, scratch: model.workerScratch!.ptr,
     }, shared.kernels);
     model.initialize(new Random(options.seed ?? 0));
     return model;
+  }
+
+  /** Threads the kernels run on (the calling thread included); 1 again after a worker failed. */
+  get threads(): number {
+    return this.threadsInUse;
   }
 
   /** Peak bytes of WASM memory this model's arena has used. */
@@ -196,6 +208,7 @@ export class RNNModel {
       [dh, dx] = [dx, dh];
     }
     k.embedding_backward(this.grad('embed.weight'), dh.ptr, act.ids.ptr, N, E);
+    this.checkWorkers('trainStep');
     const gradNorm = Math.sqrt(k.sum_squares(this.grads.ptr, this.grads.length));
     if (hyper.clipNorm !== undefined) {
       // clip_grad_norm_ computes its coefficient in float32 tensors.
@@ -227,6 +240,7 @@ export class RNNModel {
     const N = T * B;
     const sum = this.k.head_forward(act.logits.ptr, act.h[L - 1].ptr, this.param('linear.weight'), this.param('linear.bias'),
       act.targets.ptr, N, H, V, act.logitsRows, this.scratch.ptr);
+    this.checkWorkers('evaluate');
     return sum / N;
   }
 
@@ -247,6 +261,7 @@ export class RNNModel {
     }
     k.gemm_packed(act.logits.ptr, act.h[L - 1].ptr, packedOut.ptr, B, H, V, H, V, 0);
     k.bias_forward(act.logits.ptr, this.param('linear.bias'), B, V, V);
+    this.checkWorkers('step');
     return this.arena.f32(act.logits).slice(0, B * V);
   }
 
@@ -300,6 +315,19 @@ export class RNNModel {
 
   private alive(): void {
     if (this.disposed) throw new Error('RNNModel: this model has been disposed');
+  }
+
+  // A failed worker left some product of this call incomplete: the kernels already keep every
+  // product on this thread, the workers are ended, and the call fails before anything is applied.
+  private checkWorkers(where: string): void {
+    const failure = this.pool?.failure();
+    if (!failure) return;
+    this.pool!.terminate();
+    this.pool = null;
+    this.threadsInUse = 1;
+    throw new Error(`RNNModel.${where}: ${failure}. Nothing of this call was applied (the weights and Adam ` +
+      'state are as before it; the recurrent state passed in is not); the model now runs on 1 thread, so ' +
+      'the same call can be repeated');
   }
 
   private spec(name: string): ParamSpec {

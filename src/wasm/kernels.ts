@@ -75,7 +75,7 @@ export interface KernelExports {
   threads_control_bytes(): number;
   /** Threaded builds: split GEMMs over n threads (control block, n - 1 worker scratch areas, and the
    *  smallest product in multiply-adds worth splitting). A no-op in the single-threaded builds. */
-  threads_configure(control: number, n: number, scratch: number, minMacs: number): void;
+  threads_configure(control: number, n: number, scratch: number, minMacs: number, timeoutMs: number): void;
   /** Threaded builds: worker thread t (1 .. n-1) computes its share of the task just published. */
   thread_run(t: number): void;
 }

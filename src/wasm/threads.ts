@@ -11,6 +11,9 @@ export const MAX_THREADS = 64;
 /** Matrix products under this many multiply-adds stay on the calling thread by default: below it
  *  the round trip to the workers (tens of microseconds) costs more than it saves. */
 export const DEFAULT_SPLIT_THRESHOLD = 2 ** 20;
+/** A worker that finishes no block of a product for this long is taken for dead by default. A block
+ *  is at most a few hundred million multiply-adds, well under a second on any machine that trains. */
+export const DEFAULT_WORKER_TIMEOUT_MS = 30_000;
 
 /** Where the workers find their part of the shared state. */
 export interface ThreadSetup {
@@ -20,10 +23,14 @@ export interface ThreadSetup {
   control: number;
   scratch: number;
   splitThreshold: number;
+  timeoutMs: number;
 }
 
 export interface ThreadPool {
   readonly threads: number;
+  /** Why the last products were not computed by every thread (then the kernels keep every product
+   *  on the calling thread), or null while all workers answer. */
+  failure(): string | null;
   terminate(): void;
 }
 
@@ -32,20 +39,29 @@ interface HostWorker {
 }
 
 // The worker configures its own instance (globals are per instance, memory is shared), reports
-// that it is ready, then waits for the task counter (byte 0 of the control block) to move, computes
-// its share and counts itself done (byte 64), until the quit flag (byte 4) is set with the counter.
+// that it is ready, then waits for the task counter (int 0 of the control block) to move, computes
+// its share and counts itself done (int 16), until the quit flag (int 1) is set with the counter.
+// A share that traps sets the failure word (int 2) and still counts as done, so the calling thread
+// never waits for it; the worker reports the error and keeps serving.
 const QUIT = 1;
+const FAILED = 2;
+const TRAPPED = 1;
 const WORKER_BODY = `
-  const QUIT = ${QUIT};
+  const QUIT = ${QUIT}, FAILED = ${FAILED}, TRAPPED = ${TRAPPED};
   const k = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports;
-  k.threads_configure(d.control, d.threads, d.scratch, d.splitThreshold);
+  k.threads_configure(d.control, d.threads, d.scratch, d.splitThreshold, d.timeoutMs);
   const ctl = new Int32Array(d.memory.buffer, d.control, 32);
   post('ready');
   for (let seen = 0; ; ) {
     while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     if (Atomics.load(ctl, QUIT) !== 0) break;
-    k.thread_run(d.index);
+    try {
+      k.thread_run(d.index);
+    } catch (err) {
+      Atomics.store(ctl, FAILED, TRAPPED);
+      post({ failed: String(err && err.message || err) });
+    }
     Atomics.add(ctl, 16, 1);
     Atomics.notify(ctl, 16);
   }
@@ -101,6 +117,11 @@ export function threadSupportProblem(): string | null {
 export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports): Promise<ThreadPool> {
   const workers: HostWorker[] = [];
   const ctl = new Int32Array(setup.memory.buffer, setup.control, 32);
+  const errors: string[] = [];
+  const report = (index: number, message: unknown) => {
+    const failed = (message as { failed?: unknown } | null)?.failed;
+    if (typeof failed === 'string') errors.push(`kernel worker ${index} failed: ${failed}`);
+  };
   // Waking the workers with the quit flag lets each one leave its wait loop and close by itself;
   // terminate() then only cleans up (some runtimes do not interrupt a thread blocked in a wait).
   const terminate = () => {
@@ -118,6 +139,7 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
         const w = new Worker(NODE_WORKER, { eval: true, workerData: data });
         w.unref();
         workers.push(w);
+        w.on('message', (m) => report(index, m));
         ready.push(new Promise((resolve, reject) => {
           w.once('message', () => resolve());
           w.once('error', reject);
@@ -128,8 +150,9 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
         const w = new Worker(url, { type: 'module' });
         workers.push(w);
         ready.push(new Promise((resolve, reject) => {
-          w.onmessage = () => {
+          w.onmessage = (e) => {
             URL.revokeObjectURL(url);
+            report(index, e.data);
             resolve();
           };
           w.onerror = (e) => reject(new Error(`kernel worker ${index} failed: ${e.message}`));
@@ -142,6 +165,14 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
     terminate();
     throw new Error(`threads: starting ${setup.threads - 1} kernel worker(s) failed: ${(err as Error).message}`);
   }
-  kernels.threads_configure(setup.control, setup.threads, setup.scratch, setup.splitThreshold);
-  return { threads: setup.threads, terminate };
+  kernels.threads_configure(setup.control, setup.threads, setup.scratch, setup.splitThreshold, setup.timeoutMs);
+  const failure = (): string | null => {
+    const code = Atomics.load(ctl, FAILED);
+    if (code === 0) return null;
+    if (errors.length > 0) return errors.join('; ');
+    return code === TRAPPED ? 'a kernel worker failed while computing its share of a matrix product'
+      : `a kernel worker finished no part of a matrix product for ${setup.timeoutMs} ms (it stopped, or the ` +
+        'machine is too busy: raise workerTimeoutMs)';
+  };
+  return { threads: setup.threads, failure, terminate };
 }
