@@ -10,6 +10,7 @@ import { main } from '../src/cli/main.js';
 import { chatCommand } from '../src/cli/chat.js';
 import type { Output } from '../src/cli/args.js';
 import { progressReporter, formatDuration } from '../src/cli/progress.js';
+import { loadCheckpoint } from '../src/rnn/checkpoint.js';
 
 interface Captured extends Output {
   stdout: string;
@@ -113,6 +114,19 @@ test('train writes a checkpoint; info, generate and chat use it', async () => {
   assert.equal(replies.length, 2);
   for (const reply of replies) assert.match(reply, /^\w+ \w+ \w+$/);
   assert.match(output.stderr, /none of the seed's words are in the model's vocabulary[\s\S]*conversation reset/);
+});
+
+test('train --threads 2 says so and trains the same weights as one thread', async () => {
+  const one = join(dir, 'one-thread.safetensors');
+  const two = join(dir, 'two-threads.safetensors');
+  const args = ['--epochs', '1', ...tiny, '--hidden', '64', '--embed', '32'];
+  assert.equal((await run('train', corpusPath, '-o', one, ...args)).code, 0);
+  const threaded = await run('train', corpusPath, '-o', two, '--threads', '2', ...args);
+  assert.equal(threaded.code, 0, threaded.stderr);
+  assert.match(threaded.stderr, /SIMD kernels on 2 threads/);
+  const [a, b] = await Promise.all([loadCheckpoint(one), loadCheckpoint(two)]);
+  for (const [name, t] of a.weights) assert.deepEqual(b.weights.get(name)!.data, t.data, name);
+  assert.match((await run('train', corpusPath, '--threads', '0')).stderr, /--threads must be a positive integer, got "0"/);
 });
 
 test('a resumable checkpoint records where training stopped', async () => {

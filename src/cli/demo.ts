@@ -82,6 +82,7 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     resumeEpochs: undefined,
     resumable: false,
     timeLimitSeconds: numberFlag(parsed, 'time-limit', DEMO_SETTINGS.timeLimitSeconds, 'positive number'),
+    threads: 1,
     json,
   };
   const { model, tokenizer, result, data } = await runTraining(settings, output);
