@@ -77,7 +77,10 @@ export function summarize(results) {
   }
   for (const g of results.suites.gpt2?.groups ?? []) {
     const row = { threads: g.threads, impls: {} };
-    for (const c of g.cases) row.impls[c.name] = { tokPerSec: medianOf(c, 'tokPerSec'), ttftMs: 1000 * medianOf(c, 'ttftSeconds') };
+    for (const c of g.cases) {
+      row.impls[c.name] = { tokPerSec: medianOf(c, 'tokPerSec'), ttftMs: 1000 * medianOf(c, 'ttftSeconds'),
+        ownMs: medianOf(c, 'ownMsPerToken'), ownShare: medianOf(c, 'ownShare') };
+    }
     s.gpt2.push(row);
   }
   for (const g of results.suites.tokenizer?.groups ?? []) {
@@ -132,6 +135,11 @@ function gpt2Ratio(r, a, b) {
   return ratio(r.impls[a]?.tokPerSec, r.impls[b]?.tokPerSec);
 }
 
+// textloom's own time per token (outside session.run) and its share of the whole, in one process.
+function ownTime(impl) {
+  return Number.isFinite(impl?.ownMs) ? `${fmt(impl.ownMs, 2)} ms (${fmt(100 * impl.ownShare, 1)}%)` : '–';
+}
+
 function gpt2Section(results, s) {
   const groups = results.suites.gpt2?.groups ?? [];
   if (!groups.length) return [];
@@ -139,12 +147,13 @@ function gpt2Section(results, s) {
     fmtRatio(gpt2Ratio(r, 'textloom-wasm', 'ort-web')),
     fmtRatio(gpt2Ratio(r, 'textloom-native', 'ort-node')),
     fmtRatio(gpt2Ratio(r, 'textloom-wasm', 'ort-node')),
-    fmtRatio(gpt2Ratio(r, 'textloom-wasm-q8', 'textloom-wasm'))]);
+    fmtRatio(gpt2Ratio(r, 'textloom-wasm-q8', 'textloom-wasm')),
+    ownTime(r.impls['textloom-wasm']), ownTime(r.impls['textloom-native'])]);
   const g0 = groups[0];
   return ['## GPT-2 decoding (124M-shaped, random weights, greedy with KV cache)', '',
     `Prompt ${g0.promptTokens ?? '?'} tokens, ${g0.newTokens ?? '?'} new tokens (${g0.q8Tokens ?? '?'} for q8); cells are decode tok/s / time to first token in ms. q8 is the weight-only int8 variant (DequantizeLinear).`,
-    'textloom-wasm runs on onnxruntime-web, textloom-native on onnxruntime-node (the package the bare ort-node loop uses); each textloom / bare-loop ratio on the same runtime measures textloom\'s overhead (the targets), while textloom-wasm / ort-node is the gap between the runtimes.', '',
-    ...table(['threads', ...GPT2_CASES, 'textloom-wasm / ort-web', 'textloom-native / ort-node', 'textloom-wasm / ort-node (runtime gap, no target)', 'q8 / fp32 (textloom)'], rows), '', ...problems(groups), ''];
+    'textloom-wasm runs on onnxruntime-web, textloom-native on onnxruntime-node (the package the bare ort-node loop uses); each textloom / bare-loop ratio on the same runtime measures textloom\'s overhead (the targets), while textloom-wasm / ort-node is the gap between the runtimes. The last two columns give textloom\'s own time per token, outside session.run, measured inside its process (prompt pass included), and its share of the generation time.', '',
+    ...table(['threads', ...GPT2_CASES, 'textloom-wasm / ort-web', 'textloom-native / ort-node', 'textloom-wasm / ort-node (runtime gap, no target)', 'q8 / fp32 (textloom)', 'textloom-wasm own time / token', 'textloom-native own time / token'], rows), '', ...problems(groups), ''];
 }
 
 function tokenizerSection(results, s) {

@@ -56,7 +56,8 @@ export async function gpt2(ctx) {
       for (const name of ['textloom-native', 'ort-node']) skips.push({ name, samples: [], skipped: ortNode.reason });
     }
     ctx.log(`gpt2 ${threads} thread(s): ${specs.map((s) => s.name).join(', ')}`);
-    const cases = await interleave(specs, { warmup: 1, rounds: ctx.quick ? 2 : 4, log: ctx.log });
+    // Eight rounds: the overhead targets are a few percent, about the spread of four samples.
+    const cases = await interleave(specs, { warmup: 1, rounds: ctx.quick ? 2 : 8, log: ctx.log });
     groups.push({ threads, newTokens, q8Tokens, promptTokens: PROMPT.length, cases: [...cases, ...skips] });
     ctx.progress(groups);
   }

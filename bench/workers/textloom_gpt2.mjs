@@ -2,7 +2,9 @@
 // with streaming, so that the whole path (engine, KV cache, logits processors, selection) is timed
 // against the bare onnxruntime loop on the same runtime. `device` 'wasm' runs on onnxruntime-web;
 // 'native' hands textloom the onnxruntime-node from bench/peers, the package the bare 'ort-node'
-// case uses, so that the pair differs only by textloom's own work.
+// case uses, so that the pair differs only by textloom's own work. The time spent inside
+// session.run is summed as well, so that textloom's own share of each token is measured in the same
+// process, free of the differences between two processes that the pair's ratio also carries.
 import { requirePeer } from '../lib/peer-import.mjs';
 import { serve, workerOptions } from '../lib/serve.mjs';
 
@@ -13,6 +15,17 @@ serve(async () => {
   if (!DEVICES.includes(opts.device)) throw new Error(`device must be one of ${DEVICES.join(', ')}, got ${JSON.stringify(opts.device)}`);
   const { loadGpt2 } = await import('../../build/src/gpt2/index.js');
   const runtime = opts.device === 'native' ? { onnxruntimeNode: requirePeer('onnxruntime-node') } : {};
+  const ort = runtime.onnxruntimeNode ?? await import('onnxruntime-web');
+  let inRunMs = 0;
+  const run = ort.InferenceSession.prototype.run;
+  ort.InferenceSession.prototype.run = async function timedRun(...args) {
+    const t0 = performance.now();
+    try {
+      return await run.apply(this, args);
+    } finally {
+      inRunMs += performance.now() - t0;
+    }
+  };
   const pipeline = await loadGpt2(opts.modelDir, { dtype: opts.dtype, layout: 'single', device: opts.device, threads: opts.threads, ...runtime });
   if (pipeline.backend !== opts.device) {
     throw new Error(`loadGpt2 with device '${opts.device}' ran on backend '${pipeline.backend}'; the case would time another runtime`);
@@ -21,12 +34,14 @@ serve(async () => {
     info: { onnxFiles: pipeline.onnxFiles, backend: pipeline.backend, threads: opts.threads, dtype: opts.dtype },
     run: async () => {
       const stamps = [];
+      inRunMs = 0;
       const t0 = performance.now();
       const result = await pipeline.generateIds([opts.prompt], {
         doSample: false,
         maxNewTokens: opts.newTokens,
         onToken: () => stamps.push(performance.now()),
       });
+      const totalMs = performance.now() - t0;
       pipeline.model.dispose();
       if (stamps.length < 2) throw new Error(`generation stopped after ${stamps.length} token(s); expected ${opts.newTokens}`);
       const last = stamps[stamps.length - 1];
@@ -34,6 +49,8 @@ serve(async () => {
         ttftSeconds: (stamps[0] - t0) / 1000,
         tokPerSec: (stamps.length - 1) / ((last - stamps[0]) / 1000),
         firstTokens: result.newTokens[0].slice(0, 4).join(' '),
+        ownMsPerToken: (totalMs - inRunMs) / stamps.length,
+        ownShare: (totalMs - inRunMs) / totalMs,
       };
     },
   };
