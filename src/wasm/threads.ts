@@ -36,6 +36,8 @@ export interface ThreadPool {
 
 interface HostWorker {
   terminate(): unknown;
+  /** Node: lets the process exit while the worker waits for work. */
+  unref?(): unknown;
 }
 
 // The worker configures its own instance (globals are per instance, memory is shared), reports
@@ -137,9 +139,8 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
       if (isNode()) {
         const { Worker } = await import('node:worker_threads');
         const w = new Worker(NODE_WORKER, { eval: true, workerData: data });
-        w.unref();
-        workers.push(w);
         w.on('message', (m) => report(index, m));
+        workers.push(w);
         ready.push(new Promise((resolve, reject) => {
           w.once('message', () => resolve());
           w.once('error', reject);
@@ -161,6 +162,9 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
       }
     }
     await Promise.all(ready);
+    // Only now: the 'message' listener keeps a Node worker referenced, which the start needs (the
+    // ready message must arrive) and the rest of the process must not (it would never exit).
+    for (const w of workers) w.unref?.();
   } catch (err) {
     terminate();
     throw new Error(`threads: starting ${setup.threads - 1} kernel worker(s) failed: ${(err as Error).message}`);
