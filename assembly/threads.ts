@@ -13,7 +13,8 @@ import { driverRows, gemm_scratch_floats } from './gemm';
 // after it) and the done counter sit on their own cache lines, then the task's arguments and the
 // progress counter. Workers wait on the task counter in JS (src/wasm/threads.ts).
 const SEQ: usize = 0;
-const FAILED: usize = 8; // 1: a worker trapped (its JS loop sets it), 2: a worker stopped answering
+const FAILED: usize = 8; // 1: a worker trapped (its JS loop sets it), STALLED: a worker stopped answering
+const STALLED: i32 = 2;
 const DONE: usize = 64;
 const ARGS: usize = 128;
 const PROGRESS: usize = 192;
@@ -65,25 +66,22 @@ function runRange(t: i32, scratch: usize): void {
   const a = control + ARGS;
   const M = load<i32>(a, 32), N = load<i32>(a, 40);
   const byCols = load<i32>(a, 52) != 0;
+  const total = byCols ? N : M;
+  const unit = byCols ? 8 : 4;
+  const step = ((total + threadCount - 1) / threadCount + unit - 1) & ~(unit - 1);
+  const lo = min(total, t * step);
+  const hi = min(total, lo + step);
+  if (lo >= hi) return;
   const C = load<usize>(a, 0), ldc = load<i32>(a, 4), A = load<usize>(a, 8);
   const ars = load<usize>(a, 12), aks = load<usize>(a, 16);
   const B = load<usize>(a, 20), bks = load<usize>(a, 24), bjs = load<usize>(a, 28);
   const K = load<i32>(a, 36), accumulate = load<i32>(a, 44) != 0;
-  const packed = load<usize>(a, 48);
   if (byCols) {
-    const step = ((N + threadCount - 1) / threadCount + 7) & ~7;
-    const lo = min(N, t * step);
-    const hi = min(N, lo + step);
-    if (lo >= hi) return;
     driverRows(C + <usize>lo * 4, ldc, A, ars, aks, B + <usize>lo * bjs, bks, bjs,
                M, K, hi - lo, accumulate, scratch, 0);
   } else {
-    const step = ((M + threadCount - 1) / threadCount + 3) & ~3;
-    const lo = min(M, t * step);
-    const hi = min(M, lo + step);
-    if (lo >= hi) return;
     driverRows(C + <usize>lo * <usize>ldc * 4, ldc, A + <usize>lo * ars, ars, aks, B, bks, bjs,
-               hi - lo, K, N, accumulate, scratch, packed);
+               hi - lo, K, N, accumulate, scratch, load<usize>(a, 48));
   }
 }
 
@@ -115,7 +113,7 @@ export function splitProduct(C: usize, ldc: i32, A: usize, ars: usize, aks: usiz
       seen = now;
       silent = 0;
     } else if (++silent >= silentSlicesAllowed) {
-      atomic.store<i32>(control + FAILED, 2);
+      atomic.store<i32>(control + FAILED, STALLED);
       return;
     }
   }

@@ -22,6 +22,8 @@ export * from './generate/index.js';
 
 // RNN language models.
 export { RNNModel, RecurrentState, type AdamOptions, type CellType, type ModelConfig, type TensorData } from './rnn/model.js';
+/** Whether this runtime accepts the relaxed-SIMD kernels ('auto' picks them where it does). */
+export { relaxedSimdSupported } from './wasm/kernels.js';
 export {
   corpusText,
   readCorpusFiles,

@@ -93,8 +93,13 @@ const SOURCES: Record<string, string> = {
 const SHARED_INITIAL_PAGES = 16;
 const SHARED_MAXIMUM_PAGES = 65536;
 
+/** The build's name in SOURCES and asconfig.json. */
+function buildName(variant: KernelVariant, threaded: boolean): string {
+  return threaded ? `${variant}-threads` : variant;
+}
+
 function bytesOf(variant: KernelVariant, threaded = false): Uint8Array<ArrayBuffer> {
-  const key = threaded ? `${variant}-threads` : variant;
+  const key = buildName(variant, threaded);
   let bytes = decoded.get(key);
   if (!bytes) {
     bytes = decodeBase64(SOURCES[key]);
@@ -104,7 +109,7 @@ function bytesOf(variant: KernelVariant, threaded = false): Uint8Array<ArrayBuff
 }
 
 function compiled(variant: KernelVariant, threaded: boolean): Promise<WebAssembly.Module> {
-  const key = threaded ? `${variant}-threads` : variant;
+  const key = buildName(variant, threaded);
   let module = modules.get(key);
   if (!module) {
     module = WebAssembly.compile(bytesOf(variant, threaded));

@@ -4,6 +4,7 @@
  * worker_threads; Deno and browsers use Worker on a module built from an inline string, so no extra
  * file has to be bundled or served.
  */
+import { detectRuntime } from '../platform/index.js';
 import type { KernelExports } from './kernels.js';
 
 /** At most this many threads: each one past the first holds a worker and a GEMM scratch area. */
@@ -90,17 +91,14 @@ export function checkThreadCount(value: unknown, where: string): number {
   return value;
 }
 
-const isNode = (): boolean => typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' &&
-  typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-const isDeno = (): boolean => typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
-
 /** Why this thread cannot run threaded kernels, or null when it can. */
 export function threadSupportProblem(): string | null {
   if (typeof SharedArrayBuffer === 'undefined') {
     return 'SharedArrayBuffer is not available here (browsers give it only to cross-origin isolated pages: ' +
       'serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
   }
-  if (isNode() || isDeno()) return null;
+  const runtime = detectRuntime();
+  if (runtime === 'node' || runtime === 'deno') return null;
   const g = globalThis as { Worker?: unknown; WorkerGlobalScope?: new () => unknown; crossOriginIsolated?: boolean };
   if (g.crossOriginIsolated === false) {
     return 'this page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
@@ -136,7 +134,7 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
     const ready: Promise<void>[] = [];
     for (let index = 1; index < setup.threads; index++) {
       const data = { ...setup, index };
-      if (isNode()) {
+      if (detectRuntime() === 'node') {
         const { Worker } = await import('node:worker_threads');
         const w = new Worker(NODE_WORKER, { eval: true, workerData: data });
         w.on('message', (m) => report(index, m));
@@ -149,13 +147,13 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
       } else {
         const url = URL.createObjectURL(new Blob([WEB_WORKER], { type: 'text/javascript' }));
         const w = new Worker(url, { type: 'module' });
+        w.onmessage = (e) => report(index, e.data);
         workers.push(w);
         ready.push(new Promise((resolve, reject) => {
-          w.onmessage = (e) => {
+          w.addEventListener('message', () => {
             URL.revokeObjectURL(url);
-            report(index, e.data);
             resolve();
-          };
+          }, { once: true });
           w.onerror = (e) => reject(new Error(`kernel worker ${index} failed: ${e.message}`));
         }));
         w.postMessage(data);
