@@ -4,12 +4,11 @@ import { OPENBLAS_DIR, PYTHON } from './machine.mjs';
 const WORKERS = new URL('../workers/', import.meta.url).pathname;
 
 /** A Node worker; relaxed SIMD is on as in every textloom test run (Node 20 keeps it behind a flag). */
-export function nodeCase(name, worker, opts, extra = {}) {
+export function nodeCase(name, worker, opts) {
   return {
     name,
     command: process.execPath,
     args: ['--experimental-wasm-relaxed-simd', `${WORKERS}${worker}`, JSON.stringify(opts)],
-    ...extra,
   };
 }
 

@@ -67,8 +67,7 @@ class Worker {
 }
 
 /**
- * Runs the cases of one group interleaved. Each spec: { name, command, args, env?, timeoutMs?,
- * maxRounds? } (a case far slower than the others may take part in the first maxRounds rounds only).
+ * Runs the cases of one group interleaved. Each spec: { name, command, args, env?, timeoutMs? }.
  * Workers start one after another (setup of one never overlaps a measurement of another) and all
  * stay alive for the group. A case that fails to start or dies is reported with its error; the
  * others go on. Returns [{ name, info, samples, error? }] in spec order.
@@ -91,7 +90,7 @@ export async function interleave(specs, { warmup, rounds, log }) {
   }
   for (let r = 0; r < rounds; r++) {
     for (const [i, w] of workers.entries()) {
-      if (!w || r >= (specs[i].maxRounds ?? rounds)) continue;
+      if (!w) continue;
       try {
         results[i].samples.push(await w.sample());
       } catch (err) {

@@ -15,8 +15,6 @@ const FMA_ITERATIONS = 500_000_000;
 const MULTI_THREAD_CONFIGS = new Set(['M', 'L']);
 // TensorFlow.js: L needs more than its 4 GiB WASM heap (activations, one-hot targets, Adam state).
 const TFJS_CONFIGS = new Set(['S', 'M']);
-// One step of M takes TensorFlow.js about 15 s: two samples after the warm-up.
-const TFJS_ROUNDS = { S: undefined, M: 2 };
 
 function skipped(name, reason) {
   return { name, info: null, samples: [], error: null, skipped: reason };
@@ -56,7 +54,7 @@ export async function rnnTrain(ctx) {
         const tfjs = ctx.peers.npm['@tensorflow/tfjs-backend-wasm'];
         if (!tfjs.ok) skips.push(skipped('tfjs-wasm', tfjs.reason));
         else if (!TFJS_CONFIGS.has(configName)) skips.push(skipped('tfjs-wasm', 'WASM heap caps at 4 GiB: config L does not fit'));
-        else specs.push(nodeCase('tfjs-wasm', 'tfjs_rnn.mjs', { ...opts, stepsPerSample: 1 }, { maxRounds: TFJS_ROUNDS[configName] }));
+        else specs.push(nodeCase('tfjs-wasm', 'tfjs_rnn.mjs', { ...opts, stepsPerSample: 1 }));
         ctx.log(`rnn-train ${configName} ${cell} ${threads} thread(s): ${specs.map((s) => s.name).join(', ')}`);
         const cases = await runGroup(ctx, specs, skips, rounds);
         groups.push({ config: configName, cell, threads, flopsPerToken: trainFlopsPerToken(config, cell), cases });
