@@ -14,6 +14,7 @@ import { formatMachine, machineInfo } from './lib/machine.mjs';
 import { ensureNpmPeers, ensureTorchPeer } from './lib/peers.mjs';
 import { renderMarkdown } from './lib/report.mjs';
 import { RNN_DEFAULTS, rnnGenerate, rnnTrain } from './suites/rnn.mjs';
+import { CELLS, RNN_CONFIGS } from './lib/rnn-configs.mjs';
 import { gpt2 } from './suites/gpt2.mjs';
 import { tokenizer } from './suites/tokenizer.mjs';
 import { bundle } from './suites/bundle.mjs';
@@ -57,6 +58,13 @@ function parseArgs(argv) {
 /** What identifies a group within its suite (a suite's groups differ by these fields only). */
 function groupKey(g) {
   return JSON.stringify([g.config, g.cell, g.threads, g.text]);
+}
+
+/** Groups in the order a full run measures them (config, threads, cell), however filtered runs added them. */
+function byRunOrder(a, b) {
+  const configs = Object.keys(RNN_CONFIGS);
+  return configs.indexOf(a.config) - configs.indexOf(b.config) || (a.threads ?? 0) - (b.threads ?? 0) ||
+    CELLS.indexOf(a.cell) - CELLS.indexOf(b.cell);
 }
 
 function writeAtomic(path, text) {
@@ -112,7 +120,7 @@ async function main() {
       // A filtered run replaces only the groups it measured: `rnn-train --threads=2` adds to a 1-thread pass.
       const measured = new Set(groups.map(groupKey));
       const kept = (results.suites[suite.name]?.groups ?? []).filter((g) => !measured.has(groupKey(g)));
-      results.suites[suite.name] = { ranAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, loadAtStart, select: opts.select, partial, groups: [...kept, ...groups] };
+      results.suites[suite.name] = { ranAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000, loadAtStart, select: opts.select, partial, groups: [...kept, ...groups].sort(byRunOrder) };
       writeAtomic(resultsPath, JSON.stringify(results, null, 1) + '\n');
     };
     // Written after every group, so that a long run interrupted late keeps what it measured.

@@ -34,7 +34,9 @@ async function runGroup(ctx, specs, skips, rounds) {
 
 export async function rnnTrain(ctx) {
   const groups = [];
-  const rounds = 3;
+  // Five samples: config L streams its output weights from memory several times a step, and a
+  // neighbour's burst of memory traffic can slow one sample of textloom and PyTorch alike by 20%.
+  const rounds = 5;
   for (const configName of ctx.select.configs) {
     const config = RNN_CONFIGS[configName];
     const dataFile = await ensureTokenFile(`${ctx.dataDir}/tokens-${configName}.i32`, config, 1);
