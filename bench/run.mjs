@@ -60,10 +60,11 @@ function groupKey(g) {
   return JSON.stringify([g.config, g.cell, g.threads, g.text]);
 }
 
+const CONFIG_ORDER = Object.keys(RNN_CONFIGS);
+
 /** Groups in the order a full run measures them (config, threads, cell), however filtered runs added them. */
 function byRunOrder(a, b) {
-  const configs = Object.keys(RNN_CONFIGS);
-  return configs.indexOf(a.config) - configs.indexOf(b.config) || (a.threads ?? 0) - (b.threads ?? 0) ||
+  return CONFIG_ORDER.indexOf(a.config) - CONFIG_ORDER.indexOf(b.config) || (a.threads ?? 0) - (b.threads ?? 0) ||
     CELLS.indexOf(a.cell) - CELLS.indexOf(b.cell);
 }
 

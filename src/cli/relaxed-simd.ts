@@ -5,6 +5,7 @@
  * enough.
  */
 import { setFlagsFromString } from 'node:v8';
+// Through the package entry: the CLI bundle imports that from textloom.js instead of inlining the kernels.
 import { relaxedSimdSupported } from '../index.js';
 
 /** Turns relaxed SIMD on where this Node knows it only as an experiment; true when it is on afterwards. */

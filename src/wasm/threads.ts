@@ -28,7 +28,6 @@ export interface ThreadSetup {
 }
 
 export interface ThreadPool {
-  readonly threads: number;
   /** Why the last products were not computed by every thread (then the kernels keep every product
    *  on the calling thread), or null while all workers answer. */
   failure(): string | null;
@@ -132,9 +131,10 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
   };
   try {
     const ready: Promise<void>[] = [];
+    const node = detectRuntime() === 'node';
     for (let index = 1; index < setup.threads; index++) {
       const data = { ...setup, index };
-      if (detectRuntime() === 'node') {
+      if (node) {
         const { Worker } = await import('node:worker_threads');
         const w = new Worker(NODE_WORKER, { eval: true, workerData: data });
         w.on('message', (m) => report(index, m));
@@ -176,5 +176,5 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
       : `a kernel worker finished no part of a matrix product for ${setup.timeoutMs} ms (it stopped, or the ` +
         'machine is too busy: raise workerTimeoutMs)';
   };
-  return { threads: setup.threads, failure, terminate };
+  return { failure, terminate };
 }
