@@ -4,12 +4,12 @@
 
 import { gemm_nt, gemm_nn, gemm_tn } from './gemm';
 import { bias_forward, bias_backward } from './bias';
-import { maxOf, sumExp } from './simd';
+import { maxOf, sumExp, expInPlace } from './simd';
 
 // Loss of one row: logsumexp(logits) - logits[target].
 function rowLoss(row: usize, target: i32, V: i32): f64 { // row (V)
   const mx = maxOf(row, V);
-  const s = sumExp(row, V, mx, 0);
+  const s = sumExp(row, V, mx);
   return <f64>(Mathf.log(s) + mx - load<f32>(row + <usize>target * 4));
 }
 
@@ -17,7 +17,7 @@ function rowLoss(row: usize, target: i32, V: i32): f64 { // row (V)
 function rowGrad(row: usize, target: i32, V: i32, scale: f32): f64 { // row (V) in/out
   const mx = maxOf(row, V);
   const loss0 = mx - load<f32>(row + <usize>target * 4);
-  const s = sumExp(row, V, mx, row);
+  const s = expInPlace(row, V, mx);
   const k = scale / s;
   let j = 0;
   const kv = f32x4.splat(k);
@@ -62,9 +62,10 @@ export function head_forward(logits: usize, // (R, V) work
   for (let r0 = 0; r0 < N; r0 += R) {
     const rows = min(R, N - r0);
     gemm_nt(logits, h + <usize>r0 * <usize>H * 4, W, rows, H, V, H, H, V, 0, scratch);
-    bias_forward(logits, b, rows, V, V);
     for (let n = 0; n < rows; n++) {
-      total += rowLoss(logits + <usize>n * <usize>V * 4, load<i32>(targets + <usize>(r0 + n) * 4), V);
+      const row = logits + <usize>n * <usize>V * 4;
+      bias_forward(row, b, 1, V, V);
+      total += rowLoss(row, load<i32>(targets + <usize>(r0 + n) * 4), V);
     }
   }
   return total;
@@ -82,9 +83,14 @@ export function head_backward(dh: usize, dW: usize, db: usize, // dh (N, H), dW 
     const rows = min(R, N - r0);
     const hc = h + <usize>r0 * <usize>H * 4; // (rows, H)
     gemm_nt(logits, hc, W, rows, H, V, H, H, V, 0, scratch);
-    bias_forward(logits, b, rows, V, V);
-    total += xent_backward(logits, targets + <usize>r0 * 4, scale, rows, V);
-    bias_backward(db, logits, rows, V, V);
+    // Row by row, so the bias, softmax and bias-gradient passes find the row in cache instead
+    // of streaming the whole chunk through memory once each.
+    for (let n = 0; n < rows; n++) {
+      const row = logits + <usize>n * <usize>V * 4;
+      bias_forward(row, b, 1, V, V);
+      total += rowGrad(row, load<i32>(targets + <usize>(r0 + n) * 4), V, scale);
+      bias_backward(db, row, 1, V, V);
+    }
     gemm_tn(dW, logits, hc, V, rows, H, V, H, H, 1, scratch);
     gemm_nn(dh + <usize>r0 * <usize>H * 4, logits, W, rows, V, H, V, H, H, 1, scratch);
   }
