@@ -6,9 +6,9 @@
 // scratch buffer (GEMM_SCRATCH_FLOATS floats), then a 4 x 8 register block of C is
 // accumulated over each panel with A broadcast one element at a time. A block takes 512 KB,
 // half of a 1 MB L2; KC = 512 rather than 256 halves the loads and stores of C around each
-// micro-kernel call, 1-2% on the training shapes. Every element of C
-// sums its K products in increasing k order whatever M is, so a row computed alone equals
-// the same row computed inside a big batch.
+// micro-kernel call (1-2% on the training shapes). Every element of C sums its K products in
+// increasing k order whatever M is, so a row computed alone equals the same row computed
+// inside a big batch.
 
 import { madd, loadLo, loadHi, storeLo, storeHi } from './simd';
 import { shouldSplit, splitProduct, progressed } from './threads';

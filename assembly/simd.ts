@@ -122,47 +122,20 @@ export function maxOf(ptr: usize, n: i32): f32 { // ptr (n)
   return m;
 }
 
-/** Sum of e^(x - shift) over n floats. */
-export function sumExp(ptr: usize, n: i32, shift: f32): f32 { // ptr (n)
-  return expSum(ptr, n, shift, false);
-}
-
-/** Replaces each of n floats x by e^(x - shift); returns their sum. */
-export function expInPlace(ptr: usize, n: i32, shift: f32): f32 { // ptr (n) in/out
-  return expSum(ptr, n, shift, true);
-}
-
-// Two accumulators, so consecutive vectors do not wait on each other's add; `write` is a constant
-// at both call sites, so each gets a loop without a branch.
-// @ts-ignore: decorator
-@inline function expSum(ptr: usize, n: i32, shift: f32, write: bool): f32 { // ptr (n)
+/** Sum of e^(x - shift) over n floats; with `out` nonzero the terms are also stored there. */
+export function sumExp(ptr: usize, n: i32, shift: f32, out: usize): f32 { // ptr (n), out (n) or 0
   const sv = f32x4.splat(shift);
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let acc = f32x4.splat(0);
   let j = 0;
-  for (; j + 8 <= n; j += 8) {
-    const p = ptr + <usize>j * 4;
-    const e0 = expv(f32x4.sub(v128.load(p), sv));
-    const e1 = expv(f32x4.sub(v128.load(p, 16), sv));
-    if (write) {
-      v128.store(p, e0);
-      v128.store(p, e1, 16);
-    }
-    acc0 = f32x4.add(acc0, e0);
-    acc1 = f32x4.add(acc1, e1);
+  for (; j + 4 <= n; j += 4) {
+    const e = expv(f32x4.sub(v128.load(ptr + <usize>j * 4), sv));
+    if (out != 0) v128.store(out + <usize>j * 4, e);
+    acc = f32x4.add(acc, e);
   }
-  if (j + 4 <= n) {
-    const p = ptr + <usize>j * 4;
-    const e = expv(f32x4.sub(v128.load(p), sv));
-    if (write) v128.store(p, e);
-    acc0 = f32x4.add(acc0, e);
-    j += 4;
-  }
-  const acc = f32x4.add(acc0, acc1);
   let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
   for (; j < n; j++) {
-    const p = ptr + <usize>j * 4;
-    const e = f32x4.extract_lane(expv(f32x4.splat(load<f32>(p) - shift)), 0);
-    if (write) store<f32>(p, e);
+    const e = f32x4.extract_lane(expv(f32x4.splat(load<f32>(ptr + <usize>j * 4) - shift)), 0);
+    if (out != 0) store<f32>(out + <usize>j * 4, e);
     s += e;
   }
   return s;

@@ -4,12 +4,12 @@
 
 import { gemm_nt, gemm_nn, gemm_tn } from './gemm';
 import { bias_forward, bias_backward } from './bias';
-import { maxOf, sumExp, expInPlace } from './simd';
+import { maxOf, sumExp } from './simd';
 
 // Loss of one row: logsumexp(logits) - logits[target].
 function rowLoss(row: usize, target: i32, V: i32): f64 { // row (V)
   const mx = maxOf(row, V);
-  const s = sumExp(row, V, mx);
+  const s = sumExp(row, V, mx, 0);
   return <f64>(Mathf.log(s) + mx - load<f32>(row + <usize>target * 4));
 }
 
@@ -17,7 +17,7 @@ function rowLoss(row: usize, target: i32, V: i32): f64 { // row (V)
 function rowGrad(row: usize, target: i32, V: i32, scale: f32): f64 { // row (V) in/out
   const mx = maxOf(row, V);
   const loss0 = mx - load<f32>(row + <usize>target * 4);
-  const s = expInPlace(row, V, mx);
+  const s = sumExp(row, V, mx, row);
   const k = scale / s;
   let j = 0;
   const kv = f32x4.splat(k);
