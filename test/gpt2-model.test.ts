@@ -56,6 +56,32 @@ test('the layouts are recognized as what they are', async () => {
   assert.equal((await model()).signature.kind, 'single', 'the single file is preferred when several exist');
 });
 
+test('sessions are the runtime sessions; running one directly leaves the cache as it was', async () => {
+  assert.equal((await model({ layout: 'pair' })).sessions.length, 2);
+  const m = await model({ layout: 'single' });
+  assert.equal(m.sessions.length, 1);
+  const session = m.sessions[0]!;
+  const prompt = reference.prompts[1]!;
+  const step = prompt.ids.length;
+  await lastLogits(m, prompt.ids);
+  const ort = await import('onnxruntime-web');
+  const headDim = m.config.nEmbd / m.config.nHead;
+  const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.of(11n, 12n, 13n), [1, 3]),
+    attention_mask: new ort.Tensor('int64', BigInt64Array.of(1n, 1n, 1n), [1, 3]),
+  };
+  if (session.inputNames.includes('position_ids')) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.of(0n, 1n, 2n), [1, 3]);
+  for (const name of session.inputNames.filter((n) => n.startsWith('past_key_values.'))) {
+    feeds[name] = new ort.Tensor('float32', new Float32Array(0), [1, m.config.nHead, 0, headDim]);
+  }
+  const direct = await session.run(feeds);
+  assert.deepEqual(direct.logits!.dims, [1, 3, m.config.vocabSize]);
+  const cached = (await m.next(Int32Array.of(prompt.greedy[step]!))).slice();
+  const diff = maxAbsDiff(cached, await lastLogits(await model({ dtype: 'fp32' }), prompt.greedy.slice(0, step + 1)));
+  assert.ok(diff < 1e-4, `max |diff| ${diff} after a direct run`);
+  m.dispose();
+});
+
 for (const layout of ['single', 'merged', 'pair'] as const) {
   test(`${layout}: KV-cache decoding equals full recomputation`, async () => {
     const m = await model({ layout });

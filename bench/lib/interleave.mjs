@@ -69,17 +69,49 @@ class Worker {
 /**
  * Runs the cases of one group interleaved. Each spec: { name, command, args, env?, timeoutMs? }.
  * Workers start one after another (setup of one never overlaps a measurement of another) and all
- * stay alive for the group. A case that fails to start or dies is reported with its error; the
- * others go on. Returns [{ name, info, samples, error? }] in spec order.
+ * stay alive for a spell of rounds; `processes` > 1 splits the rounds into that many spells, each
+ * with fresh processes. Where a process's memory placement moves a case by more than the effect
+ * measured (GPT-2 decoding streams 500 MB of weights per token, and one process reads up to 10%
+ * faster or slower than the next for its whole life), one process per case would put a single draw
+ * of that placement into the ratio. A case that fails to start or dies is reported with its error and
+ * not started again; the others go on. Returns [{ name, info, samples, error? }] in spec order.
  */
-export async function interleave(specs, { warmup, rounds, log }) {
+export async function interleave(specs, { warmup, rounds, processes = 1, log }) {
+  if (!(Number.isInteger(processes) && processes >= 1 && rounds % processes === 0)) {
+    throw new Error(`interleave: processes (${processes}) must be a positive integer dividing rounds (${rounds})`);
+  }
   const results = specs.map((spec) => ({ name: spec.name, info: null, samples: [], error: null }));
+  for (let spell = 0; spell < processes; spell++) {
+    const workers = await startWorkers(specs, results, warmup, log);
+    for (let r = 0; r < rounds / processes; r++) {
+      for (const [i, w] of workers.entries()) {
+        if (!w) continue;
+        try {
+          results[i].samples.push(await w.sample());
+        } catch (err) {
+          results[i].error = String(err.message ?? err);
+          log(`  ${specs[i].name}: failed: ${firstLine(results[i].error)}`);
+          await w.close();
+          workers[i] = null;
+        }
+      }
+    }
+    await Promise.all(workers.filter(Boolean).map((w) => w.close()));
+  }
+  return results;
+}
+
+/** Starts and warms up a worker for each case that has not failed yet; null for the others. */
+async function startWorkers(specs, results, warmup, log) {
   const workers = [];
   for (const [i, spec] of specs.entries()) {
+    workers[i] = null;
+    if (results[i].error) continue;
     try {
       const w = new Worker(spec);
       workers[i] = w;
-      results[i].info = await w.ready();
+      const info = await w.ready();
+      results[i].info ??= info;
       for (let k = 0; k < warmup; k++) await w.sample();
     } catch (err) {
       results[i].error = String(err.message ?? err);
@@ -88,21 +120,7 @@ export async function interleave(specs, { warmup, rounds, log }) {
       workers[i] = null;
     }
   }
-  for (let r = 0; r < rounds; r++) {
-    for (const [i, w] of workers.entries()) {
-      if (!w) continue;
-      try {
-        results[i].samples.push(await w.sample());
-      } catch (err) {
-        results[i].error = String(err.message ?? err);
-        log(`  ${specs[i].name}: failed: ${firstLine(results[i].error)}`);
-        await w.close();
-        workers[i] = null;
-      }
-    }
-  }
-  await Promise.all(workers.filter(Boolean).map((w) => w.close()));
-  return results;
+  return workers;
 }
 
 export function firstLine(text) {

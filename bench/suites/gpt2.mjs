@@ -57,8 +57,11 @@ export async function gpt2(ctx) {
     }
     ctx.log(`gpt2 ${threads} thread(s): ${specs.map((s) => s.name).join(', ')}`);
     // Sixteen rounds: the overhead targets are a few percent, and on two threads single samples of
-    // either case spread by a third, so eight rounds left the ratio of medians moving by 6%.
-    const cases = await interleave(specs, { warmup: 1, rounds: ctx.quick ? 2 : 16, log: ctx.log });
+    // either case spread by a third, so eight rounds left the ratio of medians moving by 6%. They
+    // run in four spells of fresh processes, as each process draws its own placement of the weights
+    // in memory (up to 10% apart). Two warm-up samples: V8 moves onnxruntime's WASM from its
+    // baseline compiler to the optimizing one during the first two, which run 15-40% slower.
+    const cases = await interleave(specs, { warmup: 2, rounds: ctx.quick ? 2 : 16, processes: ctx.quick ? 1 : 4, log: ctx.log });
     groups.push({ threads, newTokens, q8Tokens, promptTokens: PROMPT.length, cases: [...cases, ...skips] });
     ctx.progress(groups);
   }

@@ -53,8 +53,13 @@ export class Gpt2Model implements LogitsSource {
   readonly config: Gpt2Config;
   readonly signature: DecoderSignature;
   readonly backend: OrtRuntime['backend'];
+  /**
+   * The ONNX Runtime sessions this model runs (one, or [no past, with past] for the pair layout),
+   * for reading their metadata or driving them directly; runs made on them leave this model's
+   * cache as it was.
+   */
+  readonly sessions: readonly Session[];
   private readonly ort: OrtRuntime['ort'];
-  private readonly sessions: Session[];
   private readonly configName: string;
   private readonly headDim: number;
   // Batch state.
