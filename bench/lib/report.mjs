@@ -183,6 +183,12 @@ function bundleSection(results, s) {
 }
 
 /** The issue's targets, each as a ratio measured in this run. */
+// How far under its goal a missed target is; a miss of under 1% keeps a decimal so it never reads 0%.
+function shortBy(value, goal) {
+  const pct = 100 * (1 - value / goal);
+  return pct < 1 ? pct.toFixed(1) : fmt(pct);
+}
+
 export function targets(s) {
   const t = [];
   const add = (name, value, goal, detail = '') => t.push({ name, value, goal, met: Number.isFinite(value) ? value >= goal : null, detail });
@@ -218,7 +224,7 @@ export function targets(s) {
 
 function targetSection(s) {
   const rows = targets(s).map((t) => [t.name, Number.isFinite(t.value) ? t.value.toFixed(2) : '–', `>= ${t.goal}`,
-    t.met === null ? 'not measured' : t.met ? 'met' : `missed (${fmt(100 * (1 - t.value / t.goal))}% short)`, t.detail]);
+    t.met === null ? 'not measured' : t.met ? 'met' : `missed (${shortBy(t.value, t.goal)}% short)`, t.detail]);
   return ['## Targets (ratios from this run)', '', ...table(['target', 'measured', 'goal', 'result', 'note'], rows), ''];
 }
 
