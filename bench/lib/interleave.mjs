@@ -1,6 +1,6 @@
-// The orchestrator side of the bench protocol: starts one process per case, warms each up, then
-// asks them for samples in turn (A B C A B C ...) so that drift on a shared machine hits every
-// case alike and the ratio of medians stays honest.
+// The orchestrator side of the bench protocol: starts one process per case (or, spell after spell,
+// several in turn), warms each up, then asks them for samples in turn (A B C A B C ...) so that drift
+// on a shared machine hits every case alike and the ratio of medians stays honest.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
