@@ -28,7 +28,7 @@ export function cacheLayout(session, config) {
 
 /**
  * Decodes `newTokens` tokens greedily after `prompt`; returns the seconds to the first new token
- * (prompt pass included) and the seconds of the remaining single-token steps.
+ * (prompt pass included) and the tokens per second of the remaining single-token steps.
  */
 export async function decodeGreedy(ort, session, layout, prompt, newTokens) {
   const { pastNames, heads, headDim } = layout;
@@ -63,5 +63,5 @@ export async function decodeGreedy(ort, session, layout, prompt, newTokens) {
   }
   const tEnd = performance.now();
   for (const t of Object.values(past)) t.dispose?.();
-  return { ttftSeconds: (tFirst - t0) / 1000, decodeSeconds: (tEnd - tFirst) / 1000, tokens: out };
+  return { ttftSeconds: (tFirst - t0) / 1000, tokPerSec: (newTokens - 1) / ((tEnd - tFirst) / 1000), tokens: out };
 }

@@ -182,13 +182,13 @@ function bundleSection(results, s) {
     ...table(['runtime', 'raw KB', 'gzip KB', 'import ms', 'instantiate ms', 'total ms'], rows), '', ...problems(groups), ''];
 }
 
-/** The targets, each as a ratio measured in this run. */
 // How far under its goal a missed target is; a miss of under 1% keeps a decimal so it never reads 0%.
 function shortBy(value, goal) {
   const pct = 100 * (1 - value / goal);
   return pct < 1 ? pct.toFixed(1) : fmt(pct);
 }
 
+/** The targets, each as a ratio measured in this run. */
 export function targets(s) {
   const t = [];
   const add = (name, value, goal, detail = '') => t.push({ name, value, goal, met: Number.isFinite(value) ? value >= goal : null, detail });

@@ -30,7 +30,7 @@ serve(async () => {
       const r = await decodeGreedy(ort, session, layout, opts.prompt, opts.newTokens);
       return {
         ttftSeconds: r.ttftSeconds,
-        tokPerSec: (opts.newTokens - 1) / r.decodeSeconds,
+        tokPerSec: r.tokPerSec,
         firstTokens: r.tokens.slice(0, 4).join(' '),
       };
     },
