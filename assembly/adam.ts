@@ -43,6 +43,22 @@ export function adam_step(param: usize, m: usize, v: usize, // param, m, v (n) i
   }
 }
 
+/** adam_step over a (V, E) table whose gradient comes as embedding_backward's touched rows and
+ *  slots: a row the batch did not touch steps with `zero` (E floats of 0), exactly as with a dense
+ *  gradient, since its moments still decay. */
+export function adam_rows(param: usize, m: usize, v: usize, // param, m, v (V, E) in/out
+                          rows: usize, slot: usize, zero: usize, // rows (touched, E), slot (V) i32, zero (E)
+                          V: i32, E: i32, beta1: f32, beta2: f32, stepSize: f32, bc2sqrt: f32, eps: f32,
+                          l2: f32, decay: f32): void {
+  const rowBytes = <usize>E * 4;
+  for (let id = 0; id < V; id++) {
+    const s = load<i32>(slot + <usize>id * 4);
+    const at = <usize>id * rowBytes;
+    adam_step(param + at, m + at, v + at, s < 0 ? zero : rows + <usize>s * rowBytes, E,
+              beta1, beta2, stepSize, bc2sqrt, eps, l2, decay);
+  }
+}
+
 /** Sum of squares of x, accumulated in float64 (for the global gradient norm). */
 export function sum_squares(x: usize, n: i32): f64 { // x (n)
   let acc = f64x2.splat(0);

@@ -9,7 +9,7 @@ export { rnn_forward, rnn_backward } from './rnn';
 export { lstm_forward, lstm_backward } from './lstm';
 export { gru_forward, gru_backward } from './gru';
 export { xent_forward, xent_backward, head_forward, head_backward } from './xent';
-export { adam_step, sum_squares, scale } from './adam';
+export { adam_step, adam_rows, sum_squares, scale } from './adam';
 export { fma_peak } from './peak';
 export { threads_control_bytes, threads_configure, thread_run } from './threads';
 

@@ -30,7 +30,7 @@ const INTERFACE_NAMES: (keyof KernelExports)[] = [
   'gemm_pack_nn', 'gemm_pack_nt', 'gemm_packed', 'recurrent_packed_floats', 'gemm_reference',
   'embedding_forward', 'embedding_backward', 'bias_forward', 'bias_backward', 'rnn_forward', 'rnn_backward',
   'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward', 'xent_forward', 'xent_backward',
-  'head_forward', 'head_backward', 'adam_step', 'sum_squares', 'scale', 'fma_peak',
+  'head_forward', 'head_backward', 'adam_step', 'adam_rows', 'sum_squares', 'scale', 'fma_peak',
   'threads_control_bytes', 'threads_configure', 'thread_run',
 ];
 

@@ -210,15 +210,30 @@ test('a disposed model refuses work', async () => {
   assert.throws(() => model.step(Int32Array.of(1), model.createState(1)), /has been disposed/);
 });
 
-test('config L (vocab 30000, embed 256, hidden 512, 2 layers) lays out a (T 64, B 64) step within 512 MiB', async (t) => {
+test('config L (vocab 30000, embed 256, hidden 512, 2 layers) trains (T 64, B 64) within 512 MiB, keeping every layer\'s gates', async (t) => {
+  const reserve = async (cell: 'lstm' | 'gru', B: number, recompute?: boolean) => {
+    const model = await RNNModel.create({ cell, vocabSize: 30000, embedSize: 256, hiddenSize: 512, numLayers: 2 },
+      recompute === undefined ? {} : { recompute });
+    try {
+      return model.reserveTraining(64, B);
+    } finally {
+      model.dispose();
+    }
+  };
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   // The gated cells come closest (gate buffers, LSTM cell state); bench:kernels reports all three.
   for (const cell of ['lstm', 'gru'] as const) {
-    const model = await RNNModel.create({ cell, vocabSize: 30000, embedSize: 256, hiddenSize: 512, numLayers: 2 });
-    const bytes = model.reserveTraining(64, 64);
-    assert.ok(bytes < 512 * 2 ** 20, `${cell}: ${(bytes / 2 ** 20).toFixed(1)} MiB`);
-    t.diagnostic(`${cell}: ${(bytes / 2 ** 20).toFixed(1)} MiB`);
-    model.dispose();
+    const bytes = await reserve(cell, 64);
+    assert.ok(bytes < 512 * 2 ** 20, `${cell}: ${mib(bytes)}`);
+    assert.equal(bytes, await reserve(cell, 64, false), `${cell}: per-layer gates fit, so they are kept`);
+    t.diagnostic(`${cell}: ${mib(bytes)}`);
   }
+  // With twice the batch, per-layer gates would pass 512 MiB: the lower layer is recomputed instead.
+  const stored = await reserve('lstm', 128, false);
+  const chosen = await reserve('lstm', 128);
+  assert.ok(stored > 512 * 2 ** 20, mib(stored));
+  assert.equal(chosen, await reserve('lstm', 128, true));
+  assert.ok(chosen < stored, `${mib(chosen)} vs ${mib(stored)}`);
 });
 
 test('weights packed for generation follow every weight change', async () => {

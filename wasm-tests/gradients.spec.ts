@@ -8,7 +8,7 @@ import { rnn_forward, rnn_backward } from '../assembly/rnn';
 import { lstm_forward, lstm_backward } from '../assembly/lstm';
 import { gru_forward, gru_backward } from '../assembly/gru';
 import { xent_forward, xent_backward, head_forward, head_backward } from '../assembly/xent';
-import { rand, randomF32, zerosF32, f32At } from './util';
+import { rand, randomF32, zerosF32, f32At, denseFromRows } from './util';
 import { Problem, LayerShape, layerLoss, xentLoss, headLoss, gradientError } from './reference';
 
 const TOLERANCE: f64 = 2e-3;
@@ -156,10 +156,16 @@ class LinearProblem extends Problem {
     return s;
   }
   analytic(theta: StaticArray<f64>): StaticArray<f64> {
-    const grad = zerosF32(this.size());
+    let grad = zerosF32(this.size());
     const R = toF32(this.R, 0, this.N * this.E);
-    if (this.V > 0) embedding_backward(grad, R, targetsI32(this.ids), this.N, this.E);
-    else bias_backward(grad, R, this.N, this.E, this.E);
+    if (this.V > 0) {
+      const rows = zerosF32(this.N * this.E);
+      const slot = heap.alloc(<usize>this.V * 4);
+      embedding_backward(rows, slot, R, targetsI32(this.ids), this.N, this.V, this.E);
+      grad = denseFromRows(rows, slot, this.V, this.E);
+    } else {
+      bias_backward(grad, R, this.N, this.E, this.E);
+    }
     const out = new StaticArray<f64>(this.size());
     fromF32(out, 0, grad, this.size());
     return out;

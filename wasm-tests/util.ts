@@ -53,3 +53,14 @@ export function toF64(p: usize, n: i32): StaticArray<f64> {
   for (let i = 0; i < n; i++) out[i] = <f64>f32At(p, i);
   return out;
 }
+
+/** The (V, E) table a dense scatter-add would give, from embedding_backward's touched rows and
+ *  slots (zero rows where slot is -1). */
+export function denseFromRows(rows: usize, slot: usize, V: i32, E: i32): usize {
+  const dense = zerosF32(V * E);
+  for (let id = 0; id < V; id++) {
+    const s = load<i32>(slot + <usize>id * 4);
+    if (s >= 0) memory.copy(dense + <usize>(id * E) * 4, rows + <usize>(s * E) * 4, <usize>E * 4);
+  }
+  return dense;
+}

@@ -1,18 +1,18 @@
 /**
  * Where one call's activations live in the model's arena, for a given (T, B) and purpose.
- * Training keeps per-layer gates (and LSTM cells) unless they would take more than
- * RECOMPUTE_ABOVE_BYTES; then all layers share one set and the backward pass re-runs a lower
+ * Training keeps every layer's gates (and LSTM cells) while the whole arena stays within
+ * RECOMPUTE_ABOVE_BYTES; past it, all layers share one set and the backward pass re-runs a lower
  * layer's forward to refill it (bit-identical, since the same kernels see the same inputs).
  */
 import type { Arena, Region } from '../wasm/arena.js';
 import type { ModelConfig } from './layout.js';
 
-/** Above this, per-layer gate storage gives way to recomputation. */
-export const RECOMPUTE_ABOVE_BYTES = 32 * 2 ** 20;
+/** Arena size past which training recomputes lower layers' gates instead of storing them (about 3%
+ *  more multiply-adds on config L, which then trains in 470 MiB instead of 512). */
+export const RECOMPUTE_ABOVE_BYTES = 512 * 2 ** 20;
 /** Rows of logits materialized at once are capped so that they hold at most this many floats
  *  (16 MiB). Every chunk of rows repacks the output weights twice and rewrites their gradient, so
- *  fewer, larger chunks are faster: on vocab 30000 136 rows train the head 2-4% faster than 64;
- *  the budget is what config L's LSTM still fits in 512 MiB with. */
+ *  fewer, larger chunks are faster: on vocab 30000 136 rows train the head 2-4% faster than 64. */
 export const LOGITS_BUDGET_FLOATS = 4 * 2 ** 20;
 
 export interface Activations {
@@ -28,7 +28,8 @@ export interface Activations {
   readonly h0: Region[]; // per layer (B, H)
   readonly c0: Region[]; // per layer (B, H), LSTM only
   readonly dA: Region | null; // (T, B, max(E, H)) training only
-  readonly dB: Region | null; // (T, B, max(E, H)) training only
+  readonly dB: Region | null; // (T, B, max(E, H)) training only; may lie inside logits
+  readonly dEmbed: Region | null; // (min(T B, V), E) training only: the touched embedding rows' gradient; may lie inside logits
   readonly dc: Region | null; // (B, H) LSTM training only
   readonly gh: Region | null; // (B, 3H) GRU only
   readonly logits: Region; // (R, V)
@@ -39,22 +40,35 @@ export interface Activations {
   readonly recompute: boolean;
 }
 
+type Alloc = (name: string, length: number) => Region;
+
 /** `recompute` forces the choice (undefined decides by RECOMPUTE_ABOVE_BYTES); `packed` sizes the
  *  packed output and input weights that a step layout (T = 1, inference) keeps for generation. */
 export function layoutActivations(arena: Arena, config: ModelConfig, T: number, B: number, training: boolean,
                                   recompute: boolean | undefined, packed: { out: number; ih: number[] }): Activations {
-  const { cell, vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = config;
   arena.resetActivations();
+  const canShare = training && config.numLayers > 1 && config.cell !== 'rnn';
+  let share = canShare && recompute === true;
+  if (canShare && recompute === undefined) {
+    const lengths: number[] = [];
+    plan(config, T, B, training, false, packed, (name, length) => {
+      lengths.push(length);
+      return { name, kind: 'activations', ptr: 0, length };
+    });
+    share = arena.endAfter(lengths) > RECOMPUTE_ABOVE_BYTES;
+  }
+  return plan(config, T, B, training, share, packed, (name, length) => arena.alloc(name, 'activations', length));
+}
+
+function plan(config: ModelConfig, T: number, B: number, training: boolean, shareGates: boolean,
+              packed: { out: number; ih: number[] }, a: Alloc): Activations {
+  const { cell, vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = config;
   const N = T * B;
-  const a = (name: string, length: number) => arena.alloc(name, 'activations', length);
   const gateWidth = cell === 'rnn' ? 0 : 4 * H;
   const cellWidth = cell === 'lstm' ? H : 0;
-  const shareGates = training && L > 1 && gateWidth > 0 &&
-    (recompute ?? L * N * (gateWidth + cellWidth) * 4 > RECOMPUTE_ABOVE_BYTES);
-  const perLayer = training && !shareGates;
-  const shared = (name: string, width: number): Region[] => {
+  const perLayer = (name: string, width: number): Region[] => {
     if (width === 0) return [];
-    if (!perLayer) {
+    if (shareGates) {
       const r = a(name, N * width);
       return Array.from({ length: L }, () => r);
     }
@@ -66,26 +80,54 @@ export function layoutActivations(arena: Arena, config: ModelConfig, T: number, 
   const logitsRows = T === 1 ? B : Math.min(N, budgetRows >= 8 ? budgetRows - (budgetRows % 8) : Math.max(1, budgetRows));
   const dWidth = Math.max(E, H);
   const stepLayout = !training && T === 1;
+  const ids = a('ids', N);
+  const targets = a('targets', N);
+  const x0 = a('x0', N * E);
+  const h = Array.from({ length: L }, (_, l) => a(`h.l${l}`, N * H));
+  const c = perLayer('c', cellWidth);
+  const gates = perLayer('gates', gateWidth);
+  const h0 = Array.from({ length: L }, (_, l) => a(`h0.l${l}`, B * H));
+  const c0 = cell === 'lstm' ? Array.from({ length: L }, (_, l) => a(`c0.l${l}`, B * H)) : [];
+  const dA = training ? a('dA', N * dWidth) : null;
+  const logits = a('logits', logitsRows * V);
+  // The logits are only used inside the head, before the layers' backward pass; dB (first written
+  // by the top layer's backward) and the embedding's gradient (written after the last layer's,
+  // read until the Adam update) fit in them when they are large enough.
+  const inLogits = carve(logits, a);
+  const dB = training ? inLogits('dB', N * dWidth) : null;
+  const dEmbed = training ? inLogits('dEmbed', Math.min(N, V) * E) : null;
   return {
     key: `${training ? 'train' : 'infer'}:${T}x${B}`,
     T,
     B,
-    ids: a('ids', N),
-    targets: a('targets', N),
-    x0: a('x0', N * E),
-    h: Array.from({ length: L }, (_, l) => a(`h.l${l}`, N * H)),
-    c: shared('c', cellWidth),
-    gates: shared('gates', gateWidth),
-    h0: Array.from({ length: L }, (_, l) => a(`h0.l${l}`, B * H)),
-    c0: cell === 'lstm' ? Array.from({ length: L }, (_, l) => a(`c0.l${l}`, B * H)) : [],
-    dA: training ? a('dA', N * dWidth) : null,
-    dB: training ? a('dB', N * dWidth) : null,
+    ids,
+    targets,
+    x0,
+    h,
+    c,
+    gates,
+    h0,
+    c0,
+    dA,
+    dB,
+    dEmbed,
     dc: training && cell === 'lstm' ? a('dc', B * H) : null,
     gh: cell === 'gru' ? a('gh', B * 3 * H) : null,
-    logits: a('logits', logitsRows * V),
+    logits,
     packedOut: stepLayout ? a('packedOut', packed.out) : null,
     packedIh: stepLayout ? packed.ih.map((n, l) => a(`packedIh.l${l}`, n)) : [],
     logitsRows,
     recompute: shareGates,
+  };
+}
+
+/** Regions placed one after another inside `host` (64-byte aligned) while they fit, else allocated. */
+function carve(host: Region, a: Alloc): Alloc {
+  let used = 0;
+  return (name, length) => {
+    if (used + length > host.length) return a(name, length);
+    const region: Region = { name, kind: 'activations', ptr: host.ptr + used * 4, length };
+    used += Math.ceil(length / 16) * 16;
+    return region;
   };
 }

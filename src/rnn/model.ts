@@ -1,8 +1,9 @@
 /**
  * The tutorial's language model, Embedding -> N-layer RNN | LSTM | GRU -> Linear, trained with
- * truncated BPTT and Adam on the WASM kernels. Parameters, gradients and Adam moments are three
- * (four) flat blocks in one arena with identical layouts, so the optimizer, the gradient norm and
- * (de)serialization are each one loop over a table of named tensors.
+ * truncated BPTT and Adam on the WASM kernels. Parameters and Adam moments are three flat blocks in
+ * one arena with identical layouts, so the optimizer and (de)serialization are each one loop over a
+ * table of named tensors. The gradient block has the same layout without the embedding, whose
+ * gradient a step keeps as the rows its batch touched (at most T·B rows instead of the vocabulary).
  */
 import { Arena, type Region } from '../wasm/arena.js';
 import { instantiateKernels, instantiateSharedKernels, resolveVariant, threadedBuildSupported, type KernelExports } from '../wasm/kernels.js';
@@ -40,7 +41,7 @@ export interface CreateOptions {
   kernels?: 'auto' | 'simd' | 'relaxed';
   /** Share one set of gate buffers between layers and recompute lower layers' gates in the backward
    *  pass (less memory, one more forward of the lower layers). Default: only when per-layer gates
-   *  would exceed 32 MiB. Results are bit-identical either way. */
+   *  would take the model past 512 MiB of WASM memory. Results are bit-identical either way. */
   recompute?: boolean;
   /** Threads the kernels split large matrix products over (default 1). Above 1 this needs
    *  SharedArrayBuffer and workers, and in browsers a worker thread (the TrainingWorker). Results are
@@ -72,7 +73,14 @@ export class RNNModel {
   private arena: Arena;
   private readonly specs: ParamSpec[];
   private readonly params: Region;
+  /** Every gradient but the embedding's: the parameter layout from the first tensor after it. */
   private readonly grads: Region;
+  /** Floats of the embedding table, where `grads` starts in the parameter layout. */
+  private readonly embedFloats: number;
+  /** (V) int32: each id's row in the step's touched embedding-gradient rows, or -1. */
+  private readonly embedSlot: Region;
+  /** (E) zeros: the gradient of an embedding row the step did not touch. */
+  private readonly zeroRow: Region;
   private readonly m: Region;
   private readonly v: Region;
   private readonly scratch: Region;
@@ -102,10 +110,14 @@ export class RNNModel {
     const P = this.specs.reduce((n, s) => n + s.length, 0);
     this.arena = new Arena(kernels,
       `Shrink the model (vocabSize ${config.vocabSize}, hiddenSize ${config.hiddenSize}, numLayers ` +
-      `${config.numLayers}, embedSize ${config.embedSize}: ${P} parameters take 16 bytes each with ` +
+      `${config.numLayers}, embedSize ${config.embedSize}: ${P} parameters take 16 bytes each (the embedding 12) with ` +
       `gradients and Adam moments) or the batch (sequence length x batch size sets the activations).`);
     this.params = this.arena.alloc('params', 'params', P);
-    this.grads = this.arena.alloc('grads', 'grads', P);
+    this.embedFloats = this.spec('embed.weight').length;
+    this.grads = this.arena.alloc('grads', 'grads', P - this.embedFloats);
+    this.embedSlot = this.arena.alloc('grads.embed.slot', 'grads', config.vocabSize);
+    this.zeroRow = this.arena.alloc('grads.embed.zero', 'grads', config.embedSize);
+    this.arena.f32(this.zeroRow).fill(0);
     this.m = this.arena.alloc('adam.m', 'adam', P);
     this.v = this.arena.alloc('adam.v', 'adam', P);
     this.scratch = this.arena.alloc('gemm.scratch', 'scratch', kernels.gemm_scratch_floats());
@@ -118,13 +130,12 @@ export class RNNModel {
       this.arena.f32(this.threadControl).fill(0);
       this.workerScratch = this.arena.alloc('threads.scratch', 'scratch', (threads - 1) * kernels.gemm_scratch_floats());
     }
-    const ptr = (block: Region, name: string) => block.ptr + this.spec(name).offset * 4;
     this.layers = Array.from({ length: config.numLayers }, (_, l) => ({
       I: l === 0 ? config.embedSize : config.hiddenSize,
-      W_ih: ptr(this.params, `rnn.weight_ih_l${l}`), W_hh: ptr(this.params, `rnn.weight_hh_l${l}`),
-      b_ih: ptr(this.params, `rnn.bias_ih_l${l}`), b_hh: ptr(this.params, `rnn.bias_hh_l${l}`),
-      dW_ih: ptr(this.grads, `rnn.weight_ih_l${l}`), dW_hh: ptr(this.grads, `rnn.weight_hh_l${l}`),
-      db_ih: ptr(this.grads, `rnn.bias_ih_l${l}`), db_hh: ptr(this.grads, `rnn.bias_hh_l${l}`),
+      W_ih: this.param(`rnn.weight_ih_l${l}`), W_hh: this.param(`rnn.weight_hh_l${l}`),
+      b_ih: this.param(`rnn.bias_ih_l${l}`), b_hh: this.param(`rnn.bias_hh_l${l}`),
+      dW_ih: this.grad(`rnn.weight_ih_l${l}`), dW_hh: this.grad(`rnn.weight_hh_l${l}`),
+      db_ih: this.grad(`rnn.bias_ih_l${l}`), db_hh: this.grad(`rnn.bias_hh_l${l}`),
     }));
   }
 
@@ -207,15 +218,16 @@ export class RNNModel {
       this.backwardLayer(act, l, dh.ptr, dx.ptr);
       [dh, dx] = [dx, dh];
     }
-    k.embedding_backward(this.grad('embed.weight'), dh.ptr, act.ids.ptr, N, E);
+    const touched = k.embedding_backward(act.dEmbed!.ptr, this.embedSlot.ptr, dh.ptr, act.ids.ptr, N, V, E);
     this.checkWorkers('trainStep');
-    const gradNorm = Math.sqrt(k.sum_squares(this.grads.ptr, this.grads.length));
+    const gradBlocks: [number, number][] = [[this.grads.ptr, this.grads.length], [act.dEmbed!.ptr, touched * E]];
+    const gradNorm = Math.sqrt(gradBlocks.reduce((sum, [ptr, n]) => sum + k.sum_squares(ptr, n), 0));
     if (hyper.clipNorm !== undefined) {
       // clip_grad_norm_ computes its coefficient in float32 tensors.
       const coef = Math.fround(hyper.clipNorm / Math.fround(Math.fround(gradNorm) + 1e-6));
-      if (coef < 1) k.scale(this.grads.ptr, this.grads.length, coef);
+      if (coef < 1) for (const [ptr, n] of gradBlocks) k.scale(ptr, n, coef);
     }
-    this.adamUpdate(hyper);
+    this.adamUpdate(hyper, act.dEmbed!);
     return { loss: lossSum / N, gradNorm };
   }
 
@@ -341,7 +353,9 @@ export class RNNModel {
   }
 
   private grad(name: string): number {
-    return this.grads.ptr + this.spec(name).offset * 4;
+    const offset = this.spec(name).offset - this.embedFloats;
+    if (offset < 0) throw new Error(`RNNModel: '${name}' has no place in the gradient block`);
+    return this.grads.ptr + offset * 4;
   }
 
   private initialize(rng: Random): void {
@@ -445,14 +459,18 @@ export class RNNModel {
     }
   }
 
-  private adamUpdate(h: Required<Omit<AdamOptions, 'clipNorm'>>): void {
+  /** Adam over the embedding (its touched rows in `embedRows`, zero elsewhere) and every other tensor. */
+  private adamUpdate(h: Required<Omit<AdamOptions, 'clipNorm'>>, embedRows: Region): void {
     this.adamStep += 1;
     const bc1 = 1 - h.beta1 ** this.adamStep;
     const bc2 = 1 - h.beta2 ** this.adamStep;
     const decoupled = h.decoupledWeightDecay;
-    this.k.adam_step(this.params.ptr, this.m.ptr, this.v.ptr, this.grads.ptr, this.params.length,
-      h.beta1, h.beta2, h.lr / bc1, Math.sqrt(bc2), h.eps,
-      decoupled ? 0 : h.weightDecay, decoupled ? 1 - h.lr * h.weightDecay : 1);
+    const hyper = [h.beta1, h.beta2, h.lr / bc1, Math.sqrt(bc2), h.eps,
+      decoupled ? 0 : h.weightDecay, decoupled ? 1 - h.lr * h.weightDecay : 1] as const;
+    const { vocabSize: V, embedSize: E } = this.config;
+    this.k.adam_rows(this.params.ptr, this.m.ptr, this.v.ptr, embedRows.ptr, this.embedSlot.ptr, this.zeroRow.ptr, V, E, ...hyper);
+    const rest = this.embedFloats * 4;
+    this.k.adam_step(this.params.ptr + rest, this.m.ptr + rest, this.v.ptr + rest, this.grads.ptr, this.grads.length, ...hyper);
   }
 
   private expected(prefixes: string[]): Map<string, number[]> {

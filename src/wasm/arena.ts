@@ -62,6 +62,12 @@ export class Arena {
     return region;
   }
 
+  /** Where `lengths` (4-byte elements each) allocated one after another from here would end, in
+   *  bytes, without reserving anything: a layout can be sized before it is chosen. */
+  endAfter(lengths: number[]): number {
+    return lengths.reduce((top, length) => alignUp(top + length * 4), this.top);
+  }
+
   /** Drops every activation region, so the next batch shape can lay out its own. */
   resetActivations(): void {
     if (this.mark < 0) {

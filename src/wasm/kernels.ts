@@ -35,8 +35,9 @@ export interface KernelExports {
   gemm_reference(C: number, A: number, B: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, transA: number, transB: number, accumulate: number): void;
   /** out (N, E) = table (V, E) rows at ids (N, int32). */
   embedding_forward(out: number, table: number, ids: number, N: number, E: number): void;
-  /** dtable (V, E) rows at ids += dout (N, E). */
-  embedding_backward(dtable: number, dout: number, ids: number, N: number, E: number): void;
+  /** Gradient of the table as touched rows: slot (V, int32) gets each id's row in `rows`
+   *  (min(N, V), E) or -1; rows get the sums of dout (N, E) per id. Returns the touched count. */
+  embedding_backward(rows: number, slot: number, dout: number, ids: number, N: number, V: number, E: number): number;
   /** C (M, ld) rows += b (N). */
   bias_forward(C: number, b: number, M: number, N: number, ld: number): void;
   /** db (N) += column sums of dC (M, ld). */
@@ -65,6 +66,9 @@ export interface KernelExports {
   head_backward(dh: number, dW: number, db: number, logits: number, h: number, W: number, b: number, targets: number, scale: number, N: number, H: number, V: number, R: number, scratch: number): number;
   /** One Adam/AdamW step over n floats (see assembly/adam.ts for the exact formula). */
   adam_step(param: number, m: number, v: number, grad: number, n: number, beta1: number, beta2: number, stepSize: number, bc2sqrt: number, eps: number, l2: number, decay: number): void;
+  /** adam_step over a (V, E) table with embedding_backward's rows and slot as its gradient;
+   *  untouched rows step with `zero` (E floats of 0). */
+  adam_rows(param: number, m: number, v: number, rows: number, slot: number, zero: number, V: number, E: number, beta1: number, beta2: number, stepSize: number, bc2sqrt: number, eps: number, l2: number, decay: number): void;
   /** Sum of squares of n floats, accumulated in float64. */
   sum_squares(x: number, n: number): number;
   /** x (n) *= s. */
