@@ -4,7 +4,7 @@
  * RECOMPUTE_ABOVE_BYTES; past it, all layers share one set and the backward pass re-runs a lower
  * layer's forward to refill it (bit-identical, since the same kernels see the same inputs).
  */
-import type { Arena, Region } from '../wasm/arena.js';
+import { alignUp, type Arena, type Region } from '../wasm/arena.js';
 import type { ModelConfig } from './layout.js';
 
 /** Arena size past which training recomputes lower layers' gates instead of storing them (about 3%
@@ -121,13 +121,13 @@ function plan(config: ModelConfig, T: number, B: number, training: boolean, shar
   };
 }
 
-/** Regions placed one after another inside `host` (64-byte aligned) while they fit, else allocated. */
+/** Regions placed one after another inside `host`, aligned as the arena aligns them, while they fit; else allocated. */
 function carve(host: Region, a: Alloc): Alloc {
   let used = 0;
   return (name, length) => {
     if (used + length > host.length) return a(name, length);
     const region: Region = { name, kind: 'activations', ptr: host.ptr + used * 4, length };
-    used += Math.ceil(length / 16) * 16;
+    used = alignUp((used + length) * 4) / 4;
     return region;
   };
 }

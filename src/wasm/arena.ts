@@ -129,6 +129,7 @@ export class Arena {
   }
 }
 
-function alignUp(n: number): number {
+/** `n` bytes rounded up to the alignment every region starts at. */
+export function alignUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
