@@ -254,6 +254,31 @@ test('Ctrl-C stops training at a step boundary, saves a resumable checkpoint and
   assert.ok(done.steps > result.steps || info.training.batch === 0);
 });
 
+test('a reader that goes away (textloom ... | head) stops the command without a stack trace; training saves first', async () => {
+  const script = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const closeAfter = async (args: string[], marker: string): Promise<{ code: number | null; stderr: string }> => {
+    const child = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', script, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes(marker)) child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { code, stderr };
+  };
+  const model = join(dir, 'piped.safetensors');
+  const training = await closeAfter(['train', corpusPath, '-o', model, '--epochs', '50', '--json', ...tiny], '"type":"step"');
+  assert.equal(training.code, 130, training.stderr);
+  assert.doesNotMatch(training.stderr, /EPIPE|Unhandled|at /);
+  const info = JSON.parse((await run('info', model, '--json')).stdout);
+  assert.ok(info.training.epoch < 50, 'the stopped run is saved as resumable');
+  const generation = await closeAfter(['generate', model, 'the', '-n', '100000', '--sample', '--seed', '1'], 'the');
+  assert.equal(generation.code, 141, generation.stderr);
+  assert.equal(generation.stderr, '');
+});
+
 test('the command turns relaxed SIMD on by itself: started without the flag, it trains on the relaxed kernels', () => {
   const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const model = join(dir, 'relaxed.safetensors');

@@ -63,6 +63,7 @@ test('gpt2 usage mistakes exit 2 with a message; model errors exit 1', async () 
     [['generate', ...model, '--dtype', 'fp64', 'Hello'], 2, /--dtype must be one of fp32, fp16/],
     [['generate', ...model, '--frobnicate', 'Hello'], 2, /frobnicate/],
     [['translate'], 2, /unknown gpt2 command "translate"/],
+    [['chat', ...model, '--max-length', '60'], 2, /use --max-new-tokens N \(default 40\)/],
     [['generate', ...model, '--top-k', '5', 'Hello'], 1, /topK=5 only applies when sampling/],
     [['generate', '--model', join(TINY, 'missing'), 'Hello'], 1, /is neither an existing folder/],
   ];

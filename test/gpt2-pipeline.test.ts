@@ -135,6 +135,7 @@ test('chat trims the oldest turns to fit n_positions and keeps the preamble', as
   const huge = new Gpt2Chat(gpt2, { preamble: 'x '.repeat(100), generation: { maxNewTokens: 20 } });
   await assert.rejects(huge.say('y '.repeat(20)), /leave no room for 20 new tokens in the model's context of 128/);
   assert.equal(huge.history.length, 0, 'a refused turn is not kept');
+  assert.throws(() => new Gpt2Chat(gpt2, { generation: { maxLength: 60 } }), /maxLength does not apply to a conversation; set maxNewTokens/);
 });
 
 test('chat stops at a stop string and at EOS; history exports and imports', async () => {

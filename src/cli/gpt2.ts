@@ -70,6 +70,7 @@ Generation (Hugging Face's meaning and defaults):
       --seed S                  sampling seed
 
 Chat:
+      --max-new-tokens N        length of each reply (default 40; --max-length does not apply)
       --preamble TEXT           text that always opens the context
       --stop TEXT               end a reply before TEXT (repeatable)
       --history FILE            load the conversation from FILE if it exists; save it after each turn`;
@@ -161,7 +162,9 @@ async function runChat(argv: string[], output: Output, lines: AsyncIterable<stri
   }
   if (parsed.positionals.length > 0) throw new UsageError(`chat reads turns from standard input, not arguments (got ${JSON.stringify(parsed.positionals[0])})`);
   const generation = generationOptions(parsed);
-  if (generation.maxNewTokens === undefined) generation.maxNewTokens = 40;
+  if (generation.maxLength !== undefined) {
+    throw new UsageError('chat measures each reply in new tokens: use --max-new-tokens N (default 40); --max-length would count the whole conversation');
+  }
   const pipeline = await openModel(parsed, output);
   const json = booleanFlag(parsed, 'json');
   const historyFile = stringFlag(parsed, 'history');

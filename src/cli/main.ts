@@ -81,6 +81,26 @@ function invokedDirectly(): boolean {
   }
 }
 
+/** Exit code when the reader of standard output has gone (128 + SIGPIPE, as a shell reports it). */
+const EXIT_PIPE = 141;
+
+/**
+ * `textloom ... | head` closes standard output early. Node reports that as an EPIPE error, which would
+ * crash with a stack trace; instead stop as a command in a pipeline does, and let a training run save
+ * its resumable checkpoint first, exactly as on Ctrl-C.
+ */
+function stopWhenOutputCloses(): void {
+  let closed = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    if (closed) return;
+    closed = true;
+    if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
+    else process.exit(EXIT_PIPE);
+  });
+}
+
 if (invokedDirectly()) {
+  stopWhenOutputCloses();
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -125,8 +125,9 @@ Training:
 Files:
   -o, --output PATH           checkpoint to write (default model.safetensors)
       --resumable             also save optimizer and data position, so --resume can continue
-      --resume PATH           continue a run saved with --resumable or stopped by Ctrl-C, with its
-                              settings and corpus (--epochs N sets a new total)
+      --resume PATH           continue a run saved with --resumable or stopped by Ctrl-C: pass the
+                              same corpus files again; the other settings come from the checkpoint
+                              (--epochs N sets a new total)
       --json                  progress and result as JSON lines on stdout
   -h, --help                  this help`;
 

@@ -26,7 +26,8 @@ export interface ChatOptions {
   /** Text that always opens the context (never trimmed); `<|endoftext|>` in it is the special token.
    * Default ''. User turns are plain text: a user typing `<|endoftext|>` gets its characters. */
   preamble?: string;
-  /** Generation options of each reply; default `{ maxNewTokens: 40 }` over the model's defaults. */
+  /** Generation options of each reply; default `{ maxNewTokens: 40 }` over the model's defaults.
+   *  A reply is measured in new tokens: `maxLength` is rejected. */
   generation?: GenerateOptions;
   /** A reply ends before the first of these strings (and at EOS). Default none. */
   stop?: readonly string[];
@@ -49,6 +50,10 @@ export class Gpt2Chat {
 
   constructor(pipeline: Gpt2Pipeline, options: ChatOptions = {}) {
     this.pipeline = pipeline;
+    if (options.generation?.maxLength !== undefined) {
+      // maxLength counts the whole context, which grows with every turn: replies would shrink to nothing.
+      throw new RangeError(`chat: generation.maxLength does not apply to a conversation; set maxNewTokens (the reply's length, default 40) instead`);
+    }
     this.generation = { maxNewTokens: 40, ...options.generation };
     this.stop = options.stop ?? [];
     if (!Array.isArray(this.stop) || this.stop.some((s) => typeof s !== 'string' || s === '')) {
