@@ -60,6 +60,11 @@ test('bad flags and values exit 2 with a message naming the flag', async () => {
     [['train', '--cell', 'transformer'], /--cell must be one of rnn, lstm, gru, got "transformer"/],
     [['train', '--validation', '1'], /--validation must be a fraction in \[0, 1\), got "1"/],
     [['train', '--tokenizer', 'bpe'], /--tokenizer bpe needs --bpe DIR/],
+    [['train', '--seed', '4294967296'], /--seed must be an integer from 0 to 4294967295, got "4294967296"/],
+    [['train', '--validation', '0', '--patience', '2'], /--patience watches the validation loss/],
+    [['train', '--threads', '65'], /--threads must be at most 64, got 65/],
+    [['train', '--resume', 'm.safetensors', '--hidden', '8', '--lr', '0.1'], /--resume continues a run with the settings it was saved with; leave out --hidden, --lr/],
+    [['demo', 'notes.txt'], /demo trains on the built-in corpus and takes no arguments/],
     [['generate', 'm.safetensors'], /needs a model file and a seed text/],
     [['generate', 'm.safetensors', 'hi', '--temperature', '0.5'], /only apply when sampling; add --sample/],
     [['generate', 'm.safetensors', 'hi', '--sample', '--temperature', '0'], /--temperature must be a positive number, got "0"/],
@@ -105,6 +110,7 @@ test('train writes a checkpoint; info, generate and chat use it', async () => {
   assert.deepEqual(asJson.warnings, ['not in the vocabulary, read as <unk>: "zebra"']);
   const unknownOnly = await run('generate', model, 'zebra');
   assert.equal(unknownOnly.code, 1);
+  assert.equal(unknownOnly.stdout, '', 'a failed run prints no seed');
   assert.match(unknownOnly.stderr, /none of the seed's words are in the model's vocabulary/);
 
   const output = capture();
@@ -131,12 +137,13 @@ test('train --threads 2 says so and trains the same weights as one thread', asyn
 
 test('a resumable checkpoint records where training stopped', async () => {
   const model = join(dir, 'resumable.safetensors');
-  const r = await run('train', corpusPath, '-o', model, '--epochs', '1', '--resumable', ...tiny);
+  const r = await run('train', corpusPath, '-o', model, '--epochs', '1', '--resumable', '--validation', '0.3', ...tiny);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /saved .*resumable\.safetensors \(resumable/);
   const info = JSON.parse((await run('info', model, '--json')).stdout);
   assert.equal(info.training.epoch, 2);
   assert.equal(info.training.epochs, 1);
+  assert.equal(info.training.finished, true);
   assert.match((await run('info', model)).stdout, /training: {3}finished all 1 epochs \(step \d+\); --resume with a larger --epochs continues it/);
   assert.ok(info.training.step > 0 && info.training.optimizerStep === info.training.step);
   const again = await run('train', corpusPath, '--resume', model, '-o', join(dir, 'more.safetensors'));
@@ -177,6 +184,27 @@ test('bad files exit 1 with a message; a failed run leaves the previous checkpoi
   writeFileSync(join(dir, 'empty.txt'), ' \n ');
   assert.match((await run('train', join(dir, 'empty.txt'))).stderr, /empty\.txt is empty/);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+});
+
+test('train refuses an output it could not write or that would replace the corpus, before training', async () => {
+  const corpus = readFileSync(corpusPath);
+  const cases: [string[], number, RegExp][] = [
+    [['-o', corpusPath], 2, /is a corpus file: the checkpoint would replace it/],
+    [['-o', dir], 2, /is a directory; give a file path such as/],
+    [['-o', ''], 2, /-o needs a file path/],
+    [['-o', join(dir, 'no-such-folder', 'model.safetensors')], 1, /the folder .*no-such-folder does not exist or is not writable/],
+    [[corpusPath, '-o', join(dir, 'twice.safetensors')], 2, /is given twice/],
+  ];
+  for (const [extra, code, pattern] of cases) {
+    const r = await run('train', corpusPath, ...extra, ...tiny);
+    assert.equal(r.code, code, extra.join(' '));
+    assert.match(r.stderr, pattern, extra.join(' '));
+    assert.doesNotMatch(r.stderr, /epoch/, 'nothing was trained');
+  }
+  assert.deepEqual(readFileSync(corpusPath), corpus);
+  const tiny1 = await run('train', corpusPath, '-o', join(dir, 'tiny-validation.safetensors'), '--epochs', '1', '--validation', '0.0001', ...tiny);
+  assert.equal(tiny1.code, 0, tiny1.stderr);
+  assert.match(tiny1.stderr, /warning: a validation fraction of 0.0001 holds out none of \d+ tokens/);
 });
 
 test('the built command runs as a process with the documented exit codes', () => {

@@ -40,31 +40,31 @@ function raw(parsed: Parsed, flag: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** A number flag; `check` says what is allowed, e.g. 'a positive integer'. */
-export function numberFlag(
-  parsed: Parsed,
-  flag: string,
-  fallback: number,
-  kind: 'positive integer' | 'non-negative integer' | 'integer' | 'positive number' | 'non-negative number' | 'fraction in [0, 1)',
-): number {
+/** What a number flag may hold, as its error message says it. */
+const NUMBER_KINDS = {
+  'positive integer': { text: 'a positive integer', ok: (v: number) => Number.isInteger(v) && v > 0 },
+  'non-negative integer': { text: 'a non-negative integer', ok: (v: number) => Number.isInteger(v) && v >= 0 },
+  'positive number': { text: 'a positive number', ok: (v: number) => v > 0 },
+  'non-negative number': { text: 'a non-negative number', ok: (v: number) => v >= 0 },
+  'fraction in [0, 1)': { text: 'a fraction in [0, 1)', ok: (v: number) => v >= 0 && v < 1 },
+  // Seeds are taken as unsigned 32-bit words; a larger one would wrap onto a smaller one's stream.
+  seed: { text: 'an integer from 0 to 4294967295', ok: (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff },
+};
+export type NumberKind = keyof typeof NUMBER_KINDS;
+
+/** A number flag; `kind` says what is allowed. */
+export function numberFlag(parsed: Parsed, flag: string, fallback: number, kind: NumberKind): number {
   const text = raw(parsed, flag);
   if (text === undefined) return fallback;
   const value = Number(text);
-  const ok =
-    text.trim() !== '' &&
-    Number.isFinite(value) &&
-    (kind === 'positive integer' ? Number.isInteger(value) && value > 0
-      : kind === 'non-negative integer' ? Number.isInteger(value) && value >= 0
-      : kind === 'integer' ? Number.isInteger(value)
-      : kind === 'positive number' ? value > 0
-      : kind === 'non-negative number' ? value >= 0
-      : value >= 0 && value < 1);
-  if (!ok) throw new UsageError(`--${flag} must be a ${kind}, got ${JSON.stringify(text)}`);
+  if (text.trim() === '' || !Number.isFinite(value) || !NUMBER_KINDS[kind].ok(value)) {
+    throw new UsageError(`--${flag} must be ${NUMBER_KINDS[kind].text}, got ${JSON.stringify(text)}`);
+  }
   return value;
 }
 
 /** An optional number flag (undefined when absent). */
-export function optionalNumber(parsed: Parsed, flag: string, kind: Parameters<typeof numberFlag>[3]): number | undefined {
+export function optionalNumber(parsed: Parsed, flag: string, kind: NumberKind): number | undefined {
   return raw(parsed, flag) === undefined ? undefined : numberFlag(parsed, flag, 0, kind);
 }
 

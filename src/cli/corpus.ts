@@ -2,10 +2,12 @@
  * Corpus files for the CLI: the paths given (a directory stands for its *.txt files) or, with none, the
  * built-in public-domain corpus shipped in corpus/.
  */
-import { join } from 'node:path';
+import { access, constants, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { isDirectory, listFiles } from '../platform/index.js';
 import { CorpusError, readCorpusFiles } from '../index.js';
 import { packageInfo } from './package-root.js';
+import { UsageError } from './args.js';
 
 /** The built-in corpus file, shipped in corpus/ at the package root. */
 function builtinCorpusPath(): string {
@@ -18,20 +20,48 @@ async function expandCorpusPaths(paths: readonly string[]): Promise<string[]> {
   for (const path of paths) {
     if (await isDirectory(path)) {
       const texts = (await listFiles(path)).filter((f) => f.toLowerCase().endsWith('.txt'));
-      if (texts.length === 0) throw new CorpusError(`directory ${path} has no .txt files; pass text files or a directory of them`);
+      if (texts.length === 0) {
+        throw new CorpusError(`directory ${path} has no .txt files (subfolders are not searched); pass text files or a directory of them`);
+      }
       files.push(...texts);
     } else {
       files.push(path);
     }
   }
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    const first = seen.get(resolve(file));
+    if (first !== undefined) throw new UsageError(`${file} is given twice (also as ${first}); a text read twice would be trained on twice`);
+    seen.set(resolve(file), file);
+  }
   return files;
 }
 
-/** The corpus text and a name for it (the one file, a count of files, or the built-in corpus). */
-export async function loadCorpus(paths: readonly string[]): Promise<{ text: string; name: string }> {
-  if (paths.length === 0) return { text: await readCorpusFiles([builtinCorpusPath()]), name: BUILTIN_CORPUS_NAME };
+/** The corpus text, a name for it (the one file, a count of files, or the built-in corpus) and its files. */
+export async function loadCorpus(paths: readonly string[]): Promise<{ text: string; name: string; files: string[] }> {
+  if (paths.length === 0) {
+    const builtin = builtinCorpusPath();
+    return { text: await readCorpusFiles([builtin]), name: BUILTIN_CORPUS_NAME, files: [builtin] };
+  }
   const files = await expandCorpusPaths(paths);
-  return { text: await readCorpusFiles(files), name: files.length === 1 ? files[0]! : `${files.length} files` };
+  return { text: await readCorpusFiles(files), name: files.length === 1 ? files[0]! : `${files.length} files`, files };
+}
+
+/** Refuses, before any training, an output path that could not be written or would replace a corpus file. */
+export async function checkOutputPath(output: string, corpusFiles: readonly string[]): Promise<void> {
+  if (output === '') throw new UsageError('-o needs a file path, e.g. -o model.safetensors');
+  const target = resolve(output);
+  if (corpusFiles.some((file) => resolve(file) === target)) {
+    throw new UsageError(`-o ${output} is a corpus file: the checkpoint would replace it; choose another path`);
+  }
+  if ((await stat(target).catch(() => null))?.isDirectory()) {
+    throw new UsageError(`-o ${output} is a directory; give a file path such as ${join(output, 'model.safetensors')}`);
+  }
+  try {
+    await access(dirname(target), constants.W_OK);
+  } catch {
+    throw new Error(`cannot write ${output}: the folder ${dirname(target)} does not exist or is not writable; create it or choose another path`);
+  }
 }
 
 /** FNV-1a over the ids, to tell on resume whether the corpus is the one the run started on. */

@@ -3,7 +3,7 @@
  * two minutes on two cores, downloading nothing, then prints text generated from a few seeds.
  */
 import { generateText } from '../index.js';
-import { booleanFlag, numberFlag, parse, stringFlag, EXIT_OK, type Output } from './args.js';
+import { booleanFlag, numberFlag, parse, stringFlag, UsageError, EXIT_OK, type Output } from './args.js';
 import { formatRate } from './progress.js';
 import { runTraining, TRAIN_DEFAULTS, type TrainSettings } from './train.js';
 
@@ -57,7 +57,10 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     output.out(DEMO_HELP + '\n');
     return EXIT_OK;
   }
-  const seed = numberFlag(parsed, 'seed', 0, 'integer');
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(`demo trains on the built-in corpus and takes no arguments (got ${JSON.stringify(parsed.positionals[0])}); textloom train FILE trains on your own text`);
+  }
+  const seed = numberFlag(parsed, 'seed', 0, 'seed');
   const json = booleanFlag(parsed, 'json');
   const settings: TrainSettings = {
     corpus: [],

@@ -31,16 +31,23 @@ export async function generateCommand(argv: string[], output: Output): Promise<n
   const options = samplingOptions(parsed);
   const json = booleanFlag(parsed, 'json');
   const { model, tokenizer } = await loadModel(path);
+  // The seed is echoed with the first generated piece, once the options and the seed have passed
+  // their checks and any warning is out, so a failed run prints nothing on stdout.
+  let echoed = json;
+  const echoSeed = (): void => {
+    if (!echoed) output.out(seed);
+    echoed = true;
+  };
   try {
-    if (!json) output.out(seed);
     const result = await generateText(model, tokenizer, seed, {
       ...options,
       onWarning: (w) => output.err(`warning: ${w}\n`),
-      ...(json ? {} : { onText: (piece: string) => output.out(piece) }),
+      ...(json ? {} : { onText: (piece: string) => { echoSeed(); output.out(piece); } }),
     });
     if (json) {
       output.out(JSON.stringify({ seed, text: result.text, ids: result.ids, finishReason: result.finishReason, warnings: result.warnings, tokensPerSecond: result.tokensPerSecond }) + '\n');
     } else {
+      echoSeed();
       output.out('\n');
       if (output.interactive) output.err(`(${result.ids.length} tokens, ${formatRate(result.tokensPerSecond)})\n`);
     }

@@ -88,7 +88,7 @@ function generationOptions(parsed: Parsed): GenerateOptions {
     ['repetition-penalty', 'repetitionPenalty', 'positive number'],
     ['num-beams', 'numBeams', 'positive integer'],
     ['num-return-sequences', 'numReturnSequences', 'positive integer'],
-    ['seed', 'seed', 'integer'],
+    ['seed', 'seed', 'seed'],
   ];
   for (const [flag, key, kind] of numbers) {
     const value = optionalNumber(parsed, flag, kind);

@@ -40,8 +40,10 @@ export async function infoCommand(argv: string[], output: Output): Promise<numbe
       training === null
         ? null
         : {
+            // The epoch training resumes at: one past the total once the run has finished.
             epoch: training.trainer.epoch + 1,
             epochs: typeof training.options?.['epochs'] === 'number' ? training.options['epochs'] : null,
+            finished: typeof training.options?.['epochs'] === 'number' && training.trainer.epoch >= training.options['epochs'],
             batch: training.trainer.batchIndex,
             step: training.trainer.globalStep,
             optimizerStep: training.optimizer.step,
@@ -63,7 +65,7 @@ export async function infoCommand(argv: string[], output: Output): Promise<numbe
   lines.push(
     t === null
       ? 'training:   finished (not resumable)'
-      : t.epochs !== null && t.epoch > t.epochs
+      : t.finished
         ? `training:   finished all ${t.epochs} epochs (step ${t.step}); --resume with a larger --epochs continues it`
         : `training:   resumable at epoch ${t.epoch}${t.epochs === null ? '' : ` of ${t.epochs}`}, batch ${t.batch} (step ${t.step})`,
   );

@@ -27,7 +27,7 @@ export const SAMPLING_HELP = `Generation:
       --top-p P               keep the smallest set of tokens whose probability reaches P, in (0, 1]
       --repetition-penalty R  > 0; above 1 discourages tokens already in the text
       --no-repeat-ngram N     never repeat an N-word sequence
-      --seed S                sampling seed (integer); the same seed gives the same text
+      --seed S                sampling seed, 0 to 4294967295; the same seed gives the same text
       --stop WORD             stop after generating WORD (repeatable)`;
 
 export function samplingOptions(parsed: Parsed): TextGenerationOptions {
@@ -48,7 +48,7 @@ export function samplingOptions(parsed: Parsed): TextGenerationOptions {
   if (penalty !== undefined) options.repetitionPenalty = penalty;
   const ngram = optionalNumber(parsed, 'no-repeat-ngram', 'non-negative integer');
   if (ngram !== undefined) options.noRepeatNgramSize = ngram;
-  const seed = optionalNumber(parsed, 'seed', 'integer');
+  const seed = optionalNumber(parsed, 'seed', 'seed');
   if (seed !== undefined) options.seed = seed;
   const stop = listFlag(parsed, 'stop');
   if (stop.length > 0) options.stop = stop;

@@ -9,6 +9,7 @@ import {
   type RNNConfig, type Tokenizer, type TokenSplit, type TrainOptions, type TrainResult,
 } from '../index.js';
 import { readText } from '../platform/index.js';
+import { MAX_THREADS } from '../wasm/threads.js';
 import {
   booleanFlag,
   choiceFlag,
@@ -23,7 +24,7 @@ import {
   type Output,
   type Parsed,
 } from './args.js';
-import { loadCorpus, tokenFingerprint } from './corpus.js';
+import { checkOutputPath, loadCorpus, tokenFingerprint } from './corpus.js';
 import { formatDuration, formatRate, progressReporter } from './progress.js';
 
 export type TokenizerChoice = 'word' | 'char' | 'bpe';
@@ -121,7 +122,8 @@ Training:
       --validation F          fraction held out for validation, in [0, 1) (default ${TRAIN_DEFAULTS.validation})
       --patience N            stop after N epochs without validation improvement
       --time-limit S          stop after S seconds (at a step boundary)
-      --threads N             threads for the kernels (default 1); the same results, faster on free cores
+      --threads N             threads for the kernels, 1 to ${MAX_THREADS} (default 1); the same results,
+                              faster on free cores
 Files:
   -o, --output PATH           checkpoint to write (default model.safetensors)
       --resumable             also save optimizer and data position, so --resume can continue
@@ -130,6 +132,12 @@ Files:
                               (--epochs N sets a new total)
       --json                  progress and result as JSON lines on stdout
   -h, --help                  this help`;
+
+/** Flags that shape the model, its tokens or its training: a resumed run takes them from its checkpoint. */
+const RESUME_FIXED_FLAGS = [
+  'cell', 'layers', 'embed', 'hidden', 'tokenizer', 'vocab-size', 'min-count', 'bpe', 'validation',
+  'lr', 'seq', 'batch', 'clip', 'weight-decay', 'schedule', 'warmup', 'seed', 'patience',
+];
 
 function trainSettings(parsed: Parsed): TrainSettings {
   const schedule = choiceFlag<LrScheduleName>(parsed, 'schedule', LR_SCHEDULES, 'constant');
@@ -143,7 +151,7 @@ function trainSettings(parsed: Parsed): TrainSettings {
     clip: numberFlag(parsed, 'clip', TRAIN_DEFAULTS.clip, 'non-negative number'),
     lrSchedule: schedule,
     warmupSteps: numberFlag(parsed, 'warmup', 0, 'non-negative integer'),
-    seed: numberFlag(parsed, 'seed', 0, 'integer'),
+    seed: numberFlag(parsed, 'seed', 0, 'seed'),
   };
   if (weightDecay !== undefined) training.weightDecay = weightDecay;
   if (patience !== undefined) training.earlyStopping = { patience };
@@ -153,6 +161,20 @@ function trainSettings(parsed: Parsed): TrainSettings {
     throw new UsageError('--tokenizer bpe needs --bpe DIR, a folder with vocab.json and merges.txt');
   }
   if (tokenizer !== 'bpe' && bpeDir !== undefined) throw new UsageError('--bpe only applies with --tokenizer bpe');
+  const validation = numberFlag(parsed, 'validation', TRAIN_DEFAULTS.validation, 'fraction in [0, 1)');
+  if (patience !== undefined && validation === 0) {
+    throw new UsageError('--patience watches the validation loss, so it needs held-out text: leave out --validation 0');
+  }
+  const resume = stringFlag(parsed, 'resume');
+  const fixed = RESUME_FIXED_FLAGS.filter((flag) => parsed.values[flag] !== undefined);
+  if (resume !== undefined && fixed.length > 0) {
+    throw new UsageError(
+      `--resume continues a run with the settings it was saved with; leave out ${fixed.map((f) => `--${f}`).join(', ')} ` +
+      '(with --resume only --epochs, --time-limit, --threads, -o, --resumable and --json apply)',
+    );
+  }
+  const threads = numberFlag(parsed, 'threads', 1, 'positive integer');
+  if (threads > MAX_THREADS) throw new UsageError(`--threads must be at most ${MAX_THREADS}, got ${threads}`);
   return {
     corpus: parsed.positionals,
     output: stringFlag(parsed, 'output') ?? 'model.safetensors',
@@ -166,13 +188,13 @@ function trainSettings(parsed: Parsed): TrainSettings {
     vocabSize: numberFlag(parsed, 'vocab-size', TRAIN_DEFAULTS.vocabSize, 'positive integer'),
     minCount: numberFlag(parsed, 'min-count', TRAIN_DEFAULTS.minCount, 'positive integer'),
     bpeDir,
-    validation: numberFlag(parsed, 'validation', TRAIN_DEFAULTS.validation, 'fraction in [0, 1)'),
+    validation,
     training,
-    resume: stringFlag(parsed, 'resume'),
+    resume,
     resumeEpochs: optionalNumber(parsed, 'epochs', 'positive integer'),
     resumable: booleanFlag(parsed, 'resumable'),
     timeLimitSeconds: optionalNumber(parsed, 'time-limit', 'positive number'),
-    threads: numberFlag(parsed, 'threads', 1, 'positive integer'),
+    threads,
     json: booleanFlag(parsed, 'json'),
   };
 }
@@ -199,13 +221,19 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
   const say = (text: string): void => {
     if (!settings.json) output.err(text + '\n');
   };
-  const { text, name } = await loadCorpus(settings.corpus);
+  const { text, name, files } = await loadCorpus(settings.corpus);
+  await checkOutputPath(settings.output, files);
   const resumed = settings.resume === undefined ? null : await loadCheckpoint(settings.resume);
   if (resumed !== null && (resumed.training === null || resumed.tokenizer === null)) {
     throw new CheckpointError(`${settings.resume} cannot be resumed: it was saved without --resumable`);
   }
   const tokenizer = resumed ? tokenizerFromJSON(resumed.tokenizer) : await buildTokenizer(settings, text);
-  const { ids, ...data } = tokenizeCorpus(text, tokenizer, settings.validation);
+  // A resumed run holds out the same text as before, so that it continues on the same split.
+  const heldOut = resumed ? Number(resumed.metadata['validation'] ?? TRAIN_DEFAULTS.validation) : settings.validation;
+  const { ids, ...data } = tokenizeCorpus(text, tokenizer, heldOut);
+  if (heldOut > 0 && data.validation.length === 0) {
+    output.err(`warning: a validation fraction of ${heldOut} holds out none of ${ids.length} tokens; no validation loss will be reported`);
+  }
   const fingerprint = tokenFingerprint(ids);
   if (resumed && resumed.metadata['corpus_fingerprint'] !== fingerprint) {
     throw new CheckpointError(
@@ -249,7 +277,7 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
     const loss = await evaluateLoss(model, data.validation, options.batchSize, options.seqLen);
     result = { ...result, valLoss: loss, valPerplexity: Math.exp(loss) };
   }
-  const metadata: Record<string, string> = { corpus: name, corpus_fingerprint: fingerprint };
+  const metadata: Record<string, string> = { corpus: name, corpus_fingerprint: fingerprint, validation: String(heldOut) };
   if (result.valPerplexity !== null) metadata['validation_perplexity'] = result.valPerplexity.toFixed(3);
   const resumable = settings.resumable || interrupted;
   await saveCheckpoint(
