@@ -140,6 +140,7 @@ def main():
         "// Lowercase runs are (first code point, count, stride, delta); multi lists code points whose",
         "// lowercase is several code points (first:out.out...).",
         "",
+        "/** The CPython, Unicode database and `regex` versions that the preprocessing and pre-tokenization tables come from. */",
         f"export const UNICODE_SOURCE = {{ python: '{sys.version.split()[0]}', unicode: '{unicodedata.unidata_version}', regex: '{regex.__version__}' }} as const;",
         "",
         "/** Python `re` `\\d` on str: Unicode decimal digits (Nd). */",

@@ -6,15 +6,22 @@
 import type { FinishReason, GenerateOptions } from '../generate/index.js';
 import type { Gpt2Pipeline } from './pipeline.js';
 
+/** Value of `format` in an exported Gpt2Chat history. */
 export const CHAT_FORMAT = 'textloom-gpt2-chat';
+/** Version of the exported history format; importHistory reads only this version. */
 export const CHAT_VERSION = 1;
 
+/** One turn of a Gpt2Chat history. */
 export interface ChatTurn {
+  /** 'user' for the text given to say(), 'model' for a reply. */
   role: 'user' | 'model';
+  /** The turn's text (a reply as returned: without EOS, cut before any stop string). */
   text: string;
+  /** The ids this turn adds to the context. */
   ids: number[];
 }
 
+/** A Gpt2Chat history as plain JSON: what exportHistory() writes and importHistory() reads. */
 export interface ChatHistoryJSON {
   format: typeof CHAT_FORMAT;
   version: typeof CHAT_VERSION;
@@ -22,6 +29,7 @@ export interface ChatHistoryJSON {
   turns: ChatTurn[];
 }
 
+/** Options of a Gpt2Chat. */
 export interface ChatOptions {
   /** Text that always opens the context (never trimmed); `<|endoftext|>` in it is the special token.
    * Default ''. User turns are plain text: a user typing `<|endoftext|>` gets its characters. */
@@ -33,7 +41,9 @@ export interface ChatOptions {
   stop?: readonly string[];
 }
 
+/** What Gpt2Chat.say() resolves with. */
 export interface ChatReply {
+  /** The reply, without EOS and cut before any stop string. */
   text: string;
   /** 'eos', 'length', or 'stop' when a stop string ended it. */
   finishReason: FinishReason;
@@ -41,6 +51,14 @@ export interface ChatReply {
   trimmedTurns: number;
 }
 
+/**
+ * A conversation with a GPT-2 model: each say() appends the user's text to the encoded history, lets
+ * the model continue the whole history, and appends the reply. The preamble stays at the start; the
+ * oldest turns are dropped when the context (n_positions) would overflow.
+ *
+ * `const chat = new Gpt2Chat(await loadGpt2('openai-community/gpt2'), { preamble: "Hello, I'm an AI model. " });
+ * console.log((await chat.say('Hello, how are you?')).text);`
+ */
 export class Gpt2Chat {
   private readonly pipeline: Gpt2Pipeline;
   private readonly generation: GenerateOptions;
@@ -48,6 +66,11 @@ export class Gpt2Chat {
   private preamble: { text: string; ids: number[] };
   private turns: ChatTurn[] = [];
 
+  /**
+   * Starts an empty conversation with the model, tokenizer and generation defaults of `pipeline`. Throws
+   * a RangeError when `generation.maxLength` is set (a reply is measured in new tokens) and a TypeError
+   * when `stop` is not an array of non-empty strings.
+   */
   constructor(pipeline: Gpt2Pipeline, options: ChatOptions = {}) {
     this.pipeline = pipeline;
     if (options.generation?.maxLength !== undefined) {
@@ -141,6 +164,7 @@ export class Gpt2Chat {
     return { text: reply, finishReason: result.finishReasons[0]!, trimmedTurns: trimmed };
   }
 
+  /** A copy of the preamble and the kept turns as plain JSON, for importHistory() later. */
   exportHistory(): ChatHistoryJSON {
     return {
       format: CHAT_FORMAT,

@@ -39,6 +39,7 @@ function optionalId(json: Record<string, unknown>, key: string, vocabSize: numbe
   return value;
 }
 
+/** A config.json or generation_config.json that is not a JSON object, not a GPT-2 config, or lacks or garbles a field. */
 export class Gpt2ConfigError extends Error {
   constructor(message: string) {
     super(message);

@@ -15,10 +15,17 @@ export interface DownloadProgress {
   fromCache: boolean;
 }
 
+/** Receives the progress of each model file as it downloads. */
 export type ProgressCallback = (progress: DownloadProgress) => void;
 
+/**
+ * A download that failed for good: an HTTP error other than 404 (which means the file is absent), or
+ * network errors, 429/5xx answers or cut-off bodies on every attempt.
+ */
 export class DownloadError extends Error {
+  /** The URL that could not be downloaded. */
   readonly url: string;
+  /** The HTTP status of a refused request; undefined when the attempts ran out. */
   readonly status: number | undefined;
   constructor(message: string, url: string, status?: number) {
     super(message);

@@ -8,6 +8,10 @@
  */
 import type { Gpt2Config } from './config.js';
 
+/**
+ * A Hub ONNX export of GPT-2: 'single' (`model.onnx`), 'merged' (`decoder_model_merged.onnx`) or 'pair'
+ * (`decoder_model.onnx` + `decoder_with_past_model.onnx`).
+ */
 export type LayoutKind = 'single' | 'merged' | 'pair';
 export type KvType = 'float32' | 'float16';
 
@@ -29,6 +33,7 @@ export interface DecoderSignature {
   presentNames: string[];
 }
 
+/** An ONNX model that is not a GPT-2 decoder in Optimum's layout, or that contradicts its config.json. */
 export class Gpt2LayoutError extends Error {
   constructor(message: string) {
     super(message);

@@ -23,19 +23,27 @@ const DTYPE_SUFFIX = {
   bnb4: '_bnb4',
 } as const;
 
+/**
+ * Which ONNX variant of a Hub model to load, by file-name suffix: none for 'fp32', `_quantized` for
+ * 'q8', `_<dtype>` for the others (e.g. `onnx/model_fp16.onnx`).
+ */
 export type Dtype = keyof typeof DTYPE_SUFFIX;
 
+/** Options of loadGpt2Model and loadGpt2: the source options, which ONNX file to load, and the runtime. */
 export interface LoadModelOptions extends SourceOptions {
   /** Which ONNX variant: 'fp32' (default), 'fp16', 'q8' (`_quantized`), 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'. */
   dtype?: Dtype;
   /** Which export to use when a model has several; default: single file, then merged, then the pair. */
   layout?: LayoutKind | 'auto';
+  /** Backend to run on; default 'auto' (see Device). */
   device?: Device;
+  /** WASM or native intra-op threads; default: up to 4 cores in Node, Deno and cross-origin-isolated pages, else 1. */
   threads?: number;
   /** See RuntimeOptions.onnxruntimeNode. */
   onnxruntimeNode?: OrtApi;
 }
 
+/** What loadGpt2Model resolves with: the model's files, its parsed configs, the model and its runtime. */
 export interface LoadedModel {
   files: ModelFiles;
   config: Gpt2Config;

@@ -14,6 +14,10 @@ import type { OrtRuntime } from './runtime.js';
 type Tensor = Ort.Tensor;
 type Session = Ort.InferenceSession;
 
+/**
+ * Input a Gpt2Model cannot run, such as ids outside the vocabulary, rows of different lengths, a
+ * sequence longer than n_positions, or next()/select() before prefill().
+ */
 export class Gpt2InputError extends Error {
   constructor(message: string) {
     super(message);
@@ -48,6 +52,11 @@ export interface Gpt2ModelParts {
   configName: string;
 }
 
+/**
+ * A GPT-2 ONNX decoder driven step by step with a KV cache: the LogitsSource that generate() runs.
+ * Rows are left-padded with an attention mask (exports without position_ids take unpadded rows only);
+ * with WebGPU the cache stays on the GPU between steps. loadGpt2Model() makes one.
+ */
 export class Gpt2Model implements LogitsSource {
   readonly vocabSize: number;
   readonly config: Gpt2Config;

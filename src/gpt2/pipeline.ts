@@ -11,8 +11,10 @@ import type { Gpt2Model } from './model.js';
 import { ModelSourceError, type ModelFiles } from './source.js';
 import type { ModelFileSet } from './file-set.js';
 
+/** Options of loadGpt2: where the files come from, which ONNX variant and layout, and the runtime. */
 export type LoadGpt2Options = LoadModelOptions;
 
+/** What Gpt2Pipeline.generate() resolves with: one entry per returned row. */
 export interface Gpt2Output {
   /** Prompt + continuation of every returned row (HF's `decode(output[i], skip_special_tokens=True)`). */
   texts: string[];
@@ -38,13 +40,20 @@ async function loadTokenizer(files: ModelFiles): Promise<BpeTokenizer> {
   return BpeTokenizer.fromFiles(text(vocab), text(merges));
 }
 
+/**
+ * A GPT-2 model with its tokenizer and generation defaults: text in, text out. loadGpt2() makes one;
+ * generate() continues prompts, stream() yields text as it is generated, Gpt2Chat holds a conversation.
+ */
 export class Gpt2Pipeline {
   readonly tokenizer: BpeTokenizer;
   readonly model: Gpt2Model;
+  /** The fields of config.json the model needs. */
   readonly config: Gpt2Config;
+  /** generation_config.json as read ({} when the model has none); it supplies the default GenerateOptions. */
   readonly generationConfig: GenerationConfigJson;
   /** The ONNX file(s) in use and the backend that runs them. */
   readonly onnxFiles: string[];
+  /** The backend running the model: 'wasm', 'webgpu' or 'native'. */
   readonly backend: string;
   private readonly defaults: GenerateOptions;
 
@@ -74,6 +83,7 @@ export class Gpt2Pipeline {
     return this.tokenizer.encode(text, options);
   }
 
+  /** Text of ids; special tokens (`<|endoftext|>`) are left out unless skipSpecialTokens is false. */
   decode(ids: readonly number[], skipSpecialTokens = true): string {
     return this.tokenizer.decode(ids, { skipSpecialTokens });
   }

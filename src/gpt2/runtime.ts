@@ -10,7 +10,12 @@
 import type * as Ort from 'onnxruntime-web';
 import { detectRuntime } from '../platform/index.js';
 
+/**
+ * The backend to ask for. 'auto' takes WebGPU on a hardware adapter, else onnxruntime-node in Node
+ * when installed, else WASM; 'webgpu' and 'native' throw a RuntimeError where they are not available.
+ */
 export type Device = 'auto' | 'wasm' | 'webgpu' | 'native';
+/** The backend a model runs on: onnxruntime-web on WASM or WebGPU, or onnxruntime-node ('native'). */
 export type Backend = 'wasm' | 'webgpu' | 'native';
 
 /** The subset of the onnxruntime API used here; onnxruntime-web and onnxruntime-node both provide it. */
@@ -27,6 +32,11 @@ export interface OrtRuntime {
   sessionOptions: Ort.InferenceSession.SessionOptions;
 }
 
+/**
+ * onnxruntime cannot start as asked: an unknown device or bad thread count, no WebGPU adapter for
+ * 'webgpu', no onnxruntime-node for 'native', or a thread count other than the one onnxruntime-web
+ * already runs with in this process.
+ */
 export class RuntimeError extends Error {
   constructor(message: string) {
     super(message);

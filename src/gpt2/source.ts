@@ -6,6 +6,7 @@
 import { environmentVariable, hasFileSystem, isDirectory, readBytes, fileExists, listFiles } from '../platform/index.js';
 import { defaultCache, download, type DownloadCache, type ProgressCallback } from './download.js';
 
+/** A model's files by name relative to its root, wherever they are (folder, URL prefix, Hub, files in hand). */
 export interface ModelFiles {
   /** The folder, URL or Hub id, for messages. */
   readonly location: string;
@@ -15,6 +16,10 @@ export interface ModelFiles {
   listOnnx(): Promise<string[] | null>;
 }
 
+/**
+ * How a model's files are fetched. They matter for URL prefixes and Hub ids (hubUrl and revision for Hub
+ * ids only); a folder or files in hand are read as they are.
+ */
 export interface SourceOptions {
   /** Hub base URL; default `TEXTLOOM_HUB_URL`, then `HF_ENDPOINT`, then https://huggingface.co. */
   hubUrl?: string;
@@ -22,13 +27,21 @@ export interface SourceOptions {
   revision?: string;
   /** Download cache; null disables caching. Default: a cache folder in Node/Deno, the Cache API in browsers. */
   cache?: DownloadCache | null;
+  /** Called as each file downloads, and once for a file served from the cache. */
   onProgress?: ProgressCallback;
   /** Attempts per file before a download error is reported. Default 3. */
   downloadAttempts?: number;
+  /** Milliseconds before the second attempt; doubles each time. Default 200. */
   retryDelayMs?: number;
+  /** Aborts downloads in progress and the waits between attempts. */
   signal?: AbortSignal;
 }
 
+/**
+ * A model that cannot be loaded from its source: not a folder, URL or Hub id, a required file missing,
+ * no ONNX file for the dtype and layout, an invalid dtype or layout, an ONNX file onnxruntime cannot
+ * open, or files that do not belong together.
+ */
 export class ModelSourceError extends Error {
   constructor(message: string) {
     super(message);

@@ -49,6 +49,11 @@ interface HeaderEntry {
   end: number;
 }
 
+/**
+ * Reads safetensors bytes: every tensor as float32 (F16 widened; the data is copied out of `bytes`) and
+ * the `__metadata__` strings. Throws a SafetensorsError, before any tensor is allocated, for bytes that
+ * are not a complete, consistent F32/F16 safetensors file.
+ */
 export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
   if (!(bytes instanceof Uint8Array)) {
     throw new SafetensorsError(`safetensors: expected a Uint8Array, got ${describe(bytes)}`);

@@ -15,6 +15,7 @@ interface RuntimeGlobals {
 
 const globals = globalThis as unknown as RuntimeGlobals;
 
+/** The runtime this code runs in: 'deno', 'node', 'browser' (a window with a document), else 'worker' (Web Workers and the rest). */
 export function detectRuntime(): RuntimeName {
   if (typeof globals.Deno?.version?.deno === 'string') return 'deno';
   if (typeof globals.process?.versions?.node === 'string') return 'node';

@@ -12,12 +12,24 @@ import {
   type TextGenerationResult,
 } from './generate.js';
 
+/**
+ * Options of an RNNChat, applied to every reply: generateText's options without those given per turn
+ * (onText, signal) or kept by the chat (initialState). A `seed` is advanced by one each turn.
+ */
 export type ChatOptions = Omit<TextGenerationOptions, 'initialState' | 'onText' | 'signal'>;
 
+/**
+ * A conversation with an RNN language model: each message is fed into the hidden state the previous
+ * reply left, and the reply is generated from there, so every earlier turn shapes it.
+ *
+ * `const chat = new RNNChat(model, tokenizer, { maxNewTokens: 30, doSample: true, seed: 1 });
+ * const { text } = await chat.reply('how are you');`
+ */
 export class RNNChat {
   private state: GenerationState | null = null;
   private turns = 0;
 
+  /** `model` (an RNNModel) and the `tokenizer` it was trained with; `options` apply to every reply. */
   constructor(
     private readonly model: GenerativeModel,
     private readonly tokenizer: Tokenizer,

@@ -12,10 +12,13 @@ import { readBytes, writeBytesAtomic } from '../platform/index.js';
 import type { TrainerState } from './trainer.js';
 import { gateCount, parameterSpecs, validateConfig as validateModelConfig, type CellType, type ModelConfig } from './layout.js';
 
+/** Value of the `textloom_format` metadata key that marks a file as a textloom RNN checkpoint. */
 export const CHECKPOINT_FORMAT = 'textloom.rnn';
+/** Version written as `textloom_format_version`; decoding a textloom checkpoint of another version throws a CheckpointError. */
 export const CHECKPOINT_VERSION = 1;
 
 export type { CellType } from './layout.js';
+/** Every recurrent cell type an RNN model can have. */
 export const CELL_TYPES: readonly CellType[] = ['rnn', 'lstm', 'gru'];
 
 /** The model's shape, as RNNModel.create takes it. */
@@ -48,11 +51,15 @@ export interface TrainingSnapshot {
   options?: Record<string, unknown>;
 }
 
+/** A decoded checkpoint: what decodeCheckpoint and loadCheckpoint return. */
 export interface Checkpoint {
+  /** The model's config: from the metadata, or read off the tensor shapes for a bare PyTorch file. */
   config: RNNConfig;
   /** The tokenizer as the text module serialized it; null for a bare PyTorch file. */
   tokenizer: unknown;
+  /** The parameters by PyTorch name, checked against `config` (for RNNModel.loadStateDict or restoreModel). */
   weights: TensorMap;
+  /** Optimizer and trainer state of a resumable checkpoint; null otherwise. */
   training: TrainingSnapshot | null;
   /** Free-form string metadata of the file (everything, including textloom's own keys). */
   metadata: Record<string, string>;
@@ -118,14 +125,20 @@ function checkWeights(weights: ReadonlyMap<string, { shape: number[] }>, config:
   }
 }
 
+/** A one-line description of a config for messages, e.g. `LSTM (vocab 5000, embed 64, hidden 128, 1 layer)`. */
 export function describeConfig(c: RNNConfig): string {
   return `${c.cell.toUpperCase()} (vocab ${c.vocabSize}, embed ${c.embedSize}, hidden ${c.hiddenSize}, ${c.numLayers} layer${c.numLayers === 1 ? '' : 's'})`;
 }
 
+/** What encodeCheckpoint and saveCheckpoint write; modelContent builds it from a live model. */
 export interface CheckpointContent {
+  /** Checked as RNNModel.create checks it; `weights` must hold exactly its parameters. */
   config: RNNConfig;
+  /** The parameters by PyTorch name, as RNNModel.stateDict() gives them. */
   weights: TensorMap;
+  /** The tokenizer's toJSON(), stored as JSON in the metadata. */
   tokenizer?: unknown;
+  /** Makes the checkpoint resumable: optimizer moments, trainer position and hidden state. */
   training?: TrainingSnapshot;
   /** Extra string metadata to record (e.g. the corpus name). */
   metadata?: Record<string, string>;
@@ -223,6 +236,13 @@ export async function saveCheckpoint(path: string, content: CheckpointContent): 
   await writeBytesAtomic(path, encodeCheckpoint(content));
 }
 
+/**
+ * Reads a checkpoint from a file path (Node, Deno) or an http(s), blob or data URL (anywhere) and decodes
+ * it. Rejects with a CheckpointError when the bytes are not a readable checkpoint.
+ *
+ * `const ckpt = await loadCheckpoint('model.safetensors'); const model = await RNNModel.create(ckpt.config);
+ * restoreModel(model, ckpt); const tokenizer = tokenizerFromJSON(ckpt.tokenizer);`
+ */
 export async function loadCheckpoint(location: string | URL): Promise<Checkpoint> {
   return decodeCheckpoint(await readBytes(location), String(location));
 }

@@ -17,7 +17,12 @@ export class CorpusError extends Error {
   }
 }
 
+/** A piece of a corpus: text, or bytes that must be valid UTF-8. */
 export type CorpusChunk = string | Uint8Array;
+/**
+ * A corpus as corpusText takes it: a string, UTF-8 bytes, an array of them (joined with newlines), or an
+ * async iterable of chunks (joined as they come, e.g. a file read as a stream).
+ */
 export type CorpusSource = string | Uint8Array | readonly CorpusChunk[] | AsyncIterable<CorpusChunk>;
 
 /** Control characters other than tab, line feed, vertical tab, form feed and carriage return. */
@@ -130,10 +135,16 @@ export function tokenizeCorpus(
   return { ids, ...splitValidation(ids, validationFraction) };
 }
 
+/**
+ * One truncated-BPTT batch: time-major ids, element (t, b) at index t*B + b; targets are the inputs
+ * shifted by one token.
+ */
 export interface Batch {
   inputs: Int32Array; // (T, B)
   targets: Int32Array; // (T, B), inputs shifted by one token
+  /** T: time steps. */
   seqLen: number;
+  /** B: rows (streams). */
   batchSize: number;
 }
 

@@ -135,13 +135,19 @@ export interface TextGenerationOptions extends Pick<GenerateOptions, (typeof PAS
   allowUnknown?: boolean;
 }
 
+/** What generateText (and RNNChat.reply) resolves with. */
 export interface TextGenerationResult {
   /** The generated text alone (without the seed). */
   text: string;
+  /** Ids of the seed text; pieces missing from the vocabulary are `<unk>`. */
   seedIds: number[];
+  /** Ids generated after the seed. */
   ids: number[];
+  /** 'length' when maxNewTokens were generated, 'stop' when a `stop` word ended the text. */
   finishReason: 'eos' | 'length' | 'stop';
+  /** Warnings about the seed (pieces read as `<unk>`), also passed to onWarning. */
   warnings: string[];
+  /** Generated tokens per second of wall time; 0 when none. */
   tokensPerSecond: number;
   /** The state after the seed and every generated token, to continue from. */
   state: GenerationState;

@@ -5,11 +5,20 @@
  */
 export type CellType = 'rnn' | 'lstm' | 'gru';
 
+/**
+ * The shape of an RNN language model. RNNModel.create checks it: every size must be a positive integer
+ * (a RangeError names each bad field).
+ */
 export interface ModelConfig {
+  /** The recurrent layer: 'rnn' (Elman), 'lstm' or 'gru', as torch.nn.RNN, LSTM and GRU. */
   cell: CellType;
+  /** Number of token ids: rows of the embedding and outputs of the final Linear (the tokenizer's vocabSize). */
   vocabSize: number;
+  /** Length of each embedding vector, the first recurrent layer's input size. */
   embedSize: number;
+  /** Units of every recurrent layer. */
   hiddenSize: number;
+  /** Recurrent layers stacked on each other. */
   numLayers: number;
 }
 

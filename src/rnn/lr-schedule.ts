@@ -4,6 +4,7 @@
  */
 
 export type LrScheduleName = 'constant' | 'cosine' | 'linear';
+/** The schedules TrainOptions.lrSchedule accepts. */
 export const LR_SCHEDULES: readonly LrScheduleName[] = ['constant', 'cosine', 'linear'];
 
 /** The learning rate for the 0-based global `step` of `totalSteps`. */

@@ -17,19 +17,30 @@ import { checkBatch, checkTensorDict } from './validate.js';
 export type { CellType, ModelConfig } from './layout.js';
 export { RecurrentState } from './state.js';
 
+/**
+ * Hyperparameters of one trainStep's Adam update; the optional ones default as in torch.optim.Adam.
+ * Invalid values make trainStep throw a RangeError naming each of them.
+ */
 export interface AdamOptions {
+  /** Learning rate; a positive number, required. */
   lr: number;
+  /** Decay rate of the running mean of gradients, in [0, 1) (default 0.9). */
   beta1?: number;
+  /** Decay rate of the running mean of squared gradients, in [0, 1) (default 0.999). */
   beta2?: number;
+  /** Added to the denominator for numerical stability, >= 0 (default 1e-8). */
   eps?: number;
   /** Decoupled (AdamW, torch.optim.AdamW) unless `decoupledWeightDecay` is false (torch.optim.Adam's L2). */
   weightDecay?: number;
+  /** True (default): scale the weights by 1 - lr·weightDecay, as AdamW. False: add weightDecay·w to the gradient (Adam's L2). */
   decoupledWeightDecay?: boolean;
   /** clip_grad_norm_ max norm over all gradients; no clipping when absent. */
   clipNorm?: number;
 }
 
+/** One tensor of stateDict() or optimizerState(): float32 values in row-major order, and their shape. */
 export interface TensorData {
+  /** Dimensions, outermost first (PyTorch's order); their product is data.length. */
   shape: number[];
   data: Float32Array;
 }
@@ -65,8 +76,16 @@ interface LayerPointers {
 const EXP_AVG = 'optim.exp_avg.';
 const EXP_AVG_SQ = 'optim.exp_avg_sq.';
 
+/**
+ * The tutorial's language model, Embedding -> numLayers RNN | LSTM | GRU layers -> Linear, with
+ * PyTorch's parameter names, shapes and initialization; forward, backward and Adam run on WASM SIMD
+ * kernels. Create one with `await RNNModel.create(config, options)`, train it with `train()`,
+ * generate with `generateText()`, and call `dispose()` when done to free its WASM memory and threads.
+ */
 export class RNNModel {
+  /** The configuration the model was built with, as create() validated it. */
   readonly config: ModelConfig;
+  /** The kernel build in use: 'relaxed' (relaxed SIMD) or 'simd' (see CreateOptions.kernels). */
   readonly kernelVariant: 'simd' | 'relaxed';
   private pool: ThreadPool | null = null;
   private k: KernelExports;
@@ -298,6 +317,8 @@ export class RNNModel {
     return { step: this.adamStep, tensors };
   }
 
+  /** Restores what optimizerState() returned, for an exact resume. Throws, before changing anything,
+   *  unless step is a non-negative integer and the tensors match this model's names and shapes exactly. */
   loadOptimizerState(state: { step: number; tensors: Map<string, TensorData> }): void {
     this.alive();
     if (!Number.isInteger(state.step) || state.step < 0) {

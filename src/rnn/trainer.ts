@@ -35,6 +35,10 @@ export interface TrainableModel<S extends TrainableState = TrainableState> {
   evaluate(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: S): number;
 }
 
+/**
+ * The progress event sent after every training step. Counters are 1-based; `tokensPerSecond` and
+ * `etaMs` come from the time spent in training steps during this train() call (validation excluded).
+ */
 export interface StepProgress {
   type: 'step';
   epoch: number; // 1-based
@@ -43,39 +47,62 @@ export interface StepProgress {
   stepsPerEpoch: number;
   globalStep: number; // 1-based over the run
   totalSteps: number;
+  /** Mean cross-entropy of this step's batch. */
   loss: number;
+  /** exp(loss). */
   perplexity: number;
   /** Mean loss of this epoch so far. */
   averageLoss: number;
+  /** Global gradient norm before clipping, as the model reports it. */
   gradNorm: number;
+  /** Learning rate of this step, after warmup and schedule. */
   lr: number;
   tokensPerSecond: number;
+  /** Milliseconds since this train() call started. */
   elapsedMs: number;
+  /** Estimated milliseconds of training left in the run. */
   etaMs: number;
 }
 
+/** The progress event sent at the end of every epoch, after validation. */
 export interface EpochProgress {
   type: 'epoch';
+  /** The epoch just finished, 1-based. */
   epoch: number;
   epochs: number;
+  /** Mean loss of the epoch's steps. */
   trainLoss: number;
   trainPerplexity: number;
+  /** Mean cross-entropy of the validation split (from a zero state); null when validation is off. */
   valLoss: number | null;
   valPerplexity: number | null;
+  /** Training throughput of this train() call so far (validation excluded). */
   tokensPerSecond: number;
+  /** Milliseconds since this train() call started. */
   elapsedMs: number;
 }
 
+/** What `onProgress` receives: a StepProgress after each step, an EpochProgress after each epoch (see `type`). */
 export type TrainProgress = StepProgress | EpochProgress;
 
+/**
+ * Options of train(). `epochs`, `lr`, `batchSize` and `seqLen` are required; train() rejects with a
+ * RangeError naming the first invalid option before any step runs.
+ */
 export interface TrainOptions {
+  /** Passes over the training split, a positive integer; with `resume`, the total of the whole run. */
   epochs: number;
+  /** Base learning rate of Adam, > 0; `warmupSteps` and `lrSchedule` scale it step by step. */
   lr: number;
+  /** B: the training ids are cut into this many contiguous streams, trained side by side (a positive integer). */
   batchSize: number;
+  /** T: tokens of each stream per step, the truncated-BPTT window (a positive integer); the hidden state carries over. */
   seqLen: number;
   /** Maximum global gradient norm; 0 or absent disables clipping. */
   clip?: number;
+  /** Weight decay of the Adam step, >= 0 (RNNModel applies it decoupled, as AdamW). Default 0. */
   weightDecay?: number;
+  /** 'constant' (default), or 'cosine' / 'linear' decay toward zero over the steps after warmup. */
   lrSchedule?: LrScheduleName;
   /** Steps of linear warmup before the schedule. Default 0. */
   warmupSteps?: number;
@@ -85,7 +112,9 @@ export interface TrainOptions {
   earlyStopping?: { patience: number; minDelta?: number };
   /** Seed of the epoch offsets. Default 0. */
   seed?: number;
+  /** Checked before every step: once aborted, train() resolves with reason 'aborted' and a `state` to resume from. */
   signal?: AbortSignal;
+  /** Called synchronously after every step (StepProgress) and at the end of every epoch (EpochProgress). */
   onProgress?: (event: TrainProgress) => void;
   /** Continue from a state returned by an earlier (stopped) run. */
   resume?: TrainerState;
@@ -110,16 +139,23 @@ export interface TrainerState {
   epochsWithoutImprovement: number;
 }
 
+/**
+ * Why train() returned: 'completed' (every epoch ran), 'aborted' (the signal fired; TrainResult.state
+ * resumes the run) or 'early-stopping' (the validation loss stopped improving).
+ */
 export type StopReason = 'completed' | 'aborted' | 'early-stopping';
 
+/** What train() resolves with, however the run ended. */
 export interface TrainResult {
   reason: StopReason;
   /** Loss of every step run by this call, in order. */
   losses: number[];
+  /** The event of every epoch this call finished. */
   epochs: EpochProgress[];
   /** Last validation loss and perplexity, when validation ran. */
   valLoss: number | null;
   valPerplexity: number | null;
+  /** Training throughput of this call (validation excluded); 0 when no step ran. */
   tokensPerSecond: number;
   /** Where to continue (pass as `resume`), with the model's own state saved alongside. */
   state: TrainerState;
@@ -198,6 +234,15 @@ function epochOffset(rng: Random, seqLen: number, trainLength: number, batchSize
   return rng.int(Math.min(seqLen, spare + 1));
 }
 
+/**
+ * Trains `model` (an RNNModel, updated in place) on `data.train` with truncated BPTT and Adam, evaluating
+ * `data.validation` (when not empty) after each epoch. Resolves when every epoch has run, early stopping ends the run or
+ * `signal` aborts it; rejects with a RangeError for invalid options or a loss that is no longer finite,
+ * and with a CorpusError when the training split (or, with validation on, the validation split) is too
+ * short for one batch. Yields to the event loop every 12 ms or so, so a page stays responsive.
+ *
+ * `await train(model, splitValidation(ids, 0.1), { epochs: 3, lr: 0.005, batchSize: 16, seqLen: 32 })`
+ */
 export async function train(model: TrainableModel, data: TokenSplit, options: TrainOptions): Promise<TrainResult> {
   validateOptions(options, data);
   const { epochs, batchSize, seqLen } = options;

@@ -5,8 +5,10 @@
  */
 import { describe } from './tokenizer.js';
 
+/** A token matched by its exact content rather than built by merges (Hugging Face's `added_tokens`), e.g. `<|endoftext|>`. */
 export interface AddedToken {
   id: number;
+  /** The exact text the token stands for. */
   content: string;
   /** Special tokens can be skipped when decoding; all added tokens are matched whole when encoding
    * with `specialTokens: 'special'`. */
@@ -21,6 +23,7 @@ export interface BpeDefinition {
   added: AddedToken[];
 }
 
+/** GPT-2's end-of-text token (id 50256 in GPT-2's vocabulary). */
 export const END_OF_TEXT = '<|endoftext|>';
 
 function fail(who: string, message: string): never {

@@ -34,23 +34,27 @@ import {
   type TokenizerJSONBase,
 } from './tokenizer.js';
 
+/** Options of BpeTokenizer.encode and encodeInt32. */
 export interface BpeEncodeOptions {
   /** 'special' (default, as GPT2Tokenizer): added tokens written in the text are matched whole and
    * become their ids. 'text': they are ordinary text. */
   specialTokens?: 'text' | 'special';
 }
 
+/** Options of a BpeTokenizer, taken by its constructor and every from* factory. */
 export interface BpeTokenizerOptions {
   /** Most pre-tokens whose ids are cached (default 65536). */
   cacheSize?: number;
 }
 
+/** A BpeTokenizer as toJSON() writes it: the envelope, every entry, the merges and the added tokens. */
 export interface BpeTokenizerJSON extends TokenizerJSONBase {
   kind: 'bpe';
   /** Entry of each id (byte-level alphabet; an added token's content where it has no entry). */
   tokens: string[];
   /** Merges in rank order, as "left right". */
   merges: string[];
+  /** Added tokens (`<|endoftext|>` for GPT-2) with their ids. */
   added: AddedToken[];
 }
 
@@ -123,7 +127,14 @@ function pairTable(merges: ReadonlyArray<[string, string]>, index: Map<string, n
   return pairs;
 }
 
+/**
+ * GPT-2's byte-level BPE tokenizer, giving the ids of Hugging Face's GPT2Tokenizer; the tokenizer of
+ * a Gpt2Pipeline. Load it with fromFiles (vocab.json + merges.txt) or fromTokenizerJSON.
+ *
+ * `const tokenizer = BpeTokenizer.fromTokenizerJSON(tokenizerJsonText); tokenizer.decode(tokenizer.encode('Hello world'))`
+ */
 export class BpeTokenizer implements Tokenizer {
+  /** Always 'bpe'. */
   readonly kind = 'bpe' as const;
   private readonly definition: BpeDefinition;
   private readonly index: Map<string, number>;
@@ -136,6 +147,12 @@ export class BpeTokenizer implements Tokenizer {
   private symbols = new Int32Array(256); // (3 * piece length) bytes, then merged ids, of one piece
   private utf8 = new Uint8Array(256); // (3 * piece length) UTF-8 of one piece
 
+  /**
+   * From a definition (definitionFromFiles, definitionFromTokenizerJSON); fromFiles and
+   * fromTokenizerJSON do both steps. Throws a TypeError when the definition is not a byte-level BPE
+   * vocabulary (a byte without its token, a non-added entry outside the byte alphabet) or a merge needs
+   * a token the vocabulary lacks.
+   */
   constructor(definition: BpeDefinition, options: BpeTokenizerOptions = {}) {
     this.definition = definition;
     const { index, table } = indexTokens(definition);
@@ -173,6 +190,7 @@ export class BpeTokenizer implements Tokenizer {
     );
   }
 
+  /** Number of ids, added tokens included. */
   get vocabSize(): number {
     return this.table.size;
   }
@@ -198,6 +216,10 @@ export class BpeTokenizer implements Tokenizer {
     return this.index.get(token) ?? this.addedByContent.get(token);
   }
 
+  /**
+   * Ids of text, as GPT2Tokenizer.encode gives them (nothing is added around them). Added tokens in the
+   * text become their ids unless `specialTokens` is 'text'. Throws a TypeError for a non-string.
+   */
   encode(text: string, options: BpeEncodeOptions = {}): number[] {
     return this.encodeToBuffer(text, options, 'encode').toArray();
   }
@@ -273,6 +295,10 @@ export class BpeTokenizer implements Tokenizer {
     return this.symbols.subarray(0, this.merger.merge(this.symbols, n));
   }
 
+  /**
+   * Text of ids; bytes that are not valid UTF-8 become U+FFFD, as GPT2Tokenizer's decode. Throws a
+   * RangeError for an id outside [0, vocabSize).
+   */
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
     checkIds(ids, this.vocabSize, 'BpeTokenizer.decode');
     return decodeIds(this.table, ids, options.skipSpecialTokens === true);
@@ -297,6 +323,7 @@ export class BpeTokenizer implements Tokenizer {
     this.cache.clear();
   }
 
+  /** A plain JSON object that fromJSON() or tokenizerFromJSON() turns back into an equal tokenizer. */
   toJSON(): BpeTokenizerJSON {
     return {
       format: TOKENIZER_FORMAT,

@@ -13,9 +13,17 @@ export function splitChars(text: string): string[] {
   return Array.from(text);
 }
 
+/**
+ * A character tokenizer over Unicode code points, without preprocessing (case, digits and punctuation
+ * are kept). Decoding `<unk>` gives U+FFFD.
+ *
+ * `const tokenizer = CharTokenizer.fromCorpus(text); tokenizer.decode(tokenizer.encode('Hi!'))`
+ */
 export class CharTokenizer extends VocabTokenizer {
+  /** Always 'char'. */
   readonly kind = 'char' as const;
 
+  /** Over an existing vocabulary; throws a TypeError if an entry other than `<unk>` is not exactly one code point. */
   constructor(vocabulary: Vocabulary) {
     super(vocabulary, 'CharTokenizer', (token) => splitChars(token).length === 1, 'expected exactly one code point');
   }
@@ -25,10 +33,12 @@ export class CharTokenizer extends VocabTokenizer {
     return new CharTokenizer(vocabularyFrom(splitChars, corpus, options));
   }
 
+  /** From what toJSON() wrote; throws a TypeError for anything else. */
   static fromJSON(json: unknown): CharTokenizer {
     return new CharTokenizer(vocabularyFromJSON(json, 'char'));
   }
 
+  /** The code points of text, before the vocabulary lookup. */
   split(text: string): string[] {
     return splitChars(text);
   }

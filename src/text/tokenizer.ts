@@ -7,6 +7,7 @@ export type TokenizerKind = 'word' | 'char' | 'bpe';
 
 /** Name and version written into every serialized tokenizer. */
 export const TOKENIZER_FORMAT = 'textloom-tokenizer';
+/** Version of the serialized tokenizer format; reading JSON of another version throws a TypeError. */
 export const TOKENIZER_VERSION = 1;
 
 /** Fields shared by every serialized tokenizer. */
@@ -16,11 +17,18 @@ export interface TokenizerJSONBase {
   kind: TokenizerKind;
 }
 
+/**
+ * What every textloom tokenizer (WordTokenizer, CharTokenizer, BpeTokenizer) provides, and what training,
+ * generation and checkpoints use.
+ */
 export interface Tokenizer {
+  /** Which tokenizer this is: 'word', 'char' or 'bpe' (also the `kind` of its JSON). */
   readonly kind: TokenizerKind;
   /** Number of ids: every id is in [0, vocabSize). */
   readonly vocabSize: number;
+  /** Ids of text. */
   encode(text: string): number[];
+  /** Text of ids; throws a RangeError for an id outside [0, vocabSize). */
   decode(ids: readonly number[]): string;
   /** A plain JSON object that tokenizerFromJSON turns back into an equal tokenizer. */
   toJSON(): TokenizerJSONBase;

@@ -5,6 +5,7 @@
 // Lowercase runs are (first code point, count, stride, delta); multi lists code points whose
 // lowercase is several code points (first:out.out...).
 
+/** The CPython, Unicode database and `regex` versions that the preprocessing and pre-tokenization tables come from. */
 export const UNICODE_SOURCE = { python: '3.11.7', unicode: '14.0.0', regex: '2026.9.29' } as const;
 
 /** Python `re` `\d` on str: Unicode decimal digits (Nd). */

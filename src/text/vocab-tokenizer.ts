@@ -12,12 +12,17 @@ import {
 } from './tokenizer.js';
 import { TokenCounter, Vocabulary, type Encoded, type VocabularyOptions } from './vocab.js';
 
+/** A word or character tokenizer as toJSON() writes it: the envelope and the vocabulary's tokens. */
 export interface VocabTokenizerJSON extends TokenizerJSONBase {
   kind: 'word' | 'char';
   /** Token of each id; tokens[0] is `<unk>`. */
   tokens: string[];
 }
 
+/**
+ * What WordTokenizer and CharTokenizer share: split() text into tokens, look them up in a Vocabulary
+ * (tokens outside it become `<unk>`), and serialize as the vocabulary's token list.
+ */
 export abstract class VocabTokenizer implements Tokenizer {
   abstract readonly kind: 'word' | 'char';
 
@@ -26,6 +31,7 @@ export abstract class VocabTokenizer implements Tokenizer {
    * error. Checked for every entry but `<unk>`, so a foreign vocabulary fails here, not silently.
    */
   constructor(
+    /** The token list and lookup this tokenizer encodes and decodes with. */
     readonly vocabulary: Vocabulary,
     name: string,
     fits: (token: string) => boolean,
@@ -41,6 +47,7 @@ export abstract class VocabTokenizer implements Tokenizer {
     }
   }
 
+  /** Number of ids, `<unk>` included. */
   get vocabSize(): number {
     return this.vocabulary.size;
   }
@@ -51,6 +58,7 @@ export abstract class VocabTokenizer implements Tokenizer {
   /** Text of decoded tokens. */
   protected abstract join(tokens: string[]): string;
 
+  /** Ids of text; tokens outside the vocabulary become UNK_ID. Throws a TypeError for a non-string. */
   encode(text: string): number[] {
     return this.encodeWithUnknown(text).ids;
   }
@@ -63,11 +71,13 @@ export abstract class VocabTokenizer implements Tokenizer {
     return this.vocabulary.encode(this.split(text));
   }
 
+  /** Text of ids; throws a RangeError for an id outside [0, vocabSize). */
   decode(ids: readonly number[]): string {
     checkIds(ids, this.vocabulary.size, `${this.kind} tokenizer decode`);
     return this.join(ids.map((id) => this.vocabulary.token(id)));
   }
 
+  /** A plain JSON object that fromJSON() or tokenizerFromJSON() turns back into an equal tokenizer. */
   toJSON(): VocabTokenizerJSON {
     return {
       format: TOKENIZER_FORMAT,

@@ -8,9 +8,12 @@
  */
 import { describe } from './tokenizer.js';
 
+/** The unknown token: entry 0 of every word and character vocabulary, standing for every token outside it. */
 export const UNK_TOKEN = '<unk>';
+/** Id of `<unk>` in every word and character vocabulary. */
 export const UNK_ID = 0;
 
+/** How far a vocabulary built from a corpus is cut down (fromCorpus, Vocabulary.build). */
 export interface VocabularyOptions {
   /** Most entries kept, `<unk>` included (default: no limit). Must be an integer >= 1. */
   maxSize?: number;
@@ -62,17 +65,24 @@ function checkOptions(options: VocabularyOptions): Required<VocabularyOptions> {
   return { maxSize, minCount };
 }
 
+/** A vocabulary as Vocabulary.toJSON() writes it and Vocabulary.fromJSON() reads it. */
 export interface VocabularyJSON {
   /** Token of each id; tokens[0] is `<unk>`. */
   tokens: string[];
 }
 
+/** Ids of a token sequence, with the tokens that had to become `<unk>`. */
 export interface Encoded {
   ids: number[];
   /** Distinct tokens that were mapped to `<unk>`, in order of first appearance. */
   unknown: string[];
 }
 
+/**
+ * A token list with `<unk>` at id 0 and a lookup from token to id. Built from a corpus, the order is
+ * `<unk>`, then tokens by count (highest first), equal counts in order of first appearance; ids never
+ * change afterwards, so a checkpoint's embedding rows keep their meaning.
+ */
 export class Vocabulary {
   private readonly list: readonly string[];
   private readonly index: Map<string, number>;
@@ -104,6 +114,7 @@ export class Vocabulary {
     return counter.build(options);
   }
 
+  /** Number of ids, `<unk>` included. */
   get size(): number {
     return this.list.length;
   }
@@ -113,6 +124,7 @@ export class Vocabulary {
     return this.list;
   }
 
+  /** Whether token has an id of its own (`<unk>` does). */
   has(token: string): boolean {
     return this.index.has(token);
   }
@@ -147,6 +159,7 @@ export class Vocabulary {
     return { ids, unknown: [...unknown] };
   }
 
+  /** The token list, for fromJSON(). */
   toJSON(): VocabularyJSON {
     return { tokens: this.list.slice() };
   }

@@ -13,9 +13,18 @@ export function splitWords(text: string): string[] {
   return preprocessText(text).split(' ').filter((w) => w.length > 0);
 }
 
+/**
+ * The tutorial's word tokenizer: preprocessText (lowercase, digits deleted, other non-word characters
+ * turned into spaces, exactly as the tutorial's Python), split on spaces, then a vocabulary lookup with
+ * `<unk>` at id 0. Decoding joins words with single spaces.
+ *
+ * `const tokenizer = WordTokenizer.fromCorpus(text, { maxSize: 5000, minCount: 2 }); tokenizer.encode('it is')`
+ */
 export class WordTokenizer extends VocabTokenizer {
+  /** Always 'word'. */
   readonly kind = 'word' as const;
 
+  /** Over an existing vocabulary; throws a TypeError if an entry other than `<unk>` contains a space. */
   constructor(vocabulary: Vocabulary) {
     super(vocabulary, 'WordTokenizer', (token) => !token.includes(' '), 'but words never contain a space');
   }
@@ -25,10 +34,12 @@ export class WordTokenizer extends VocabTokenizer {
     return new WordTokenizer(vocabularyFrom(splitWords, corpus, options));
   }
 
+  /** From what toJSON() wrote; throws a TypeError for anything else. */
   static fromJSON(json: unknown): WordTokenizer {
     return new WordTokenizer(vocabularyFromJSON(json, 'word'));
   }
 
+  /** The words of text (see splitWords), before the vocabulary lookup. */
   split(text: string): string[] {
     return splitWords(text);
   }

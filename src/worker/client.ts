@@ -24,6 +24,12 @@ interface Pending {
   onText?: (piece: string) => void;
 }
 
+/**
+ * Trains and runs an RNN model in a Web Worker (dist/worker.js), off the page's main thread. Each method
+ * sends one request and resolves with its answer, or rejects with the worker's error message.
+ *
+ * `const worker = TrainingWorker.start(); const summary = await worker.train(text, modelSpec, trainingSpec, (p) => console.log(p));`
+ */
 export class TrainingWorker {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -57,6 +63,7 @@ export class TrainingWorker {
     return this.request({ type: 'pause' });
   }
 
+  /** Continues a paused run exactly where it stopped (nothing happens while it is running); rejects when no run is in progress. */
   resume(): Promise<null> {
     return this.request({ type: 'resume' });
   }

@@ -52,10 +52,13 @@ export interface ModelSummary {
   threads: number;
 }
 
+/** What TrainingWorker.train() resolves with. */
 export interface TrainingSummary {
   /** 'stopped' when stop() ended it. */
   reason: Exclude<StopReason, 'aborted'> | 'stopped';
+  /** Training steps run, over all pauses and resumes. */
   steps: number;
+  /** Loss of the last step; null when no step ran. */
   lastLoss: number | null;
   valLoss: number | null;
   valPerplexity: number | null;
@@ -63,6 +66,7 @@ export interface TrainingSummary {
   model: ModelSummary;
 }
 
+/** What TrainingWorker.generate() resolves with: generateText's result without ids and state. */
 export interface GenerationSummary {
   text: string;
   finishReason: 'eos' | 'length' | 'stop';
