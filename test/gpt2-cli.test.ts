@@ -56,6 +56,8 @@ test('gpt2 generate takes HF flags: sampling with a seed, several return sequenc
 });
 
 test('gpt2 usage mistakes exit 2 with a message; model errors exit 1', async () => {
+  // Flags checked before the model loads fail the same with a model that would not load.
+  const unloadable = ['--model', join(TINY, 'missing')];
   const cases: [string[], number, RegExp][] = [
     [['generate', 'Hello'], 2, /--model is required/],
     [['generate', ...model], 2, /give the prompt text/],
@@ -64,7 +66,13 @@ test('gpt2 usage mistakes exit 2 with a message; model errors exit 1', async () 
     [['generate', ...model, '--frobnicate', 'Hello'], 2, /frobnicate/],
     [['translate'], 2, /unknown gpt2 command "translate"/],
     [['chat', ...model, '--max-length', '60'], 2, /use --max-new-tokens N \(default 40\)/],
-    [['generate', ...model, '--top-k', '5', 'Hello'], 1, /topK=5 only applies when sampling/],
+    [['generate', ...model, '--top-k', '5', 'Hello'], 2, /: --top-k 5 only applies when sampling; set --do-sample or remove --top-k\n/],
+    [['generate', ...model, '--max-length', '2', 'Hello there, how are you'], 2, /at or over --max-length 2 \(which counts the prompt\); raise --max-length or give --max-new-tokens\n/],
+    [['generate', ...unloadable, '--min-new-tokens', '10', '--max-new-tokens', '3', 'Hello'], 2, /: --min-new-tokens \(10\) must be <= --max-new-tokens \(3\)\n/],
+    [['generate', ...unloadable, '--do-sample', '--top-p', '2', 'Hello'], 2, /: --top-p must be a number in \(0, 1\], got 2\n/],
+    [['generate', ...unloadable, '--do-sample', '--num-beams', '2', 'Hello'], 2, /\(--num-beams 2 with --do-sample\) is not implemented; use --num-beams 1 to sample or no --do-sample for beam search/],
+    [['generate', ...unloadable, '--hub-url', 'notaurl', 'Hello'], 2, /--hub-url must be an http\(s\) URL such as https:\/\/huggingface\.co, got "notaurl"/],
+    [['generate', '--model', 'ftp://x/gpt2', 'Hello'], 1, /model source "ftp:\/\/x\/gpt2" is not a valid http\(s\) URL/],
     [['generate', '--model', join(TINY, 'missing'), 'Hello'], 1, /is neither an existing folder/],
   ];
   for (const [argv, code, message] of cases) {

@@ -92,6 +92,33 @@ test('a Hub id resolves to {hub}/{id}/resolve/{revision}/{file}, from the option
   assert.ok(server.requests.some((r) => r.path === '/textloom-test/gpt2-tiny-json/resolve/v1/config.json'));
 });
 
+test('a Hub base URL that is not http(s) is an error naming it and where it came from, before any request', async () => {
+  const before = server.requests.length;
+  const load = (): Promise<unknown> => loadGpt2Model('textloom-test/gpt2-tiny', base);
+  await assert.rejects(loadGpt2Model('textloom-test/gpt2-tiny', { ...base, hubUrl: 'notaurl' }),
+    /the Hub base URL "notaurl" \(from the hubUrl option\) is not an http\(s\) URL; set it to one such as https:\/\/huggingface\.co/);
+  try {
+    process.env.TEXTLOOM_HUB_URL = 'garbage';
+    process.env.HF_ENDPOINT = server.url;
+    await assert.rejects(load(), /"garbage" \(from \$TEXTLOOM_HUB_URL\)/);
+    delete process.env.TEXTLOOM_HUB_URL;
+    process.env.HF_ENDPOINT = 'ftp://x';
+    await assert.rejects(load(), /"ftp:\/\/x" \(from \$HF_ENDPOINT\) is not an http\(s\) URL/);
+  } finally {
+    delete process.env.TEXTLOOM_HUB_URL;
+    delete process.env.HF_ENDPOINT;
+  }
+  assert.equal(server.requests.length, before);
+});
+
+test('a URL with a malformed percent-escape reaches the server and the cache', async () => {
+  const cache = new FolderCache(join(temp, 'cache-escapes'));
+  const url = `${server.url}/files/%E0%A4%A`;
+  await assert.rejects(loadGpt2Model(url, { ...base, cache }), /files\/%E0%A4%A has no config\.json/);
+  await cache.put(`${url}/config.json`, Uint8Array.of(1, 2));
+  assert.deepEqual([...(await cache.get(`${url}/config.json`))!], [1, 2]);
+});
+
 test('a download cut off once is retried; progress reports the whole file', async () => {
   const before = server.requests.length;
   server.cutOff('/gpt2-tiny/onnx/model_fp16.onnx', 1);
@@ -166,6 +193,8 @@ test('a config that contradicts the model is an error naming the field', async (
 test('bad sources and options are errors that say what would be valid', async () => {
   await assert.rejects(loadGpt2Model(join(temp, 'nowhere/at/all'), base), /is neither an existing folder, an http\(s\) URL nor a Hub id/);
   await assert.rejects(loadGpt2Model(join(TINY, 'config.json'), base), /is a file, not a model folder/);
+  await assert.rejects(loadGpt2Model('ftp://x/gpt2', base), /model source "ftp:\/\/x\/gpt2" is not a valid http\(s\) URL; give an http\(s\) URL prefix/);
+  await assert.rejects(loadGpt2Model('http://', base), /model source "http:\/\/" is not a valid http\(s\) URL/);
   await assert.rejects(loadGpt2Model(TINY, { ...base, dtype: 'fp8' as never }), /dtype must be one of fp32, fp16, q8/);
   await assert.rejects(loadGpt2Model(TINY, { ...base, layout: 'double' as never }), /layout must be 'auto', 'single', 'merged' or 'pair'/);
   await assert.rejects(loadGpt2Model(TINY, { ...base, device: 'tpu' as never }), /device must be 'auto', 'wasm', 'webgpu' or 'native'/);

@@ -3,6 +3,8 @@
  * Hugging Face's generation flags.
  */
 import { Gpt2Chat, loadGpt2, type DownloadProgress, type GenerateOptions, type Gpt2Pipeline, type LoadGpt2Options } from '../index.js';
+import { resolveOptions } from '../generate/options.js';
+import { isHttpUrl } from '../gpt2/source.js';
 import { fileExists, readText, writeTextAtomic } from '../platform/index.js';
 import {
   booleanFlag, choiceFlag, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, listFlag, optionalNumber, parse, processOutput,
@@ -21,20 +23,23 @@ const MODEL_FLAGS: FlagSpec = {
   json: { type: 'boolean' },
 };
 
-const GENERATION_FLAGS: FlagSpec = {
-  'max-length': { type: 'string' },
-  'max-new-tokens': { type: 'string' },
-  'min-new-tokens': { type: 'string' },
-  'do-sample': { type: 'boolean' },
-  temperature: { type: 'string' },
-  'top-k': { type: 'string' },
-  'top-p': { type: 'string' },
-  'no-repeat-ngram-size': { type: 'string' },
-  'repetition-penalty': { type: 'string' },
-  'num-beams': { type: 'string' },
-  'num-return-sequences': { type: 'string' },
-  seed: { type: 'string' },
-};
+/** Each generation flag, its GenerateOptions key, and what a number flag accepts: parsing and messages read this one table. */
+const GENERATION: [flag: string, key: keyof GenerateOptions, kind: Parameters<typeof optionalNumber>[2] | 'boolean'][] = [
+  ['max-length', 'maxLength', 'positive integer'],
+  ['max-new-tokens', 'maxNewTokens', 'positive integer'],
+  ['min-new-tokens', 'minNewTokens', 'non-negative integer'],
+  ['do-sample', 'doSample', 'boolean'],
+  ['temperature', 'temperature', 'positive number'],
+  ['top-k', 'topK', 'non-negative integer'],
+  ['top-p', 'topP', 'positive number'],
+  ['no-repeat-ngram-size', 'noRepeatNgramSize', 'non-negative integer'],
+  ['repetition-penalty', 'repetitionPenalty', 'positive number'],
+  ['num-beams', 'numBeams', 'positive integer'],
+  ['num-return-sequences', 'numReturnSequences', 'positive integer'],
+  ['seed', 'seed', 'seed'],
+];
+
+const GENERATION_FLAGS: FlagSpec = Object.fromEntries(GENERATION.map(([flag, , kind]) => [flag, { type: kind === 'boolean' ? 'boolean' : 'string' }]));
 
 const CHAT_FLAGS: FlagSpec = {
   preamble: { type: 'string' },
@@ -75,27 +80,38 @@ Chat:
       --stop TEXT               end a reply before TEXT (repeatable)
       --history FILE            load the conversation from FILE if it exists; save it after each turn`;
 
+/**
+ * The generation flags as options, put through generate()'s own checks before the model loads, so that
+ * a mistake among the flags costs no loading. What the model's generation_config may still add stands
+ * in at its most permissive (sampling unless beams were asked for, an EOS id); combinations that
+ * depend on the model are checked when generating.
+ */
 function generationOptions(parsed: Parsed): GenerateOptions {
-  const options: GenerateOptions = {};
-  const numbers: [string, keyof GenerateOptions, Parameters<typeof optionalNumber>[2]][] = [
-    ['max-length', 'maxLength', 'positive integer'],
-    ['max-new-tokens', 'maxNewTokens', 'positive integer'],
-    ['min-new-tokens', 'minNewTokens', 'non-negative integer'],
-    ['temperature', 'temperature', 'positive number'],
-    ['top-k', 'topK', 'non-negative integer'],
-    ['top-p', 'topP', 'positive number'],
-    ['no-repeat-ngram-size', 'noRepeatNgramSize', 'non-negative integer'],
-    ['repetition-penalty', 'repetitionPenalty', 'positive number'],
-    ['num-beams', 'numBeams', 'positive integer'],
-    ['num-return-sequences', 'numReturnSequences', 'positive integer'],
-    ['seed', 'seed', 'seed'],
-  ];
-  for (const [flag, key, kind] of numbers) {
-    const value = optionalNumber(parsed, flag, kind);
-    if (value !== undefined) (options as Record<string, unknown>)[key] = value;
+  const options: Record<string, unknown> = {};
+  for (const [flag, key, kind] of GENERATION) {
+    const value = kind === 'boolean' ? booleanFlag(parsed, flag) || undefined : optionalNumber(parsed, flag, kind);
+    if (value !== undefined) options[key] = value;
   }
-  if (booleanFlag(parsed, 'do-sample')) options.doSample = true;
+  resolveOptions({ doSample: (options.numBeams ?? 1) === 1, eosTokenId: 0, ...options }, 1);
   return options;
+}
+
+const FLAG_OF = new Map(GENERATION.map(([flag, key]) => [key as string, flag]));
+const OPTION_NAME = new RegExp(`\\b(${[...FLAG_OF.keys()].join('|')})\\b(: true|: false|=|: )?`, 'g');
+
+/**
+ * The message of a usage error, or null for any other error. generate() and chat throw RangeErrors for
+ * options and prompts that cannot work; their messages name options, which read here as the flags:
+ * `topK=5` as `--top-k 5`, `doSample: true` as `--do-sample`.
+ */
+function usageMessage(e: unknown): string | null {
+  if (e instanceof UsageError) return e.message;
+  const option = e instanceof RangeError ? /^(?:generate|chat): (.*)$/s.exec(e.message) : null;
+  if (option === null) return null;
+  return option[1]!.replace(OPTION_NAME, (_, key: string, value = '') => {
+    const flag = `--${FLAG_OF.get(key)}`;
+    return value === ': false' ? `no ${flag}` : value === ': true' || value === '' ? flag : `${flag} `;
+  });
 }
 
 function progressPrinter(output: Output): (p: DownloadProgress) => void {
@@ -114,13 +130,15 @@ function progressPrinter(output: Output): (p: DownloadProgress) => void {
 async function openModel(parsed: Parsed, output: Output): Promise<Gpt2Pipeline> {
   const model = stringFlag(parsed, 'model');
   if (model === undefined) throw new UsageError('--model is required: a folder, a URL prefix or a Hub id such as Xenova/gpt2');
+  const hubUrl = stringFlag(parsed, 'hub-url');
+  if (hubUrl !== undefined && !isHttpUrl(hubUrl)) throw new UsageError(`--hub-url must be an http(s) URL such as https://huggingface.co, got ${JSON.stringify(hubUrl)}`);
   const options: LoadGpt2Options = {
     dtype: choiceFlag(parsed, 'dtype', ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const, 'fp32'),
     device: choiceFlag(parsed, 'device', ['auto', 'wasm', 'webgpu', 'native'] as const, 'auto'),
     layout: choiceFlag(parsed, 'layout', ['auto', 'single', 'merged', 'pair'] as const, 'auto'),
     threads: optionalNumber(parsed, 'threads', 'positive integer'),
     revision: stringFlag(parsed, 'revision'),
-    hubUrl: stringFlag(parsed, 'hub-url'),
+    hubUrl,
     onProgress: progressPrinter(output),
     ...(booleanFlag(parsed, 'no-cache') ? { cache: null } : {}),
   };
@@ -199,8 +217,9 @@ export async function runGpt2Command(argv: string[], output: Output = processOut
     }
     throw new UsageError(`unknown gpt2 command ${JSON.stringify(sub)}; expected generate or chat`);
   } catch (e) {
-    if (e instanceof UsageError) {
-      output.err(`textloom gpt2: ${e.message}\n(see textloom gpt2 --help)\n`);
+    const usage = usageMessage(e);
+    if (usage !== null) {
+      output.err(`textloom gpt2: ${usage}\n(see textloom gpt2 --help)\n`);
       return EXIT_USAGE;
     }
     output.err(`textloom gpt2: ${(e as Error).message}\n`);

@@ -51,6 +51,15 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
+/** A URL path segment as the server reads it; one with a malformed escape (`%A`) stays as written. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** A folder per URL under the cache directory: `<dir>/<host>/<path>`, so entries stay readable. */
 export class FolderCache implements DownloadCache {
   constructor(private readonly directory: string) {}
@@ -65,7 +74,7 @@ export class FolderCache implements DownloadCache {
     const u = new URL(url);
     const parts = [u.host.replace(/[^\w.-]/g, '_'), ...u.pathname.split('/').filter((s) => s !== '')];
     // '..' and other odd segments must not walk out of the cache.
-    const safe = parts.map((s) => decodeURIComponent(s).replace(/[^\w.@=+-]/g, '_').replace(/^\.+/, '_'));
+    const safe = parts.map((s) => decodeSegment(s).replace(/[^\w.@=+-]/g, '_').replace(/^\.+/, '_'));
     return p.join(this.directory, ...safe);
   }
 

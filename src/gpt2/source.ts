@@ -89,8 +89,27 @@ class RemoteFiles implements ModelFiles {
   }
 }
 
+/** True when `text` parses as an absolute http: or https: URL, the only schemes downloads fetch. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** The Hub base URL, checked here: a typo would otherwise surface as a network error after every retry. */
 function hubBase(options: SourceOptions): string {
-  const base = options.hubUrl ?? environmentVariable('TEXTLOOM_HUB_URL') ?? environmentVariable('HF_ENDPOINT') ?? 'https://huggingface.co';
+  const candidates: [string | undefined, string][] = [
+    [options.hubUrl, 'the hubUrl option'],
+    [environmentVariable('TEXTLOOM_HUB_URL'), '$TEXTLOOM_HUB_URL'],
+    [environmentVariable('HF_ENDPOINT'), '$HF_ENDPOINT'],
+    ['https://huggingface.co', 'the default'],
+  ];
+  const [base, origin] = candidates.find(([value]) => value !== undefined) as [string, string];
+  if (!isHttpUrl(base)) {
+    throw new ModelSourceError(`the Hub base URL ${JSON.stringify(base)} (from ${origin}) is not an http(s) URL; set it to one such as https://huggingface.co`);
+  }
   return base.replace(/\/+$/, '');
 }
 
@@ -105,9 +124,12 @@ export async function openModelSource(source: string, options: SourceOptions = {
   const cache = options.cache === undefined ? await defaultCache() : options.cache;
   const page = (globalThis as { location?: { href?: string } }).location?.href;
   const relative = !hasFileSystem() && page !== undefined && /^\.{0,2}\//.test(source);
-  if (/^https?:\/\//i.test(source) || relative) {
+  if (/^[a-z][a-z\d+.-]+:\/\//i.test(source) || relative) {
     // In a page, './models/gpt2' and '/models/gpt2' are URLs on the page's server.
     const url = relative ? new URL(source, page).href : source;
+    if (!isHttpUrl(url)) {
+      throw new ModelSourceError(`model source ${JSON.stringify(source)} is not a valid http(s) URL; give an http(s) URL prefix such as https://example.com/models/gpt2, or download the files and pass the folder`);
+    }
     return new RemoteFiles(source, url.endsWith('/') ? url : `${url}/`, cache, options);
   }
   if (hasFileSystem() && (await isDirectory(source))) {
