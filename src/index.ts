@@ -24,6 +24,7 @@ export * from './generate/index.js';
 export { RNNModel, RecurrentState, type AdamOptions, type CellType, type ModelConfig, type TensorData } from './rnn/model.js';
 /** Whether this runtime accepts the relaxed-SIMD kernels ('auto' picks them where it does). */
 export { relaxedSimdSupported } from './wasm/kernels.js';
+export { MAX_THREADS } from './wasm/threads.js';
 export {
   corpusText,
   readCorpusFiles,

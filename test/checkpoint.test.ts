@@ -10,6 +10,7 @@ import {
   loadCheckpoint,
   parameterShapes,
   inferConfig,
+  modelContent,
   CheckpointError,
   type RNNConfig,
   type TensorMap,
@@ -131,6 +132,44 @@ test('truncated, foreign and inconsistent files are refused with clear errors', 
   );
   refuse(serializeSafetensors(source.weights, { config: '{"cell":"transformer"}' }), /config: Invalid ModelConfig: cell must be 'rnn', 'lstm' or 'gru', got "transformer"; vocabSize must be a positive integer/);
   assert.throws(() => inferConfig(new Map([['embed.weight', { shape: [5, 2] }], ['rnn.weight_hh_l0', { shape: [6, 3] }]])), /2 gates/);
+});
+
+test('a NaN or infinite value is refused at load, naming the file, the tensor and the index', async () => {
+  const source = decodeCheckpoint(fixtureBytes('rnn_tiny', 'init.safetensors'));
+  const withValue = (tensor: string, index: number, value: number): TensorMap => {
+    const weights = new Map(source.weights);
+    const data = weights.get(tensor)!.data.slice();
+    data[index] = value;
+    weights.set(tensor, { shape: weights.get(tensor)!.shape, data });
+    return weights;
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-ckpt-'));
+  const path = join(dir, 'nan.safetensors');
+  writeFileSync(path, encodeCheckpoint({ config: source.config, weights: withValue('linear.bias', 12, Number.NaN) }));
+  await assert.rejects(loadCheckpoint(path), (e: unknown) =>
+    e instanceof CheckpointError && e.message === `${path}: tensor linear.bias holds NaN at index 12; the file is corrupt`);
+  const moments: TensorMap = new Map([['m.embed.weight', { shape: [2], data: new Float32Array([0, Number.NEGATIVE_INFINITY]) }]]);
+  const trainer = { epoch: 0, batchIndex: 0, globalStep: 1, offset: 0, rng: [1, 2, 3, 4], hidden: [], epochLossSum: 0, bestValLoss: null, epochsWithoutImprovement: 0 };
+  const resumable = encodeCheckpoint({ config: source.config, weights: source.weights, training: { optimizer: { step: 1, tensors: moments }, trainer } });
+  assert.throws(() => decodeCheckpoint(resumable, 'run.safetensors'), /run\.safetensors: tensor optimizer\.m\.embed\.weight holds -Infinity at index 1/);
+  assert.throws(() => decodeCheckpoint(encodeCheckpoint({ config: source.config, weights: withValue('embed.weight', 0, Infinity) })),
+    /checkpoint: tensor embed\.weight holds Infinity at index 0/);
+});
+
+test('a foreign safetensors file loaded from a path is named in the error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-ckpt-'));
+  const path = join(dir, 'bert.safetensors');
+  writeFileSync(path, serializeSafetensors(new Map([['encoder.weight', { shape: [2], data: new Float32Array(2) }]])));
+  await assert.rejects(loadCheckpoint(path), (e: unknown) =>
+    e instanceof CheckpointError && e.message.startsWith(`${path} is not an RNN checkpoint: tensor "embed.weight" is missing (found encoder.weight)`));
+});
+
+test('misspelt keys of checkpoint content are refused, not dropped', () => {
+  const source = decodeCheckpoint(fixtureBytes('rnn_tiny', 'init.safetensors'));
+  assert.throws(() => encodeCheckpoint({ config: source.config, weights: source.weights, tokeniser: {} } as never),
+    /encodeCheckpoint: unknown option "tokeniser"; did you mean tokenizer\?/);
+  const model = { stateDict: () => source.weights } as never;
+  assert.throws(() => modelContent(model, source.config, { trainerState: {} } as never), /modelContent: unknown option "trainerState"; known options: tokenizer, trainer, options, metadata/);
 });
 
 test('saving over a checkpoint is atomic: a failed save leaves the previous file intact', async () => {

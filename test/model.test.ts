@@ -23,6 +23,8 @@ test('create rejects bad configurations naming each problem', async () => {
   await assert.rejects(RNNModel.create({ ...small, hiddenSize: 0, numLayers: 1.5 }),
     /hiddenSize must be a positive integer, got 0; numLayers must be a positive integer, got 1.5/);
   await assert.rejects(RNNModel.create(small, { kernels: 'gpu' as never }), /expected 'auto', 'simd' or 'relaxed', got "gpu"/);
+  await assert.rejects(RNNModel.create(small, { sed: 1 } as never), /RNNModel.create: unknown option "sed"; did you mean seed\?/);
+  await assert.rejects(RNNModel.create(small, { seed: 2 ** 32 }), /RNNModel.create: seed must be an integer from -2147483648 to 4294967295, got 4294967296/);
 });
 
 test('state_dict has PyTorch names and shapes; init follows torch defaults and the seed', async () => {
@@ -89,6 +91,7 @@ test('trainStep, evaluate and step check their inputs before running anything', 
   assert.throws(() => model.evaluate(bad, y, 4, 3, state), /inputs\[7\] \(t=2, b=1\) is -1/);
   assert.throws(() => model.trainStep(x, y, 0, 3, state, adam), /T and B must be positive integers, got T=0, B=3/);
   assert.throws(() => model.trainStep(Array.from(x) as never, y, 4, 3, state, adam), /inputs must be an Int32Array/);
+  assert.throws(() => model.trainStep(x, y, 4, 3, state, { ...adam, betas: [0.9, 0.99] } as never), /trainStep: unknown option "betas"; did you mean beta1\?/);
   assert.throws(() => model.trainStep(x, y, 6, 2, state, adam), /state holds 3 row\(s\) but the batch has B=2/);
   assert.throws(() => model.trainStep(x, y, 4, 3, new RecurrentState(2, 10, 3, false), adam), /needs 2 of 10 with cells/);
   assert.throws(() => model.trainStep(x, y, 4, 3, state, { lr: -1, beta1: 1 }), /lr must be a positive number, got -1; beta1 must be in \[0, 1\), got 1/);

@@ -168,3 +168,23 @@ test('<unk> is not generated unless allowed', async () => {
   assert.deepEqual(banned.ids, [1, 1, 1, 1, 1, 1]);
   model.dispose();
 });
+
+test('plain-JS mistakes in generation options are refused by name, before any work', async () => {
+  const tokenizer = CharTokenizer.fromCorpus('abc abc');
+  const model = await RNNModel.create({ cell: 'gru', vocabSize: tokenizer.vocabSize, embedSize: 4, hiddenSize: 8, numLayers: 1 });
+  const refuse = (options: unknown, pattern: RegExp) => assert.rejects(generateText(model, tokenizer, 'ab', options as never), pattern);
+  await refuse(null, /generateText: options must be an object, got null/);
+  await refuse({ temprature: 0.5 }, /generateText: unknown option "temprature"; did you mean temperature\?/);
+  await refuse({ numBeams: 2 }, /generateText: numBeams is not supported for RNN models/);
+  await refuse({ numReturnSequences: 2 }, /generateText: numReturnSequences is not supported for RNN models/);
+  await refuse({ initialState: {} }, /generateText: initialState must be a model state \(model\.createState\(1\), or an earlier result's state\), got an object without clone/);
+  assert.throws(() => new RNNChat(model, tokenizer, { maxNewToken: 5 } as never), /RNNChat: unknown option "maxNewToken"; did you mean maxNewTokens\?/);
+  assert.throws(() => new RNNChat(model, tokenizer, { onText: () => undefined } as never), /RNNChat: onText is an option of reply/);
+  assert.throws(() => new RNNChat(model, tokenizer, { numBeams: 3 } as never), /RNNChat: numBeams is not supported for RNN models/);
+  assert.throws(() => new RNNChat(model, tokenizer, { stop: 'zzqx' }), /stop "zzqx" is not in the model's vocabulary/);
+  assert.throws(() => new RNNChat(model, tokenizer, { doSample: true, seed: 2 ** 40 }), /seed/);
+  const chat = new RNNChat(model, tokenizer, { maxNewTokens: 2 });
+  await assert.rejects(chat.reply('ab', { onTxt: () => undefined } as never), /RNNChat\.reply: unknown option "onTxt"; did you mean onText\?/);
+  assert.equal(chat.replies, 0);
+  model.dispose();
+});

@@ -138,6 +138,7 @@ test('invalid options are refused with a message naming the option', async () =>
   const bad = async (options: Partial<TrainOptions>, pattern: RegExp, split = data): Promise<void> => {
     await assert.rejects(train(model, split, { ...base, ...options } as TrainOptions), pattern);
   };
+  await bad({ seed: 2 ** 32 }, /train: seed must be an integer from -2147483648 to 4294967295, got 4294967296/);
   await bad({ epochs: 0 }, /train: epochs must be a positive integer, got 0/);
   await bad({ batchSize: -4 }, /batchSize must be a positive integer, got -4/);
   await bad({ seqLen: 2.5 }, /seqLen must be a positive integer, got 2.5/);
@@ -147,6 +148,14 @@ test('invalid options are refused with a message naming the option', async () =>
   await bad({ lrSchedule: 'step' as never }, /lrSchedule must be one of constant, cosine, linear, got "step"/);
   await bad({ earlyStopping: { patience: 0 } }, /earlyStopping.patience must be a positive integer/);
   await bad({ earlyStopping: { patience: 2 } }, /earlyStopping needs validation data/, { train: data.train, validation: new Int32Array(0) });
+  await bad({ learningRate: 5 } as never, /train: unknown option "learningRate"; known options: epochs, lr, /);
+  await bad({ seqlen: 8 } as never, /train: unknown option "seqlen"; did you mean seqLen\?/);
+  await bad({ earlyStopping: { patince: 2 } } as never, /train earlyStopping: unknown option "patince"; did you mean patience\?/);
+  await assert.rejects(train(model, data, null as never), /train: options must be an object, got null/);
+  await bad({}, /train: data\.train must be an Int32Array \(tokenizeCorpus\(\) and splitValidation\(\) give them\), got \[object Array\]/,
+    { train: [1, 2, 3], validation: [] } as never);
+  await bad({}, /train: data\.validation must be an Int32Array/, { train: data.train } as never);
+  await bad({}, /train: data must be \{ train, validation \} token ids/, null as never);
   await bad({ batchSize: 64, seqLen: 64 }, /the training split has 300 tokens but one batch needs batchSize 64 x \(seqLen 64 \+ 1\)/, head(300));
   model.dispose();
 });

@@ -38,6 +38,25 @@ test('bad options and bad vocabularies are rejected with what was expected', () 
   assert.throws(() => new Vocabulary([UNK_TOKEN]).token(1), /id 1 is outside \[0, 1\)/);
 });
 
+test('fromCorpus refuses a vocabulary of <unk> alone and says why', () => {
+  const only = /the vocabulary would hold only <unk>/;
+  assert.throws(() => WordTokenizer.fromCorpus(''), /WordTokenizer\.fromCorpus: the corpus has no words \(digits and punctuation are dropped\)/);
+  assert.throws(() => WordTokenizer.fromCorpus(['123', '!?']), only);
+  assert.throws(() => CharTokenizer.fromCorpus([]), /CharTokenizer\.fromCorpus: the corpus has no characters, so the vocabulary would hold only <unk>/);
+  assert.throws(() => WordTokenizer.fromCorpus('the cat', { maxSize: 1 }), /WordTokenizer\.fromCorpus: maxSize 1 leaves room for <unk> alone.*use maxSize >= 2/);
+  assert.throws(
+    () => CharTokenizer.fromCorpus('aab', { minCount: 3 }),
+    /CharTokenizer\.fromCorpus: minCount 3 is above the count of the most frequent token in this corpus \("a", 2 times\).*use minCount <= 2/,
+  );
+  assert.equal(CharTokenizer.fromCorpus('aab', { minCount: 2 }).vocabSize, 2);
+});
+
+test('fromCorpus refuses option keys it does not know', () => {
+  assert.throws(() => WordTokenizer.fromCorpus('a b', { maxsize: 10 } as never), /WordTokenizer\.fromCorpus: unknown option "maxsize"; did you mean maxSize\?/);
+  assert.throws(() => CharTokenizer.fromCorpus('a b', null as never), /CharTokenizer\.fromCorpus: options must be an object, got null/);
+  assert.throws(() => WordTokenizer.fromCorpus('a b', { maxSize: 0 }), /WordTokenizer\.fromCorpus: maxSize must be an integer >= 1/);
+});
+
 test('encode reports unknown words once each, in order', () => {
   const tok = WordTokenizer.fromCorpus('the cat sat on the mat');
   const { ids, unknown } = tok.encodeWithUnknown('The dog sat; the DOG ran.');

@@ -2,9 +2,7 @@
  * `textloom gpt2 generate|chat`: GPT-2 models from a folder, URL or Hub id on the command line, with
  * Hugging Face's generation flags.
  */
-import { Gpt2Chat, loadGpt2, type DownloadProgress, type GenerateOptions, type Gpt2Pipeline, type LoadGpt2Options } from '../index.js';
-import { resolveOptions } from '../generate/options.js';
-import { isHttpUrl } from '../gpt2/source.js';
+import { checkGenerateOptions, Gpt2Chat, loadGpt2, type DownloadProgress, type GenerateOptions, type Gpt2Pipeline, type LoadGpt2Options } from '../index.js';
 import { fileExists, readText, writeTextAtomic } from '../platform/index.js';
 import {
   booleanFlag, choiceFlag, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, listFlag, optionalNumber, parse, processOutput,
@@ -92,7 +90,7 @@ function generationOptions(parsed: Parsed): GenerateOptions {
     const value = kind === 'boolean' ? booleanFlag(parsed, flag) || undefined : optionalNumber(parsed, flag, kind);
     if (value !== undefined) options[key] = value;
   }
-  resolveOptions({ doSample: (options.numBeams ?? 1) === 1, eosTokenId: 0, ...options }, 1);
+  checkGenerateOptions({ doSample: (options.numBeams ?? 1) === 1, eosTokenId: 0, ...options });
   return options;
 }
 
@@ -131,7 +129,7 @@ async function openModel(parsed: Parsed, output: Output): Promise<Gpt2Pipeline> 
   const model = stringFlag(parsed, 'model');
   if (model === undefined) throw new UsageError('--model is required: a folder, a URL prefix or a Hub id such as Xenova/gpt2');
   const hubUrl = stringFlag(parsed, 'hub-url');
-  if (hubUrl !== undefined && !isHttpUrl(hubUrl)) throw new UsageError(`--hub-url must be an http(s) URL such as https://huggingface.co, got ${JSON.stringify(hubUrl)}`);
+  if (hubUrl !== undefined && !/^https?:\/\/[^/]/i.test(hubUrl)) throw new UsageError(`--hub-url must be an http(s) URL such as https://huggingface.co, got ${JSON.stringify(hubUrl)}`);
   const options: LoadGpt2Options = {
     dtype: choiceFlag(parsed, 'dtype', ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const, 'fp32'),
     device: choiceFlag(parsed, 'device', ['auto', 'wasm', 'webgpu', 'native'] as const, 'auto'),

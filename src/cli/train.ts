@@ -4,12 +4,11 @@
  * boundary and saves a resumable checkpoint; `--resume` continues it exactly.
  */
 import {
-  BpeTokenizer, CELL_TYPES, CharTokenizer, CheckpointError, describeConfig, evaluateLoss, loadCheckpoint, LR_SCHEDULES, modelContent,
+  BpeTokenizer, CELL_TYPES, MAX_THREADS, CharTokenizer, CheckpointError, describeConfig, evaluateLoss, loadCheckpoint, LR_SCHEDULES, modelContent,
   restoreModel, RNNModel, saveCheckpoint, tokenizeCorpus, tokenizerFromJSON, train, WordTokenizer, type CellType, type LrScheduleName,
   type RNNConfig, type Tokenizer, type TokenSplit, type TrainOptions, type TrainResult,
 } from '../index.js';
 import { readText } from '../platform/index.js';
-import { MAX_THREADS } from '../wasm/threads.js';
 import {
   booleanFlag,
   choiceFlag,

@@ -1,5 +1,6 @@
 export type { LogitsSource } from './engine.js';
 export type { FinishReason, GenerateOptions, GenerateResult } from './options.js';
+export { checkGenerateOptions } from './options.js';
 export type { TokenEvent } from './decode.js';
 export type { LogitsProcessor, RowView } from './processors.js';
 export { generate, generateStream } from './generate.js';

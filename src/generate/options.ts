@@ -1,3 +1,4 @@
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 import { Random } from '../util/random.js';
 
 /**
@@ -103,11 +104,12 @@ export interface ResolvedOptions {
 /** HF's default length when neither maxLength nor maxNewTokens is given. */
 export const DEFAULT_MAX_LENGTH = 20;
 
-const KNOWN_KEYS: readonly (keyof GenerateOptions)[] = [
-  'maxLength', 'maxNewTokens', 'minNewTokens', 'doSample', 'temperature', 'topK', 'topP',
-  'repetitionPenalty', 'noRepeatNgramSize', 'badWordsIds', 'numBeams', 'lengthPenalty', 'earlyStopping',
-  'numReturnSequences', 'eosTokenId', 'padTokenId', 'seed', 'random', 'signal', 'onToken', 'stoppingCriteria',
-];
+const GENERATE_OPTION_KEYS = optionKeys<GenerateOptions>({
+  maxLength: true, maxNewTokens: true, minNewTokens: true, doSample: true, temperature: true, topK: true, topP: true,
+  repetitionPenalty: true, noRepeatNgramSize: true, badWordsIds: true, numBeams: true, lengthPenalty: true,
+  earlyStopping: true, numReturnSequences: true, eosTokenId: true, padTokenId: true, seed: true, random: true,
+  signal: true, onToken: true, stoppingCriteria: true,
+});
 
 /** Options that only mean something when sampling, with their neutral values. */
 const SAMPLING_ONLY: readonly ['temperature' | 'topK' | 'topP', number][] = [
@@ -146,31 +148,6 @@ function finite(name: string, value: unknown, valid: (v: number) => boolean, ran
 
 function tokenId(name: string, value: unknown, vocabSize: number): number {
   return integer(name, value, 0, vocabSize - 1);
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
-
-function rejectUnknownKeys(options: object): void {
-  for (const key of Object.keys(options)) {
-    if ((KNOWN_KEYS as readonly string[]).includes(key)) continue;
-    const lower = key.toLowerCase().replace(/_/g, '');
-    const close = KNOWN_KEYS.find((k) => k.toLowerCase() === lower || editDistance(k, key) <= 2);
-    const hint = close ? `did you mean ${close}?` : `known options: ${KNOWN_KEYS.join(', ')}`;
-    const snake = key.includes('_') ? ' (snake_case configs go through fromHuggingFace())' : '';
-    fail(`unknown option ${JSON.stringify(key)}${snake}; ${hint}`);
-  }
 }
 
 function eosIds(value: unknown, vocabSize: number): number[] {
@@ -224,14 +201,20 @@ function randomSource(options: GenerateOptions): Random | null {
 }
 
 /**
+ * Runs generate()'s checks on `options` without a model: throws the RangeError (or TypeError) that
+ * generate() would throw for a value or a combination that cannot work, so an application can reject
+ * a user's settings before it loads anything. Token ids are checked against `vocabSize` when given.
+ */
+export function checkGenerateOptions(options: GenerateOptions, vocabSize = Number.MAX_SAFE_INTEGER): void {
+  resolveOptions(options, vocabSize);
+}
+
+/**
  * Checks every option against the model's vocabulary size and fills in HF's defaults. Errors name the
  * option, the value, and what would be valid.
  */
 export function resolveOptions(options: GenerateOptions, vocabSize: number): ResolvedOptions {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail(`options must be an object, got ${show(options)}`);
-  }
-  rejectUnknownKeys(options);
+  checkOptionKeys('generate', options, GENERATE_OPTION_KEYS, { snakeCase: 'snake_case configs go through fromHuggingFace()' });
   const doSample = options.doSample ?? false;
   if (typeof doSample !== 'boolean') fail(`doSample must be true or false, got ${show(doSample)}`);
   const numBeams = integer('numBeams', options.numBeams ?? 1, 1);

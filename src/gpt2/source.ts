@@ -90,7 +90,7 @@ class RemoteFiles implements ModelFiles {
 }
 
 /** True when `text` parses as an absolute http: or https: URL, the only schemes downloads fetch. */
-export function isHttpUrl(text: string): boolean {
+function isHttpUrl(text: string): boolean {
   try {
     return ['http:', 'https:'].includes(new URL(text).protocol);
   } catch {

@@ -4,8 +4,11 @@
  * The state is the model's only memory; no transcript is re-read.
  */
 import type { Tokenizer } from '../text/index.js';
+import { checkOptionKeys } from '../util/options.js';
 import {
+  checkTextOptionKeys,
   generateText,
+  generationSettings,
   type GenerationState,
   type GenerativeModel,
   type TextGenerationOptions,
@@ -17,6 +20,14 @@ import {
  * (onText, signal) or kept by the chat (initialState). A `seed` is advanced by one each turn.
  */
 export type ChatOptions = Omit<TextGenerationOptions, 'initialState' | 'onText' | 'signal'>;
+
+/** Options that a conversation takes per turn, or not at all, since it carries its own state. */
+const PER_TURN = 'is an option of reply(message, { onText, onWarning, signal }), not of the RNNChat constructor';
+const NOT_IN_CONSTRUCTOR = {
+  onText: PER_TURN,
+  signal: PER_TURN,
+  initialState: 'is not taken: the conversation carries its own state (reset() starts over from zeros)',
+};
 
 /**
  * A conversation with an RNN language model: each message is fed into the hidden state the previous
@@ -34,7 +45,11 @@ export class RNNChat {
     private readonly model: GenerativeModel,
     private readonly tokenizer: Tokenizer,
     private readonly options: ChatOptions = {},
-  ) {}
+  ) {
+    checkTextOptionKeys('RNNChat', options, NOT_IN_CONSTRUCTOR);
+    // A bad option would fail every turn alike: refuse it once, here.
+    generationSettings(model, tokenizer, options, 'RNNChat');
+  }
 
   /** Number of replies given so far. */
   get replies(): number {
@@ -49,6 +64,7 @@ export class RNNChat {
     message: string,
     extra: { onText?: (piece: string) => void; onWarning?: (message: string) => void; signal?: AbortSignal } = {},
   ): Promise<TextGenerationResult> {
+    checkOptionKeys('RNNChat.reply', extra, ['onText', 'onWarning', 'signal']);
     const options: TextGenerationOptions = { ...this.options, ...extra };
     if (this.options.seed !== undefined) options.seed = this.options.seed + this.turns;
     if (this.state !== null) options.initialState = this.state;

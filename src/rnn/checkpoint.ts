@@ -9,6 +9,7 @@
  */
 import { parseSafetensors, serializeSafetensors, SafetensorsError, type TensorToWrite } from '../io/safetensors.js';
 import { readBytes, writeBytesAtomic } from '../platform/index.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 import type { TrainerState } from './trainer.js';
 import { gateCount, parameterSpecs, validateConfig as validateModelConfig, type CellType, type ModelConfig } from './layout.js';
 
@@ -82,13 +83,13 @@ export function validateConfig(config: unknown, where = 'config'): RNNConfig {
   }
 }
 
-/** The config of a PyTorch-layout tensor set, read off the shapes. */
-export function inferConfig(tensors: ReadonlyMap<string, { shape: number[] }>): RNNConfig {
+/** The config of a PyTorch-layout tensor set, read off the shapes; `source` (a path) names it in errors. */
+export function inferConfig(tensors: ReadonlyMap<string, { shape: number[] }>, source = 'the file'): RNNConfig {
   const shape = (name: string): number[] => {
     const t = tensors.get(name);
     if (!t) {
       throw new CheckpointError(
-        `not an RNN checkpoint: tensor "${name}" is missing (found ${[...tensors.keys()].slice(0, 8).join(', ') || 'no tensors'}); ` +
+        `${source} is not an RNN checkpoint: tensor "${name}" is missing (found ${[...tensors.keys()].slice(0, 8).join(', ') || 'no tensors'}); ` +
           'expected the PyTorch names embed.weight, rnn.weight_ih_l0, ..., linear.weight',
       );
     }
@@ -100,7 +101,7 @@ export function inferConfig(tensors: ReadonlyMap<string, { shape: number[] }>): 
   const cell = CELL_TYPES.find((c) => gateCount(c) === gates);
   if (cell === undefined) {
     throw new CheckpointError(
-      `rnn.weight_hh_l0 has shape [${gatesTimesHidden}, ${hiddenSize}], which is ${gates} gates; expected 1 (RNN), 4 (LSTM) or 3 (GRU)`,
+      `${source}: rnn.weight_hh_l0 has shape [${gatesTimesHidden}, ${hiddenSize}], which is ${gates} gates; expected 1 (RNN), 4 (LSTM) or 3 (GRU)`,
     );
   }
   let numLayers = 0;
@@ -109,19 +110,19 @@ export function inferConfig(tensors: ReadonlyMap<string, { shape: number[] }>): 
 }
 
 /** Checks that `weights` holds exactly the parameters of `config`, each with its shape. */
-function checkWeights(weights: ReadonlyMap<string, { shape: number[] }>, config: RNNConfig): void {
+function checkWeights(weights: ReadonlyMap<string, { shape: number[] }>, config: RNNConfig, name = 'checkpoint'): void {
   const expected = parameterShapes(config);
-  for (const [name, shape] of expected) {
-    const t = weights.get(name);
-    if (!t) throw new CheckpointError(`checkpoint is missing tensor "${name}" [${shape.join(', ')}] of a ${describeConfig(config)}`);
+  for (const [tensor, shape] of expected) {
+    const t = weights.get(tensor);
+    if (!t) throw new CheckpointError(`${name} is missing tensor "${tensor}" [${shape.join(', ')}] of a ${describeConfig(config)}`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new CheckpointError(
-        `tensor "${name}" has shape [${t.shape.join(', ')}] but a ${describeConfig(config)} needs [${shape.join(', ')}]`,
+        `${name}: tensor "${tensor}" has shape [${t.shape.join(', ')}] but a ${describeConfig(config)} needs [${shape.join(', ')}]`,
       );
     }
   }
-  for (const name of weights.keys()) {
-    if (!expected.has(name)) throw new CheckpointError(`checkpoint has unexpected tensor "${name}" for a ${describeConfig(config)}`);
+  for (const tensor of weights.keys()) {
+    if (!expected.has(tensor)) throw new CheckpointError(`${name} has unexpected tensor "${tensor}" for a ${describeConfig(config)}`);
   }
 }
 
@@ -144,8 +145,11 @@ export interface CheckpointContent {
   metadata?: Record<string, string>;
 }
 
+const CONTENT_KEYS = optionKeys<CheckpointContent>({ config: true, weights: true, tokenizer: true, training: true, metadata: true });
+
 /** The bytes of a checkpoint. */
 export function encodeCheckpoint(content: CheckpointContent): Uint8Array {
+  checkOptionKeys('encodeCheckpoint', content, CONTENT_KEYS);
   const config = validateConfig(content.config);
   checkWeights(content.weights, config);
   const tensors = new Map<string, TensorToWrite>(content.weights);
@@ -167,6 +171,12 @@ export function encodeCheckpoint(content: CheckpointContent): Uint8Array {
     if (options) metadata['training_options'] = JSON.stringify(options);
   }
   return serializeSafetensors(tensors, metadata);
+}
+
+/** Index of the first NaN or infinity in `data`, or -1. */
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
 }
 
 function parseJsonField(metadata: Record<string, string>, key: string): unknown {
@@ -203,14 +213,18 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   const optimizerTensors: TensorMap = new Map();
   const hidden: Float32Array[] = [];
   for (const [key, t] of tensors) {
+    // Caught here, a bad value names its tensor; caught later, it surfaces as a diverged loss or as
+    // every token banned during generation.
+    const bad = firstNonFinite(t.data);
+    if (bad >= 0) throw new CheckpointError(`${name}: tensor ${key} holds ${t.data[bad]} at index ${bad}; the file is corrupt`);
     if (key.startsWith(OPTIMIZER_PREFIX)) optimizerTensors.set(key.slice(OPTIMIZER_PREFIX.length), t);
     else if (key.startsWith(HIDDEN_PREFIX)) hidden[Number(key.slice(HIDDEN_PREFIX.length))] = t.data;
     else weights.set(key, { shape: t.shape, data: t.data });
   }
   const config = metadata['config'] !== undefined
     ? validateConfig(parseJsonField(metadata, 'config'), `${name} config`)
-    : inferConfig(weights);
-  checkWeights(weights, config);
+    : inferConfig(weights, name);
+  checkWeights(weights, config, name);
   const tokenizer = metadata['tokenizer'] !== undefined ? parseJsonField(metadata, 'tokenizer') : null;
 
   let training: TrainingSnapshot | null = null;
@@ -247,12 +261,19 @@ export async function loadCheckpoint(location: string | URL): Promise<Checkpoint
   return decodeCheckpoint(await readBytes(location), String(location));
 }
 
+export interface ModelContentExtra {
+  tokenizer?: unknown;
+  /** Makes the checkpoint resumable: the trainer's position, saved with the optimizer's state. */
+  trainer?: TrainerState;
+  options?: Record<string, unknown>;
+  metadata?: Record<string, string>;
+}
+
+const EXTRA_KEYS = optionKeys<ModelContentExtra>({ tokenizer: true, trainer: true, options: true, metadata: true });
+
 /** Saves the weights (and, with a training snapshot, the optimizer) of a live model. */
-export function modelContent(
-  model: CheckpointableModel,
-  config: RNNConfig,
-  extra: { tokenizer?: unknown; trainer?: TrainerState; options?: Record<string, unknown>; metadata?: Record<string, string> } = {},
-): CheckpointContent {
+export function modelContent(model: CheckpointableModel, config: RNNConfig, extra: ModelContentExtra = {}): CheckpointContent {
+  checkOptionKeys('modelContent', extra, EXTRA_KEYS);
   const content: CheckpointContent = { config, weights: model.stateDict() };
   if (extra.tokenizer !== undefined) content.tokenizer = extra.tokenizer;
   if (extra.metadata !== undefined) content.metadata = extra.metadata;

@@ -5,10 +5,11 @@
  * every step, so each word is predicted from the previous word alone; we carry it.)
  */
 import type { LogitsSource } from '../generate/engine.js';
-import { generateStream } from '../generate/index.js';
+import { checkGenerateOptions, generateStream } from '../generate/index.js';
 import type { GenerateOptions } from '../generate/index.js';
 import { now } from '../platform/index.js';
 import { UNK_ID, type Tokenizer } from '../text/index.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 
 /** The recurrent state as generation uses it (RNNModel's RecurrentState). */
 export interface GenerationState {
@@ -116,7 +117,7 @@ export class RNNLogitsSource<S extends GenerationState = GenerationState> implem
 /** The options generateText hands to src/generate's generate() as they are, with their meaning and checks. */
 const PASSED_THROUGH = ['doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'noRepeatNgramSize', 'seed', 'signal'] as const;
 
-/** Options of generateText: the sampling options of src/generate plus text-level ones. */
+/** Options of generateText: the sampling options of src/generate plus text-level ones; any other key is an error. */
 export interface TextGenerationOptions extends Pick<GenerateOptions, (typeof PASSED_THROUGH)[number]> {
   /** Tokens to generate at most. Default 50. */
   maxNewTokens?: number;
@@ -133,6 +134,36 @@ export interface TextGenerationOptions extends Pick<GenerateOptions, (typeof PAS
    * rare word at once, so printing it tells the reader nothing.
    */
   allowUnknown?: boolean;
+}
+
+const TEXT_OPTION_KEYS = optionKeys<TextGenerationOptions>({
+  doSample: true, temperature: true, topK: true, topP: true, repetitionPenalty: true, noRepeatNgramSize: true,
+  seed: true, signal: true, maxNewTokens: true, stop: true, onText: true, onWarning: true, initialState: true,
+  allowUnknown: true,
+});
+
+/**
+ * generate() options that a caller may expect here too. Beam search would work on an RNNLogitsSource, but
+ * it cannot stream, stop on words, or leave the one state to continue from that generateText returns.
+ */
+const NOT_FOR_RNN: Readonly<Record<string, string>> = {
+  numBeams: 'is not supported for RNN models (generateText streams one sampled or greedy sequence); remove it',
+  numReturnSequences: 'is not supported for RNN models (generateText returns one sequence); call it once per sequence with different seeds',
+};
+
+/** Checks the keys of generateText options, less those that `except` refuses with its own reasons. */
+export function checkTextOptionKeys(where: string, options: unknown, except: Readonly<Record<string, string>> = {}): void {
+  const known = TEXT_OPTION_KEYS.filter((key) => !(key in except));
+  checkOptionKeys(where, options, known, { refused: { ...NOT_FOR_RNN, ...except } });
+}
+
+function checkInitialState(state: unknown): void {
+  const s = state as Partial<Record<keyof GenerationState, unknown>> | null;
+  const methods = ['clone', 'select', 'toArrays', 'loadArrays'] as const;
+  if (s === null || typeof s !== 'object' || methods.some((m) => typeof s[m] !== 'function')) {
+    const got = s === null ? 'null' : typeof s === 'object' ? `an object without ${methods.join(', ')}` : typeof s;
+    throw new TypeError(`generateText: initialState must be a model state (model.createState(1), or an earlier result's state), got ${got}`);
+  }
 }
 
 /** What generateText (and RNNChat.reply) resolves with. */
@@ -214,6 +245,28 @@ function endsWith(ids: readonly number[], tail: readonly number[], from: number)
 /** Ids decoded before each streamed piece, enough for any character split across byte-level tokens. */
 const STREAM_CONTEXT = 8;
 
+/**
+ * What a text generation takes from its options before it sees a seed: the stop words as id sequences,
+ * and generate()'s options, checked against the model, so a chat can refuse bad options at once.
+ */
+export function generationSettings(model: GenerativeModel, tokenizer: Tokenizer, options: TextGenerationOptions, where: string):
+  { stops: number[][]; generateOptions: GenerateOptions } {
+  if (tokenizer.vocabSize !== model.config.vocabSize) {
+    throw new RangeError(
+      `${where}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}; use the tokenizer the model was trained with`,
+    );
+  }
+  const stops = stopSequences(tokenizer, options.stop);
+  // Rows stopped early are fed the pad id; <unk> serves, as its logits are never used.
+  const generateOptions: GenerateOptions = { maxNewTokens: options.maxNewTokens ?? 50, padTokenId: UNK_ID };
+  for (const key of PASSED_THROUGH) {
+    if (options[key] !== undefined) (generateOptions as Record<string, unknown>)[key] = options[key];
+  }
+  if (hasUnknownReport(tokenizer) && options.allowUnknown !== true) generateOptions.badWordsIds = [[UNK_ID]];
+  checkGenerateOptions(generateOptions, model.config.vocabSize);
+  return { stops, generateOptions };
+}
+
 /** Generates text after `seed`, streaming pieces through `onText`. */
 export async function generateText(
   model: GenerativeModel,
@@ -221,21 +274,12 @@ export async function generateText(
   seed: string,
   options: TextGenerationOptions = {},
 ): Promise<TextGenerationResult> {
-  if (tokenizer.vocabSize !== model.config.vocabSize) {
-    throw new RangeError(
-      `generateText: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}; use the tokenizer the model was trained with`,
-    );
-  }
+  checkTextOptionKeys('generateText', options);
+  if (options.initialState !== undefined) checkInitialState(options.initialState);
+  const { stops, generateOptions } = generationSettings(model, tokenizer, options, 'generateText');
   const { ids: seedIds, warnings } = encodeSeed(tokenizer, seed);
   for (const w of warnings) options.onWarning?.(w);
-  const stops = stopSequences(tokenizer, options.stop);
   const source = new RNNLogitsSource(model, options.initialState ?? null);
-  // Rows stopped early are fed the pad id; <unk> serves, as its logits are never used.
-  const generateOptions: GenerateOptions = { maxNewTokens: options.maxNewTokens ?? 50, padTokenId: UNK_ID };
-  for (const key of PASSED_THROUGH) {
-    if (options[key] !== undefined) (generateOptions as Record<string, unknown>)[key] = options[key];
-  }
-  if (hasUnknownReport(tokenizer) && options.allowUnknown !== true) generateOptions.badWordsIds = [[UNK_ID]];
   if (stops.length > 0) {
     generateOptions.stoppingCriteria = (ids) => stops.some((tail) => endsWith(ids, tail, seedIds.length));
   }

@@ -8,7 +8,8 @@
 import { Arena, type Region } from '../wasm/arena.js';
 import { instantiateKernels, instantiateSharedKernels, resolveVariant, threadedBuildSupported, type KernelExports } from '../wasm/kernels.js';
 import { checkThreadCount, DEFAULT_SPLIT_THRESHOLD, DEFAULT_WORKER_TIMEOUT_MS, startThreadPool, threadSupportProblem, type ThreadPool } from '../wasm/threads.js';
-import { Random } from '../util/random.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
+import { isSeed, Random, SEED_RANGE } from '../util/random.js';
 import { layoutActivations, type Activations } from './activations.js';
 import { gateCount, parameterSpecs, validateConfig, type ModelConfig, type ParamSpec } from './layout.js';
 import { RecurrentState } from './state.js';
@@ -66,6 +67,14 @@ export interface CreateOptions {
    *  that step is applied, and the model goes on with one thread. */
   workerTimeoutMs?: number;
 }
+
+const CREATE_OPTION_KEYS = optionKeys<CreateOptions>({
+  seed: true, kernels: true, recompute: true, threads: true, splitThreshold: true, workerTimeoutMs: true,
+});
+
+const ADAM_OPTION_KEYS = optionKeys<AdamOptions>({
+  lr: true, beta1: true, beta2: true, eps: true, weightDecay: true, decoupledWeightDecay: true, clipNorm: true,
+});
 
 interface LayerPointers {
   I: number;
@@ -162,6 +171,7 @@ export class RNNModel {
    *  distributions (embedding N(0,1); rnn and linear U(-1/sqrt(H), 1/sqrt(H)) as torch) drawn from Random(seed). */
   static async create(config: ModelConfig, options: CreateOptions = {}): Promise<RNNModel> {
     const checked = validateConfig(config);
+    checkOptionKeys('RNNModel.create', options, CREATE_OPTION_KEYS);
     const variant = resolveVariant(options.kernels ?? 'auto');
     if (options.recompute !== undefined && typeof options.recompute !== 'boolean') {
       throw new TypeError(`RNNModel.create: recompute must be true, false or absent, got ${JSON.stringify(options.recompute)}`);
@@ -170,6 +180,9 @@ export class RNNModel {
     const splitThreshold = options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD;
     if (typeof splitThreshold !== 'number' || !(splitThreshold >= 0)) {
       throw new RangeError(`RNNModel.create: splitThreshold must be a number >= 0 (multiply-adds), got ${JSON.stringify(options.splitThreshold)}`);
+    }
+    if (options.seed !== undefined && !isSeed(options.seed)) {
+      throw new RangeError(`RNNModel.create: seed must be ${SEED_RANGE}, got ${JSON.stringify(options.seed)}`);
     }
     const timeoutMs = options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS;
     if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
@@ -512,14 +525,15 @@ export class RNNModel {
 }
 
 function checkAdam(adam: AdamOptions): Required<Omit<AdamOptions, 'clipNorm'>> & { clipNorm?: number } {
+  checkOptionKeys('trainStep', adam, ADAM_OPTION_KEYS);
   const out = {
-    lr: adam?.lr,
-    beta1: adam?.beta1 ?? 0.9,
-    beta2: adam?.beta2 ?? 0.999,
-    eps: adam?.eps ?? 1e-8,
-    weightDecay: adam?.weightDecay ?? 0,
-    decoupledWeightDecay: adam?.decoupledWeightDecay ?? true,
-    clipNorm: adam?.clipNorm,
+    lr: adam.lr,
+    beta1: adam.beta1 ?? 0.9,
+    beta2: adam.beta2 ?? 0.999,
+    eps: adam.eps ?? 1e-8,
+    weightDecay: adam.weightDecay ?? 0,
+    decoupledWeightDecay: adam.decoupledWeightDecay ?? true,
+    clipNorm: adam.clipNorm,
   };
   const problems: string[] = [];
   if (!(Number.isFinite(out.lr) && out.lr > 0)) problems.push(`lr must be a positive number, got ${out.lr}`);

@@ -8,10 +8,12 @@
  * generator, so successive epochs cut the text at different places; the hidden state is reset then
  * because the streams jump.
  */
-import { Random } from '../util/random.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
+import { isSeed, Random, SEED_RANGE } from '../util/random.js';
 import { now, yieldToEventLoop } from '../platform/index.js';
 import { StreamBatches, validationBatches, type TokenSplit } from './dataset.js';
 import { learningRate, LR_SCHEDULES, type LrScheduleName } from './lr-schedule.js';
+import { requireInt32Array } from './validate.js';
 
 /** The recurrent state as the trainer uses it (see RNNModel.createState). */
 export interface TrainableState {
@@ -168,8 +170,23 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new RangeError(`train: ${message}`);
 }
 
+const TRAIN_OPTION_KEYS = optionKeys<TrainOptions>({
+  epochs: true, lr: true, batchSize: true, seqLen: true, clip: true, weightDecay: true, lrSchedule: true,
+  warmupSteps: true, validation: true, earlyStopping: true, seed: true, signal: true, onProgress: true, resume: true,
+});
+
+const TOKEN_IDS = 'tokenizeCorpus() and splitValidation() give them';
+
+function validateData(data: TokenSplit): void {
+  if (data === null || typeof data !== 'object') {
+    throw new TypeError(`train: data must be { train, validation } token ids (${TOKEN_IDS}), got ${data === null ? 'null' : typeof data}`);
+  }
+  requireInt32Array('train', 'data.train', data.train, TOKEN_IDS);
+  requireInt32Array('train', 'data.validation', data.validation, TOKEN_IDS);
+}
+
 function validateOptions(options: TrainOptions, data: TokenSplit): void {
-  check(options !== null && typeof options === 'object', 'options must be an object');
+  checkOptionKeys('train', options, TRAIN_OPTION_KEYS);
   const positiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
   check(positiveInt(options.epochs), `epochs must be a positive integer, got ${options.epochs}`);
   check(positiveInt(options.batchSize), `batchSize must be a positive integer, got ${options.batchSize}`);
@@ -190,12 +207,13 @@ function validateOptions(options: TrainOptions, data: TokenSplit): void {
   if (options.warmupSteps !== undefined) {
     check(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0, `warmupSteps must be a non-negative integer, got ${options.warmupSteps}`);
   }
-  if (options.seed !== undefined) check(Number.isInteger(options.seed), `seed must be an integer, got ${options.seed}`);
+  if (options.seed !== undefined) check(isSeed(options.seed), `seed must be ${SEED_RANGE}, got ${options.seed}`);
   if (options.onProgress !== undefined) check(typeof options.onProgress === 'function', 'onProgress must be a function');
   if (options.validation === true) {
     check(data.validation.length > 0, 'validation is on but there is no validation data; hold out a fraction of the corpus');
   }
   if (options.earlyStopping !== undefined) {
+    checkOptionKeys('train earlyStopping', options.earlyStopping, ['patience', 'minDelta']);
     const { patience, minDelta } = options.earlyStopping;
     check(positiveInt(patience), `earlyStopping.patience must be a positive integer, got ${patience}`);
     check(minDelta === undefined || (Number.isFinite(minDelta) && minDelta >= 0), `earlyStopping.minDelta must be >= 0, got ${minDelta}`);
@@ -210,6 +228,7 @@ export async function evaluateLoss(
   batchSize: number,
   seqLen: number,
 ): Promise<number> {
+  requireInt32Array('evaluateLoss', 'ids', ids, TOKEN_IDS);
   const batches = validationBatches(ids, batchSize, seqLen);
   const state = model.createState(batches.batchSize);
   let sum = 0;
@@ -244,6 +263,7 @@ function epochOffset(rng: Random, seqLen: number, trainLength: number, batchSize
  * `await train(model, splitValidation(ids, 0.1), { epochs: 3, lr: 0.005, batchSize: 16, seqLen: 32 })`
  */
 export async function train(model: TrainableModel, data: TokenSplit, options: TrainOptions): Promise<TrainResult> {
+  validateData(data);
   validateOptions(options, data);
   const { epochs, batchSize, seqLen } = options;
   const clip = options.clip ?? 0;

@@ -5,6 +5,13 @@
 import type { ModelConfig } from './layout.js';
 import type { RecurrentState } from './state.js';
 
+/** Throws unless `ids` is an Int32Array; plain arrays would otherwise fail deep inside with an internal TypeError. */
+export function requireInt32Array(where: string, label: string, ids: unknown, hint: string): void {
+  if (!(ids instanceof Int32Array)) {
+    throw new TypeError(`${where}: ${label} must be an Int32Array (${hint}), got ${Object.prototype.toString.call(ids)}`);
+  }
+}
+
 /** Checks (T, B) against the arrays, every id against the vocabulary, and the state's shape. */
 export function checkBatch(config: ModelConfig, where: string, inputs: Int32Array, targets: Int32Array | null,
                            T: number, B: number, state: RecurrentState): void {
@@ -13,9 +20,7 @@ export function checkBatch(config: ModelConfig, where: string, inputs: Int32Arra
   }
   const check = (label: string, a: Int32Array | null) => {
     if (a === null) return;
-    if (!(a instanceof Int32Array)) {
-      throw new TypeError(`${where}: ${label} must be an Int32Array (time-major, index t*B+b), got ${Object.prototype.toString.call(a)}`);
-    }
+    requireInt32Array(where, label, a, 'time-major, index t*B+b');
     if (a.length !== T * B) {
       throw new RangeError(`${where}: ${label} has ${a.length} ids but T*B = ${T}*${B} = ${T * B}; pass time-major (T, B) ids`);
     }

@@ -30,7 +30,7 @@ export class CharTokenizer extends VocabTokenizer {
 
   /** Builds the vocabulary from one text or many (counts add up across them). */
   static fromCorpus(corpus: string | Iterable<string>, options: VocabularyOptions = {}): CharTokenizer {
-    return new CharTokenizer(vocabularyFrom(splitChars, corpus, options));
+    return new CharTokenizer(vocabularyFrom(splitChars, corpus, options, 'CharTokenizer.fromCorpus', 'characters'));
   }
 
   /** From what toJSON() wrote; throws a TypeError for anything else. */

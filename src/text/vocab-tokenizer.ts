@@ -10,7 +10,7 @@ import {
   type Tokenizer,
   type TokenizerJSONBase,
 } from './tokenizer.js';
-import { TokenCounter, Vocabulary, type Encoded, type VocabularyOptions } from './vocab.js';
+import { TokenCounter, UNK_TOKEN, Vocabulary, type Encoded, type VocabularyOptions } from './vocab.js';
 
 /** A word or character tokenizer as toJSON() writes it: the envelope and the vocabulary's tokens. */
 export interface VocabTokenizerJSON extends TokenizerJSONBase {
@@ -88,15 +88,32 @@ export abstract class VocabTokenizer implements Tokenizer {
   }
 }
 
-/** Counts the tokens of one or many texts with a tokenizer's split and builds a vocabulary. */
+/**
+ * Counts the tokens of one or many texts with a tokenizer's split and builds a vocabulary. `where` names
+ * the public function in errors; `units` says what the corpus lacks when split() finds nothing in it.
+ */
 export function vocabularyFrom(
   split: (text: string) => string[],
   corpus: string | Iterable<string>,
   options: VocabularyOptions,
+  where: string,
+  units: string,
 ): Vocabulary {
   const counter = new TokenCounter();
   for (const text of typeof corpus === 'string' ? [corpus] : corpus) counter.addAll(split(text));
-  return counter.build(options);
+  const vocabulary = counter.build(options, where);
+  // A model over <unk> alone predicts it with certainty and learns nothing; say why before training.
+  if (vocabulary.size === 1) throw new RangeError(`${where}: ${onlyUnknownCause(counter, options, units)}`);
+  return vocabulary;
+}
+
+function onlyUnknownCause(counter: TokenCounter, options: VocabularyOptions, units: string): string {
+  const only = `the vocabulary would hold only ${UNK_TOKEN}`;
+  const top = counter.mostFrequent();
+  if (top === null) return `the corpus has no ${units}, so ${only}; give it some text to learn from`;
+  if (options.maxSize === 1) return `maxSize 1 leaves room for ${UNK_TOKEN} alone (maxSize counts it), so ${only}; use maxSize >= 2`;
+  return `minCount ${options.minCount} is above the count of the most frequent token in this corpus ` +
+    `(${JSON.stringify(top.token)}, ${top.count} times), so ${only}; use minCount <= ${top.count} or a longer corpus`;
 }
 
 /** The vocabulary of a serialized word or character tokenizer, validated. */

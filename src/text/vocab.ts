@@ -6,6 +6,7 @@
  * which the tokens first appeared in the corpus. (The tutorial numbers `set(words)`, whose order
  * changes from run to run; we do not copy that.)
  */
+import { checkOptionKeys } from '../util/options.js';
 import { describe } from './tokenizer.js';
 
 /** The unknown token: entry 0 of every word and character vocabulary, standing for every token outside it. */
@@ -38,8 +39,18 @@ export class TokenCounter {
     return this.counts.size;
   }
 
-  build(options: VocabularyOptions = {}): Vocabulary {
-    const { maxSize, minCount } = checkOptions(options);
+  /** The most frequent token other than `<unk>`, with its count; null when there is none. */
+  mostFrequent(): { token: string; count: number } | null {
+    let top: { token: string; count: number } | null = null;
+    for (const [token, count] of this.counts) {
+      if (token !== UNK_TOKEN && (top === null || count > top.count)) top = { token, count };
+    }
+    return top;
+  }
+
+  /** `where` names the public function in errors about the options. */
+  build(options: VocabularyOptions = {}, where = 'Vocabulary'): Vocabulary {
+    const { maxSize, minCount } = checkOptions(options, where);
     const entries: Array<[string, number, number]> = [];
     let order = 0;
     for (const [token, count] of this.counts) {
@@ -53,14 +64,15 @@ export class TokenCounter {
   }
 }
 
-function checkOptions(options: VocabularyOptions): Required<VocabularyOptions> {
+function checkOptions(options: VocabularyOptions, where: string): Required<VocabularyOptions> {
+  checkOptionKeys(where, options, ['maxSize', 'minCount']);
   const maxSize = options.maxSize ?? Number.POSITIVE_INFINITY;
   const minCount = options.minCount ?? 1;
   if (!(maxSize === Number.POSITIVE_INFINITY || (Number.isInteger(maxSize) && maxSize >= 1))) {
-    throw new RangeError(`Vocabulary: maxSize must be an integer >= 1 (it counts <unk>), got ${describe(maxSize)}`);
+    throw new RangeError(`${where}: maxSize must be an integer >= 1 (it counts <unk>), got ${describe(maxSize)}`);
   }
   if (!(Number.isInteger(minCount) && minCount >= 1)) {
-    throw new RangeError(`Vocabulary: minCount must be an integer >= 1, got ${describe(minCount)}`);
+    throw new RangeError(`${where}: minCount must be an integer >= 1, got ${describe(minCount)}`);
   }
   return { maxSize, minCount };
 }

@@ -31,7 +31,7 @@ export class WordTokenizer extends VocabTokenizer {
 
   /** Builds the vocabulary from one text or many (counts add up across them). */
   static fromCorpus(corpus: string | Iterable<string>, options: VocabularyOptions = {}): WordTokenizer {
-    return new WordTokenizer(vocabularyFrom(splitWords, corpus, options));
+    return new WordTokenizer(vocabularyFrom(splitWords, corpus, options, 'WordTokenizer.fromCorpus', 'words (digits and punctuation are dropped)'));
   }
 
   /** From what toJSON() wrote; throws a TypeError for anything else. */

@@ -3,6 +3,13 @@
  * (xoshiro128**, seeded by splitmix32), so Node, Deno and browsers sample the same text from the
  * same seed. State can be saved and restored for an exact training resume.
  */
+/** Seeds are taken as 32 bits: a wider one would silently share a narrower one's sequence. */
+export const SEED_RANGE = 'an integer from -2147483648 to 4294967295';
+
+export function isSeed(seed: unknown): seed is number {
+  return Number.isInteger(seed) && (seed as number) >= -0x80000000 && (seed as number) <= 0xffffffff;
+}
+
 export class Random {
   private s0: number;
   private s1: number;
@@ -11,9 +18,7 @@ export class Random {
   private spareNormal: number | null = null;
 
   constructor(seed: number = 0) {
-    if (!Number.isInteger(seed)) {
-      throw new TypeError(`Random: seed must be an integer, got ${seed}`);
-    }
+    if (!isSeed(seed)) throw new RangeError(`Random: seed must be ${SEED_RANGE}, got ${seed}`);
     let x = seed >>> 0;
     const next = (): number => {
       x = (x + 0x9e3779b9) >>> 0;

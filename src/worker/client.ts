@@ -14,6 +14,16 @@ import type {
   WorkerRequest,
   WorkerResults,
 } from './protocol.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
+
+// The specs cross to the worker as plain data: a misspelt key would be dropped there without a word.
+const MODEL_SPEC_KEYS = optionKeys<ModelSpec>({
+  cell: true, tokenizer: true, embedSize: true, hiddenSize: true, numLayers: true, maxVocab: true, minCount: true, seed: true, threads: true,
+});
+const TRAINING_SPEC_KEYS = optionKeys<TrainingSpec>({
+  epochs: true, lr: true, batchSize: true, seqLen: true, clip: true, weightDecay: true, lrSchedule: true, warmupSteps: true, seed: true,
+  validationFraction: true,
+});
 
 type RequestOf<K extends keyof WorkerResults> = Omit<Extract<WorkerRequest, { type: K }>, 'id'>;
 
@@ -54,7 +64,9 @@ export class TrainingWorker {
   }
 
   /** Builds a tokenizer and model for `text` and trains it; resolves when the run ends (completed, early stopping or stop()). */
-  train(text: string, model: ModelSpec, training: TrainingSpec, onProgress?: (event: TrainProgress) => void): Promise<TrainingSummary> {
+  async train(text: string, model: ModelSpec, training: TrainingSpec, onProgress?: (event: TrainProgress) => void): Promise<TrainingSummary> {
+    checkOptionKeys('TrainingWorker.train (model)', model, MODEL_SPEC_KEYS);
+    checkOptionKeys('TrainingWorker.train (training)', training, TRAINING_SPEC_KEYS);
     return this.request({ type: 'train', text, model, training }, { ...(onProgress && { onProgress }) });
   }
 

@@ -28,7 +28,7 @@ export interface ModelSpec {
 }
 
 /** The trainer's serializable options, and how much of the corpus to hold out. */
-export type TrainingSpec = Pick<TrainOptions, 'epochs' | 'lr' | 'batchSize' | 'seqLen' | 'clip' | 'weightDecay' | 'lrSchedule' | 'seed'> & {
+export type TrainingSpec = Pick<TrainOptions, 'epochs' | 'lr' | 'batchSize' | 'seqLen' | 'clip' | 'weightDecay' | 'lrSchedule' | 'warmupSteps' | 'seed'> & {
   /** Fraction of the corpus (its tail) held out for validation. Default 0.1. */
   validationFraction?: number;
 };

@@ -137,6 +137,7 @@ export class TrainingSession {
       ...(training.clip !== undefined && { clip: training.clip }),
       ...(training.weightDecay !== undefined && { weightDecay: training.weightDecay }),
       ...(training.lrSchedule !== undefined && { lrSchedule: training.lrSchedule }),
+      ...(training.warmupSteps !== undefined && { warmupSteps: training.warmupSteps }),
     };
 
     let resume: TrainerState | undefined;
