@@ -63,6 +63,7 @@ test('bad flags and values exit 2 with a message naming the flag', async () => {
     [['train', '--seed', '4294967296'], /--seed must be an integer from 0 to 4294967295, got "4294967296"/],
     [['train', '--validation', '0', '--patience', '2'], /--patience watches the validation loss/],
     [['train', '--threads', '65'], /--threads must be at most 64, got 65/],
+    [['train', '--vocab-size', '1'], /--vocab-size counts <unk> too, so it must be at least 2, got 1/],
     [['train', '--resume', 'm.safetensors', '--hidden', '8', '--lr', '0.1'], /--resume continues a run with the settings it was saved with; leave out --hidden, --lr/],
     [['demo', 'notes.txt'], /demo trains on the built-in corpus and takes no arguments/],
     [['generate', 'm.safetensors'], /needs a model file and a seed text/],

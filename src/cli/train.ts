@@ -172,6 +172,8 @@ function trainSettings(parsed: Parsed): TrainSettings {
       '(with --resume only --epochs, --time-limit, --threads, -o, --resumable and --json apply)',
     );
   }
+  const vocabSize = numberFlag(parsed, 'vocab-size', TRAIN_DEFAULTS.vocabSize, 'positive integer');
+  if (vocabSize < 2) throw new UsageError(`--vocab-size counts <unk> too, so it must be at least 2, got ${vocabSize}`);
   const threads = numberFlag(parsed, 'threads', 1, 'positive integer');
   if (threads > MAX_THREADS) throw new UsageError(`--threads must be at most ${MAX_THREADS}, got ${threads}`);
   return {
@@ -184,7 +186,7 @@ function trainSettings(parsed: Parsed): TrainSettings {
       hiddenSize: numberFlag(parsed, 'hidden', TRAIN_DEFAULTS.hidden, 'positive integer'),
     },
     tokenizer,
-    vocabSize: numberFlag(parsed, 'vocab-size', TRAIN_DEFAULTS.vocabSize, 'positive integer'),
+    vocabSize,
     minCount: numberFlag(parsed, 'min-count', TRAIN_DEFAULTS.minCount, 'positive integer'),
     bpeDir,
     validation,
