@@ -120,7 +120,7 @@ test('train writes a checkpoint; info, generate and chat use it', async () => {
   const replies = output.stdout.trim().split('\n');
   assert.equal(replies.length, 2);
   for (const reply of replies) assert.match(reply, /^\w+ \w+ \w+$/);
-  assert.match(output.stderr, /none of the seed's words are in the model's vocabulary[\s\S]*conversation reset/);
+  assert.match(output.stderr, /none of the message's words are in the model's vocabulary[\s\S]*conversation reset/);
   const badStop = await run('chat', model, '--stop', 'zebra');
   assert.equal(badStop.code, 1, 'a bad option fails once, before the first turn');
   assert.match(badStop.stderr, /stop "zebra" is not in the model's vocabulary/);

@@ -7,6 +7,7 @@ import type { Tokenizer } from '../text/index.js';
 import { checkOptionKeys } from '../util/options.js';
 import {
   checkTextOptionKeys,
+  encodeSeed,
   generateText,
   generationSettings,
   type GenerationState,
@@ -65,6 +66,8 @@ export class RNNChat {
     extra: { onText?: (piece: string) => void; onWarning?: (message: string) => void; signal?: AbortSignal } = {},
   ): Promise<TextGenerationResult> {
     checkOptionKeys('RNNChat.reply', extra, ['onText', 'onWarning', 'signal']);
+    // Checked here too, so that a turn the model cannot read is named as the message it is.
+    encodeSeed(this.tokenizer, message, 'the message');
     const options: TextGenerationOptions = { ...this.options, ...extra };
     if (this.options.seed !== undefined) options.seed = this.options.seed + this.turns;
     if (this.state !== null) options.initialState = this.state;

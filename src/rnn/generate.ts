@@ -196,25 +196,25 @@ function hasUnknownReport(tokenizer: Tokenizer): tokenizer is Tokenizer & Unknow
 /**
  * Seed text to ids. Pieces missing from the vocabulary become `<unk>` and are named in a warning; a
  * seed with nothing but unknown pieces (or nothing at all) is an error, since the model would start from
- * no information.
+ * no information. `role` names the text in errors (a chat turn is "the message").
  */
-export function encodeSeed(tokenizer: Tokenizer, seed: string): { ids: number[]; warnings: string[] } {
-  if (typeof seed !== 'string') throw new TypeError(`seed must be a string, got ${typeof seed}`);
+export function encodeSeed(tokenizer: Tokenizer, seed: string, role = 'the seed'): { ids: number[]; warnings: string[] } {
+  if (typeof seed !== 'string') throw new TypeError(`${role} must be a string, got ${typeof seed}`);
   if (!hasUnknownReport(tokenizer)) {
     const ids = tokenizer.encode(seed);
-    if (ids.length === 0) throw new RangeError(`the seed ${JSON.stringify(seed)} has no tokens; give a few words to start from`);
+    if (ids.length === 0) throw new RangeError(`${role} ${JSON.stringify(seed)} has no tokens; give a few words to start from`);
     return { ids, warnings: [] };
   }
   const { ids, unknown } = tokenizer.encodeWithUnknown(seed);
   if (ids.length === 0) {
-    throw new RangeError(`the seed ${JSON.stringify(seed)} has no ${tokenizer.kind}s after preprocessing; give a few words to start from`);
+    throw new RangeError(`${role} ${JSON.stringify(seed)} has no ${tokenizer.kind}s after preprocessing; give a few words to start from`);
   }
   const warnings: string[] = [];
   if (unknown.length > 0) {
     const list = unknown.map((u) => JSON.stringify(u)).join(', ');
     if (ids.every((id) => id === UNK_ID)) {
       throw new RangeError(
-        `none of the seed's ${tokenizer.kind}s are in the model's vocabulary (${list}); use ${tokenizer.kind}s from the training text`,
+        `none of ${role}'s ${tokenizer.kind}s are in the model's vocabulary (${list}); use ${tokenizer.kind}s from the training text`,
       );
     }
     warnings.push(`not in the vocabulary, read as <unk>: ${list}`);
