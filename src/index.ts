@@ -66,6 +66,7 @@ export {
   saveCheckpoint,
   type Checkpoint,
   type CheckpointContent,
+  type ModelContentExtra,
   type RNNConfig,
   type TrainingSnapshot,
 } from './rnn/checkpoint.js';

@@ -134,7 +134,7 @@ test('truncated, foreign and inconsistent files are refused with clear errors', 
   assert.throws(() => inferConfig(new Map([['embed.weight', { shape: [5, 2] }], ['rnn.weight_hh_l0', { shape: [6, 3] }]])), /2 gates/);
 });
 
-test('a NaN or infinite value is refused at load, naming the file, the tensor and the index', async () => {
+test('a NaN or infinite value is refused at load, naming the file, the tensor and the index, and never written', async () => {
   const source = decodeCheckpoint(fixtureBytes('rnn_tiny', 'init.safetensors'));
   const withValue = (tensor: string, index: number, value: number): TensorMap => {
     const weights = new Map(source.weights);
@@ -143,17 +143,18 @@ test('a NaN or infinite value is refused at load, naming the file, the tensor an
     weights.set(tensor, { shape: weights.get(tensor)!.shape, data });
     return weights;
   };
+  // Written as another program would write them: encodeCheckpoint refuses such values itself.
   const dir = mkdtempSync(join(tmpdir(), 'textloom-ckpt-'));
   const path = join(dir, 'nan.safetensors');
-  writeFileSync(path, encodeCheckpoint({ config: source.config, weights: withValue('linear.bias', 12, Number.NaN) }));
+  writeFileSync(path, serializeSafetensors(withValue('linear.bias', 12, Number.NaN)));
   await assert.rejects(loadCheckpoint(path), (e: unknown) =>
     e instanceof CheckpointError && e.message === `${path}: tensor linear.bias holds NaN at index 12; the file is corrupt`);
-  const moments: TensorMap = new Map([['m.embed.weight', { shape: [2], data: new Float32Array([0, Number.NEGATIVE_INFINITY]) }]]);
-  const trainer = { epoch: 0, batchIndex: 0, globalStep: 1, offset: 0, rng: [1, 2, 3, 4], hidden: [], epochLossSum: 0, bestValLoss: null, epochsWithoutImprovement: 0 };
-  const resumable = encodeCheckpoint({ config: source.config, weights: source.weights, training: { optimizer: { step: 1, tensors: moments }, trainer } });
-  assert.throws(() => decodeCheckpoint(resumable, 'run.safetensors'), /run\.safetensors: tensor optimizer\.m\.embed\.weight holds -Infinity at index 1/);
-  assert.throws(() => decodeCheckpoint(encodeCheckpoint({ config: source.config, weights: withValue('embed.weight', 0, Infinity) })),
+  const moments = new Map(source.weights).set('optimizer.m.embed.weight', { shape: [2], data: new Float32Array([0, Number.NEGATIVE_INFINITY]) });
+  assert.throws(() => decodeCheckpoint(serializeSafetensors(moments), 'run.safetensors'), /run\.safetensors: tensor optimizer\.m\.embed\.weight holds -Infinity at index 1/);
+  assert.throws(() => decodeCheckpoint(serializeSafetensors(withValue('embed.weight', 0, Infinity))),
     /checkpoint: tensor embed\.weight holds Infinity at index 0/);
+  assert.throws(() => encodeCheckpoint({ config: source.config, weights: withValue('linear.bias', 12, Number.NaN) }),
+    /encodeCheckpoint: tensor linear\.bias holds NaN at index 12 \(did training diverge\?\); nothing was written/);
 });
 
 test('a foreign safetensors file loaded from a path is named in the error', async () => {

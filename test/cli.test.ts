@@ -153,6 +153,9 @@ test('a resumable checkpoint records where training stopped', async () => {
   const again = await run('train', corpusPath, '--resume', model, '-o', join(dir, 'more.safetensors'));
   assert.equal(again.code, 1);
   assert.match(again.stderr, /finished all 1 epochs of its run; pass --epochs with a larger total/);
+  const otherSplit = await run('train', corpusPath, '--resume', model, '--epochs', '2', '--validation', '0.2');
+  assert.equal(otherSplit.code, 2);
+  assert.match(otherSplit.stderr, /holds out 0\.3 of its corpus for validation and continues on that split; leave out --validation/);
   const more = join(dir, 'more.safetensors');
   const further = await run('train', corpusPath, '--resume', model, '--epochs', '2', '-o', more, '--resumable', '--json');
   assert.equal(further.code, 0, further.stderr);

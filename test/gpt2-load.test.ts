@@ -170,6 +170,7 @@ test('a folder without ONNX files is an error that says what was looked for', as
   const dir = join(temp, 'no-onnx');
   await cp(join(TINY, 'config.json'), join(dir, 'config.json'));
   await assert.rejects(loadGpt2Model(dir, base), /no ONNX model for dtype fp32: looked for onnx\/model\.onnx, .*decoder_model_merged.*; it has no onnx\/\*\.onnx files at all/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, dtpye: 'fp16' } as never), /loadGpt2: unknown option "dtpye"; did you mean dtype\?/);
   await assert.rejects(loadGpt2Model(TINY, { ...base, dtype: 'q4' }), /looked for onnx\/model_q4\.onnx.*; it has onnx\/decoder_model\.onnx/);
 });
 

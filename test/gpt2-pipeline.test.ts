@@ -136,6 +136,7 @@ test('chat trims the oldest turns to fit n_positions and keeps the preamble', as
   await assert.rejects(huge.say('y '.repeat(20)), /leave no room for 20 new tokens in the model's context of 128/);
   assert.equal(huge.history.length, 0, 'a refused turn is not kept');
   assert.throws(() => new Gpt2Chat(gpt2, { generation: { maxLength: 60 } }), /maxLength does not apply to a conversation; set maxNewTokens/);
+  assert.throws(() => new Gpt2Chat(gpt2, { stops: ['.'] } as never), /Gpt2Chat: unknown option "stops"; did you mean stop\?/);
 });
 
 test('chat stops at a stop string and at EOS; history exports and imports', async () => {

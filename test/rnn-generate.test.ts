@@ -182,7 +182,14 @@ test('plain-JS mistakes in generation options are refused by name, before any wo
   assert.throws(() => new RNNChat(model, tokenizer, { onText: () => undefined } as never), /RNNChat: onText is an option of reply/);
   assert.throws(() => new RNNChat(model, tokenizer, { numBeams: 3 } as never), /RNNChat: numBeams is not supported for RNN models/);
   assert.throws(() => new RNNChat(model, tokenizer, { stop: 'zzqx' }), /stop "zzqx" is not in the model's vocabulary/);
-  assert.throws(() => new RNNChat(model, tokenizer, { doSample: true, seed: 2 ** 40 }), /seed/);
+  assert.throws(() => new RNNChat(model, tokenizer, { doSample: true, seed: 2 ** 40 }),
+    /generate: seed must be an integer from -2147483648 to 4294967295, got 1099511627776/);
+  // The seed advances per turn and wraps at 32 bits, as Random reads it: the largest seed lasts a conversation.
+  const lastSeed = new RNNChat(model, tokenizer, { maxNewTokens: 2, doSample: true, seed: 0xffffffff });
+  const wrapped = new RNNChat(model, tokenizer, { maxNewTokens: 2, doSample: true, seed: -1 });
+  for (const turn of ['the cat', 'the dog']) {
+    assert.deepEqual((await lastSeed.reply(turn)).ids, (await wrapped.reply(turn)).ids);
+  }
   const chat = new RNNChat(model, tokenizer, { maxNewTokens: 2 });
   await assert.rejects(chat.reply('ab', { onTxt: () => undefined } as never), /RNNChat\.reply: unknown option "onTxt"; did you mean onText\?/);
   assert.equal(chat.replies, 0);

@@ -116,8 +116,9 @@ describe('one bundle, three runtimes', { timeout: 900_000 }, () => {
 
 test('TrainingWorker in Deno: a misspelt spec key is refused before the worker sees it; a run trains and generates', async () => {
   const script = new URL('build/test/runtimes/deno-training-worker.js', repoRoot);
-  const r = await runDeno<{ refused: string | null; reason: string; steps: number; words: number }>(script);
+  const r = await runDeno<{ refused: string | null; refusedGeneration: string | null; reason: string; steps: number; words: number }>(script);
   assert.match(r.refused ?? '', /TrainingWorker\.train \(training\): unknown option "epoch"; did you mean epochs\?/);
+  assert.match(r.refusedGeneration ?? '', /TrainingWorker\.generate: unknown option "maxNewToken"; did you mean maxNewTokens\?/);
   assert.equal(r.reason, 'completed');
   assert.ok(r.steps > 0, `${r.steps} steps`);
   assert.equal(r.words, 5);

@@ -150,7 +150,7 @@ test('invalid options are refused with a message naming the option', async () =>
   await bad({ earlyStopping: { patience: 2 } }, /earlyStopping needs validation data/, { train: data.train, validation: new Int32Array(0) });
   await bad({ learningRate: 5 } as never, /train: unknown option "learningRate"; known options: epochs, lr, /);
   await bad({ seqlen: 8 } as never, /train: unknown option "seqlen"; did you mean seqLen\?/);
-  await bad({ earlyStopping: { patince: 2 } } as never, /train earlyStopping: unknown option "patince"; did you mean patience\?/);
+  await bad({ earlyStopping: { patince: 2 } } as never, /train: earlyStopping: unknown option "patince"; did you mean patience\?/);
   await assert.rejects(train(model, data, null as never), /train: options must be an object, got null/);
   await bad({}, /train: data\.train must be an Int32Array \(tokenizeCorpus\(\) and splitValidation\(\) give them\), got \[object Array\]/,
     { train: [1, 2, 3], validation: [] } as never);

@@ -31,7 +31,7 @@ The model is saved, so you can continue with:
   -o, --output PATH           checkpoint to write (default textloom-demo.safetensors)
   -e, --epochs N              passes over the corpus (default ${DEMO_SETTINGS.epochs})
       --time-limit S          stop training after S seconds (default ${DEMO_SETTINGS.timeLimitSeconds})
-      --seed N                seed of the weights and of sampling (default 0)
+      --seed N                seed of the weights and of sampling, 0 to 4294967295 (default 0)
       --json                  progress and result as JSON lines on stdout
   -h, --help                  this help`;
 
@@ -99,7 +99,7 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
         temperature: 0.8,
         topK: 40,
         noRepeatNgramSize: 3,
-        seed: seed + i,
+        seed: (seed + i) >>> 0,
       });
       samples.push({ seed: text, text: generated.text, tokensPerSecond: generated.tokensPerSecond });
     }

@@ -70,7 +70,7 @@ Generation (Hugging Face's meaning and defaults):
       --repetition-penalty R    > 1 discourages tokens already present
       --num-beams N             beam search
       --num-return-sequences N  sequences per prompt
-      --seed S                  sampling seed
+      --seed S                  sampling seed, 0 to 4294967295
 
 Chat:
       --max-new-tokens N        length of each reply (default 40; --max-length does not apply)
@@ -129,7 +129,7 @@ async function openModel(parsed: Parsed, output: Output): Promise<Gpt2Pipeline> 
   const model = stringFlag(parsed, 'model');
   if (model === undefined) throw new UsageError('--model is required: a folder, a URL prefix or a Hub id such as Xenova/gpt2');
   const hubUrl = stringFlag(parsed, 'hub-url');
-  if (hubUrl !== undefined && !/^https?:\/\/[^/]/i.test(hubUrl)) throw new UsageError(`--hub-url must be an http(s) URL such as https://huggingface.co, got ${JSON.stringify(hubUrl)}`);
+  if (hubUrl !== undefined && !(URL.canParse(hubUrl) && ['http:', 'https:'].includes(new URL(hubUrl).protocol))) throw new UsageError(`--hub-url must be an http(s) URL such as https://huggingface.co, got ${JSON.stringify(hubUrl)}`);
   const options: LoadGpt2Options = {
     dtype: choiceFlag(parsed, 'dtype', ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const, 'fp32'),
     device: choiceFlag(parsed, 'device', ['auto', 'wasm', 'webgpu', 'native'] as const, 'auto'),

@@ -5,7 +5,7 @@
  */
 import {
   BpeTokenizer, CELL_TYPES, MAX_THREADS, CharTokenizer, CheckpointError, describeConfig, evaluateLoss, loadCheckpoint, LR_SCHEDULES, modelContent,
-  restoreModel, RNNModel, saveCheckpoint, tokenizeCorpus, tokenizerFromJSON, train, WordTokenizer, type CellType, type LrScheduleName,
+  restoreModel, RNNModel, saveCheckpoint, tokenizeCorpus, tokenizerFromJSON, train, WordTokenizer, type CellType, type Checkpoint, type LrScheduleName,
   type RNNConfig, type Tokenizer, type TokenSplit, type TrainOptions, type TrainResult,
 } from '../index.js';
 import { readText } from '../platform/index.js';
@@ -37,7 +37,8 @@ export interface TrainSettings {
   vocabSize: number;
   minCount: number;
   bpeDir: string | undefined;
-  validation: number;
+  /** Fraction held out; absent means the default, or for a resumed run the fraction it was saved with. */
+  validation?: number;
   training: Omit<TrainOptions, 'signal' | 'onProgress' | 'resume'>;
   resume: string | undefined;
   /** With `resume`: a new total epoch count, to train a finished run further. */
@@ -117,7 +118,7 @@ Training:
       --weight-decay X        AdamW weight decay (default 0)
       --schedule constant|cosine|linear  learning-rate schedule (default constant)
       --warmup N              steps of linear warmup (default 0)
-      --seed N                seed of the weights and the data order (default 0)
+      --seed N                seed of the weights and the data order, 0 to 4294967295 (default 0)
       --validation F          fraction held out for validation, in [0, 1) (default ${TRAIN_DEFAULTS.validation})
       --patience N            stop after N epochs without validation improvement
       --time-limit S          stop after S seconds (at a step boundary)
@@ -134,7 +135,7 @@ Files:
 
 /** Flags that shape the model, its tokens or its training: a resumed run takes them from its checkpoint. */
 const RESUME_FIXED_FLAGS = [
-  'cell', 'layers', 'embed', 'hidden', 'tokenizer', 'vocab-size', 'min-count', 'bpe', 'validation',
+  'cell', 'layers', 'embed', 'hidden', 'tokenizer', 'vocab-size', 'min-count', 'bpe',
   'lr', 'seq', 'batch', 'clip', 'weight-decay', 'schedule', 'warmup', 'seed', 'patience',
 ];
 
@@ -160,7 +161,7 @@ function trainSettings(parsed: Parsed): TrainSettings {
     throw new UsageError('--tokenizer bpe needs --bpe DIR, a folder with vocab.json and merges.txt');
   }
   if (tokenizer !== 'bpe' && bpeDir !== undefined) throw new UsageError('--bpe only applies with --tokenizer bpe');
-  const validation = numberFlag(parsed, 'validation', TRAIN_DEFAULTS.validation, 'fraction in [0, 1)');
+  const validation = optionalNumber(parsed, 'validation', 'fraction in [0, 1)');
   if (patience !== undefined && validation === 0) {
     throw new UsageError('--patience watches the validation loss, so it needs held-out text: leave out --validation 0');
   }
@@ -209,6 +210,23 @@ async function buildTokenizer(settings: TrainSettings, text: string): Promise<To
   return settings.tokenizer === 'word' ? WordTokenizer.fromCorpus(text, options) : CharTokenizer.fromCorpus(text, options);
 }
 
+/**
+ * The fraction a resumed run holds out: the one it was saved with, so that it continues on the same split.
+ * Checkpoints that predate recording it take --validation (or the default).
+ */
+function savedValidation(resumed: Checkpoint, settings: TrainSettings): number {
+  const saved = resumed.metadata['validation'];
+  if (saved === undefined) return settings.validation ?? TRAIN_DEFAULTS.validation;
+  const value = Number(saved);
+  if (!(value >= 0 && value < 1)) {
+    throw new CheckpointError(`${settings.resume}: metadata "validation" is ${JSON.stringify(saved)}, not a fraction in [0, 1); the file is corrupt`);
+  }
+  if (settings.validation !== undefined && settings.validation !== value) {
+    throw new UsageError(`${settings.resume} holds out ${value} of its corpus for validation and continues on that split; leave out --validation`);
+  }
+  return value;
+}
+
 export interface TrainOutcome {
   exitCode: number;
   model: RNNModel;
@@ -230,10 +248,10 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
   }
   const tokenizer = resumed ? tokenizerFromJSON(resumed.tokenizer) : await buildTokenizer(settings, text);
   // A resumed run holds out the same text as before, so that it continues on the same split.
-  const heldOut = resumed ? Number(resumed.metadata['validation'] ?? TRAIN_DEFAULTS.validation) : settings.validation;
+  const heldOut = resumed ? savedValidation(resumed, settings) : settings.validation ?? TRAIN_DEFAULTS.validation;
   const { ids, ...data } = tokenizeCorpus(text, tokenizer, heldOut);
   if (heldOut > 0 && data.validation.length === 0) {
-    output.err(`warning: a validation fraction of ${heldOut} holds out none of ${ids.length} tokens; no validation loss will be reported`);
+    output.err(`warning: a validation fraction of ${heldOut} holds out none of ${ids.length} tokens; no validation loss will be reported\n`);
   }
   const fingerprint = tokenFingerprint(ids);
   if (resumed && resumed.metadata['corpus_fingerprint'] !== fingerprint) {

@@ -1,5 +1,5 @@
 import { checkOptionKeys, optionKeys } from '../util/options.js';
-import { Random } from '../util/random.js';
+import { isSeed, Random, SEED_RANGE } from '../util/random.js';
 
 /**
  * Options of `generate()`, camelCase versions of Hugging Face's `GenerationConfig` fields with the same
@@ -195,7 +195,8 @@ function randomSource(options: GenerateOptions): Random | null {
     return options.random;
   }
   if (options.seed !== undefined) {
-    return new Random(integer('seed', options.seed, -0x80000000, 0xffffffff));
+    if (!isSeed(options.seed)) fail(`seed must be ${SEED_RANGE}, got ${show(options.seed)}`);
+    return new Random(options.seed);
   }
   return null;
 }

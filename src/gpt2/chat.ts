@@ -5,6 +5,7 @@
  */
 import type { FinishReason, GenerateOptions } from '../generate/index.js';
 import type { Gpt2Pipeline } from './pipeline.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 
 /** Value of `format` in an exported Gpt2Chat history. */
 export const CHAT_FORMAT = 'textloom-gpt2-chat';
@@ -51,6 +52,8 @@ export interface ChatReply {
   trimmedTurns: number;
 }
 
+const CHAT_OPTION_KEYS = optionKeys<ChatOptions>({ preamble: true, generation: true, stop: true });
+
 /**
  * A conversation with a GPT-2 model: each say() appends the user's text to the encoded history, lets
  * the model continue the whole history, and appends the reply. The preamble stays at the start; the
@@ -72,6 +75,7 @@ export class Gpt2Chat {
    * when `stop` is not an array of non-empty strings.
    */
   constructor(pipeline: Gpt2Pipeline, options: ChatOptions = {}) {
+    checkOptionKeys('Gpt2Chat', options, CHAT_OPTION_KEYS);
     this.pipeline = pipeline;
     if (options.generation?.maxLength !== undefined) {
       // maxLength counts the whole context, which grows with every turn: replies would shrink to nothing.

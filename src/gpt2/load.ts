@@ -10,6 +10,7 @@ import { Gpt2Model } from './model.js';
 import { startRuntime, type Device, type OrtApi, type OrtRuntime } from './runtime.js';
 import { ModelSourceError, openModelSource, type ModelFiles, type SourceOptions } from './source.js';
 import { openFileSet, type ModelFileSet } from './file-set.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 
 /** File-name suffixes of the Hub's ONNX variants. */
 const DTYPE_SUFFIX = {
@@ -124,11 +125,17 @@ function checkLayout(layout: unknown): LayoutKind | 'auto' {
   return layout as LayoutKind | 'auto';
 }
 
+const LOAD_OPTION_KEYS = optionKeys<LoadModelOptions>({
+  dtype: true, layout: true, device: true, threads: true, onnxruntimeNode: true, hubUrl: true, revision: true, cache: true,
+  onProgress: true, downloadAttempts: true, retryDelayMs: true, signal: true,
+});
+
 /**
  * Loads config, generation config and the ONNX decoder from a folder, URL prefix or Hub id, or from files
  * in hand (a picked folder's Files, a Map of names to bytes); the tokenizer is loaded by the pipeline.
  */
 export async function loadGpt2Model(source: string | ModelFileSet, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  checkOptionKeys('loadGpt2', options, LOAD_OPTION_KEYS);
   const dtype = checkDtype(options.dtype ?? 'fp32');
   const layout = checkLayout(options.layout ?? 'auto');
   const files = typeof source === 'object' && source !== null ? openFileSet(source) : await openModelSource(source, options);

@@ -69,7 +69,8 @@ export class RNNChat {
     // Checked here too, so that a turn the model cannot read is named as the message it is.
     encodeSeed(this.tokenizer, message, 'the message');
     const options: TextGenerationOptions = { ...this.options, ...extra };
-    if (this.options.seed !== undefined) options.seed = this.options.seed + this.turns;
+    // Wrapped to 32 bits, as Random takes it, so the largest seed still advances.
+    if (this.options.seed !== undefined) options.seed = (this.options.seed + this.turns) >>> 0;
     if (this.state !== null) options.initialState = this.state;
     const result = await generateText(this.model, this.tokenizer, message, options);
     this.state = result.state;

@@ -153,6 +153,15 @@ export function encodeCheckpoint(content: CheckpointContent): Uint8Array {
   const config = validateConfig(content.config);
   checkWeights(content.weights, config);
   const tensors = new Map<string, TensorToWrite>(content.weights);
+  if (content.training) {
+    for (const [name, t] of content.training.optimizer.tensors) tensors.set(OPTIMIZER_PREFIX + name, t);
+    content.training.trainer.hidden.forEach((data, i) => tensors.set(`${HIDDEN_PREFIX}${i}`, { shape: [data.length], data }));
+  }
+  // A file that decodeCheckpoint would refuse is never written: it would only fail later, far from its cause.
+  for (const [key, t] of tensors) {
+    const bad = firstNonFinite(t.data);
+    if (bad >= 0) throw new CheckpointError(`encodeCheckpoint: tensor ${key} holds ${t.data[bad]} at index ${bad} (did training diverge?); nothing was written`);
+  }
   const metadata: Record<string, string> = {
     ...content.metadata,
     format: 'pt',
@@ -163,8 +172,6 @@ export function encodeCheckpoint(content: CheckpointContent): Uint8Array {
   if (content.tokenizer !== undefined) metadata['tokenizer'] = JSON.stringify(content.tokenizer);
   if (content.training) {
     const { optimizer, trainer, options } = content.training;
-    for (const [name, t] of optimizer.tensors) tensors.set(OPTIMIZER_PREFIX + name, t);
-    trainer.hidden.forEach((data, i) => tensors.set(`${HIDDEN_PREFIX}${i}`, { shape: [data.length], data }));
     const { hidden: _hidden, ...position } = trainer;
     metadata['optimizer_step'] = String(optimizer.step);
     metadata['trainer'] = JSON.stringify({ ...position, hiddenCount: trainer.hidden.length });
@@ -179,11 +186,11 @@ function firstNonFinite(data: Float32Array): number {
   return -1;
 }
 
-function parseJsonField(metadata: Record<string, string>, key: string): unknown {
+function parseJsonField(metadata: Record<string, string>, key: string, name: string): unknown {
   try {
     return JSON.parse(metadata[key]!);
   } catch {
-    throw new CheckpointError(`checkpoint metadata "${key}" is not valid JSON; the file is corrupt`);
+    throw new CheckpointError(`${name}: metadata "${key}" is not valid JSON; the file is corrupt`);
   }
 }
 
@@ -222,14 +229,14 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     else weights.set(key, { shape: t.shape, data: t.data });
   }
   const config = metadata['config'] !== undefined
-    ? validateConfig(parseJsonField(metadata, 'config'), `${name} config`)
+    ? validateConfig(parseJsonField(metadata, 'config', name), `${name} config`)
     : inferConfig(weights, name);
   checkWeights(weights, config, name);
-  const tokenizer = metadata['tokenizer'] !== undefined ? parseJsonField(metadata, 'tokenizer') : null;
+  const tokenizer = metadata['tokenizer'] !== undefined ? parseJsonField(metadata, 'tokenizer', name) : null;
 
   let training: TrainingSnapshot | null = null;
   if (metadata['trainer'] !== undefined) {
-    const { hiddenCount, ...position } = parseJsonField(metadata, 'trainer') as TrainerState & { hiddenCount: number };
+    const { hiddenCount, ...position } = parseJsonField(metadata, 'trainer', name) as TrainerState & { hiddenCount: number };
     if (hidden.length !== hiddenCount || hidden.some((h) => h === undefined)) {
       throw new CheckpointError(`${name}: expected ${hiddenCount} trainer.hidden.* tensors, found ${hidden.filter(Boolean).length}`);
     }
@@ -239,7 +246,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     }
     training = { optimizer: { step, tensors: optimizerTensors }, trainer: { ...position, hidden } };
     if (metadata['training_options'] !== undefined) {
-      training.options = parseJsonField(metadata, 'training_options') as Record<string, unknown>;
+      training.options = parseJsonField(metadata, 'training_options', name) as Record<string, unknown>;
     }
   }
   return { config, tokenizer, weights, training, metadata };
@@ -261,11 +268,15 @@ export async function loadCheckpoint(location: string | URL): Promise<Checkpoint
   return decodeCheckpoint(await readBytes(location), String(location));
 }
 
+/** What modelContent() adds to a model's weights and config; every part is optional. */
 export interface ModelContentExtra {
+  /** The tokenizer's toJSON(), so that the file can turn ids into text again. */
   tokenizer?: unknown;
   /** Makes the checkpoint resumable: the trainer's position, saved with the optimizer's state. */
   trainer?: TrainerState;
+  /** The training options of a resumable run (stored as JSON beside the trainer's position). */
   options?: Record<string, unknown>;
+  /** Extra string metadata, stored in the safetensors header. */
   metadata?: Record<string, string>;
 }
 

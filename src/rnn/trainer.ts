@@ -213,7 +213,7 @@ function validateOptions(options: TrainOptions, data: TokenSplit): void {
     check(data.validation.length > 0, 'validation is on but there is no validation data; hold out a fraction of the corpus');
   }
   if (options.earlyStopping !== undefined) {
-    checkOptionKeys('train earlyStopping', options.earlyStopping, ['patience', 'minDelta']);
+    checkOptionKeys('train: earlyStopping', options.earlyStopping, ['patience', 'minDelta']);
     const { patience, minDelta } = options.earlyStopping;
     check(positiveInt(patience), `earlyStopping.patience must be a positive integer, got ${patience}`);
     check(minDelta === undefined || (Number.isFinite(minDelta) && minDelta >= 0), `earlyStopping.minDelta must be >= 0, got ${minDelta}`);

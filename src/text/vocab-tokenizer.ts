@@ -113,7 +113,7 @@ function onlyUnknownCause(counter: TokenCounter, options: VocabularyOptions, uni
   if (top === null) return `the corpus has no ${units}, so ${only}; give it some text to learn from`;
   if (options.maxSize === 1) return `maxSize 1 leaves room for ${UNK_TOKEN} alone (maxSize counts it), so ${only}; use maxSize >= 2`;
   return `minCount ${options.minCount} is above the count of the most frequent token in this corpus ` +
-    `(${JSON.stringify(top.token)}, ${top.count} times), so ${only}; use minCount <= ${top.count} or a longer corpus`;
+    `(${JSON.stringify(top.token)}, ${top.count} time${top.count === 1 ? '' : 's'}), so ${only}; use minCount <= ${top.count} or a longer corpus`;
 }
 
 /** The vocabulary of a serialized word or character tokenizer, validated. */

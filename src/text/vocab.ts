@@ -16,7 +16,8 @@ export const UNK_ID = 0;
 
 /** How far a vocabulary built from a corpus is cut down (fromCorpus, Vocabulary.build). */
 export interface VocabularyOptions {
-  /** Most entries kept, `<unk>` included (default: no limit). Must be an integer >= 1. */
+  /** Most entries kept, `<unk>` included (default: no limit). An integer >= 1; tokenizers' fromCorpus needs >= 2,
+   *  since a vocabulary of `<unk>` alone cannot be trained on. */
   maxSize?: number;
   /** Fewest occurrences a token needs to get its own id (default 1). Must be an integer >= 1. */
   minCount?: number;

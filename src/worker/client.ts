@@ -24,6 +24,10 @@ const TRAINING_SPEC_KEYS = optionKeys<TrainingSpec>({
   epochs: true, lr: true, batchSize: true, seqLen: true, clip: true, weightDecay: true, lrSchedule: true, warmupSteps: true, seed: true,
   validationFraction: true,
 });
+const GENERATION_SPEC_KEYS = optionKeys<GenerationSpec>({
+  maxNewTokens: true, doSample: true, temperature: true, topK: true, topP: true, repetitionPenalty: true, noRepeatNgramSize: true,
+  seed: true, stop: true,
+});
 
 type RequestOf<K extends keyof WorkerResults> = Omit<Extract<WorkerRequest, { type: K }>, 'id'>;
 
@@ -86,7 +90,8 @@ export class TrainingWorker {
   }
 
   /** Generates after `seed`, streaming pieces of text through onText. */
-  generate(seed: string, options: GenerationSpec = {}, onText?: (piece: string) => void): Promise<GenerationSummary> {
+  async generate(seed: string, options: GenerationSpec = {}, onText?: (piece: string) => void): Promise<GenerationSummary> {
+    checkOptionKeys('TrainingWorker.generate', options, GENERATION_SPEC_KEYS);
     return this.request({ type: 'generate', seed, options }, { ...(onText && { onText }) });
   }
 

@@ -16,8 +16,9 @@ const worker = TrainingWorker.start();
 try {
   const refused = await worker.train(text, model, { ...training, epoch: 3 } as never).then(() => null, (e: Error) => e.message);
   const summary = await worker.train(text, model, training);
+  const refusedGeneration = await worker.generate('the cat', { maxNewToken: 5 } as never).then(() => null, (e: Error) => e.message);
   const generated = await worker.generate('the cat', { maxNewTokens: 5 });
-  console.log(JSON.stringify({ refused, reason: summary.reason, steps: summary.steps, words: generated.text.split(' ').length }));
+  console.log(JSON.stringify({ refused, refusedGeneration, reason: summary.reason, steps: summary.steps, words: generated.text.split(' ').length }));
 } finally {
   worker.terminate();
 }
