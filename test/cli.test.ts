@@ -110,7 +110,7 @@ test('train writes a checkpoint; info, generate and chat use it', async () => {
   assert.equal(asJson.ids.length, 4);
   assert.deepEqual(asJson.warnings, ['not in the vocabulary, read as <unk>: "zebra"']);
   const unknownOnly = await run('generate', model, 'zebra');
-  assert.equal(unknownOnly.code, 1);
+  assert.equal(unknownOnly.code, 2);
   assert.equal(unknownOnly.stdout, '', 'a failed run prints no seed');
   assert.match(unknownOnly.stderr, /none of the seed's words are in the model's vocabulary/);
 
@@ -122,7 +122,7 @@ test('train writes a checkpoint; info, generate and chat use it', async () => {
   for (const reply of replies) assert.match(reply, /^\w+ \w+ \w+$/);
   assert.match(output.stderr, /none of the message's words are in the model's vocabulary[\s\S]*conversation reset/);
   const badStop = await run('chat', model, '--stop', 'zebra');
-  assert.equal(badStop.code, 1, 'a bad option fails once, before the first turn');
+  assert.equal(badStop.code, 2, 'a bad option fails once, before the first turn');
   assert.match(badStop.stderr, /stop "zebra" is not in the model's vocabulary/);
 });
 

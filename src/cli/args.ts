@@ -18,6 +18,11 @@ export class UsageError extends Error {
   }
 }
 
+/** The library checks what a command line asks of it with RangeErrors: those are usage mistakes (exit 2). */
+export function asUsageError(e: unknown): unknown {
+  return e instanceof RangeError ? new UsageError(e.message) : e;
+}
+
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
 export interface Parsed {

@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import { RNNChat } from '../index.js';
-import { booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
+import { asUsageError, booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
 import { loadModel, samplingOptions, SAMPLING_FLAGS, SAMPLING_HELP } from './sampling.js';
 
 export const CHAT_HELP = `Usage: textloom chat <model.safetensors> [options]
@@ -27,7 +27,13 @@ export async function chatCommand(argv: string[], output: Output, input: NodeJS.
   }
   const options = samplingOptions(parsed);
   const { model, tokenizer } = await loadModel(parsed.positionals[0]!);
-  const chat = new RNNChat(model, tokenizer, { ...options });
+  let chat: RNNChat;
+  try {
+    chat = new RNNChat(model, tokenizer, { ...options });
+  } catch (e) {
+    model.dispose();
+    throw asUsageError(e);
+  }
   const interactive = (input as { isTTY?: boolean }).isTTY === true;
   const lines = createInterface({ input, terminal: false });
   const prompt = (): void => {

@@ -3,7 +3,7 @@
  * to stdout as they come.
  */
 import { generateText } from '../index.js';
-import { booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
+import { asUsageError, booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
 import { formatRate } from './progress.js';
 import { loadModel, samplingOptions, SAMPLING_FLAGS, SAMPLING_HELP } from './sampling.js';
 
@@ -43,6 +43,8 @@ export async function generateCommand(argv: string[], output: Output): Promise<n
       ...options,
       onWarning: (w) => output.err(`warning: ${w}\n`),
       ...(json ? {} : { onText: (piece: string) => { echoSeed(); output.out(piece); } }),
+    }).catch((e: unknown) => {
+      throw asUsageError(e);
     });
     if (json) {
       output.out(JSON.stringify({ seed, text: result.text, ids: result.ids, finishReason: result.finishReason, warnings: result.warnings, tokensPerSecond: result.tokensPerSecond }) + '\n');
