@@ -45,6 +45,9 @@ test('<|endoftext|> in text: matched as id 50256 by default (GPT2Tokenizer), ord
   assert.equal(gpt2.endOfTextId, EOT);
   assert.deepEqual([...gpt2.specialTokens], [['<|endoftext|>', EOT]]);
   assert.throws(() => gpt2.encode('x', { specialTokens: 'all' as 'text' }), /must be 'text' or 'special', got "all"/);
+  assert.throws(() => gpt2.encode('x', { allowedSpecial: 'all' } as never), /BpeTokenizer\.encode: unknown option "allowedSpecial"; known options: specialTokens/);
+  assert.throws(() => gpt2.decode([EOT], { skip_special_tokens: true } as never), /BpeTokenizer\.decode: unknown option "skip_special_tokens"; did you mean skipSpecialTokens\?/);
+  assert.throws(() => BpeTokenizer.fromFiles(vocabText, mergesText, { cache: 10 } as never), /BpeTokenizer: unknown option "cache"; known options: cacheSize/);
   assert.deepEqual(gpt2.encodeInt32('a<|endoftext|>'), Int32Array.from([64, EOT]));
 });
 

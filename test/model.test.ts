@@ -24,6 +24,7 @@ test('create rejects bad configurations naming each problem', async () => {
     /hiddenSize must be a positive integer, got 0; numLayers must be a positive integer, got 1.5/);
   await assert.rejects(RNNModel.create(small, { kernels: 'gpu' as never }), /expected 'auto', 'simd' or 'relaxed', got "gpu"/);
   await assert.rejects(RNNModel.create(small, { sed: 1 } as never), /RNNModel.create: unknown option "sed"; did you mean seed\?/);
+  await assert.rejects(RNNModel.create({ ...small, dropout: 0.2 } as never), /RNNModel.create \(config\): unknown option "dropout"; known options: cell, vocabSize/);
   await assert.rejects(RNNModel.create(small, { seed: 2 ** 32 }), /RNNModel.create: seed must be an integer from -2147483648 to 4294967295, got 4294967296/);
 });
 

@@ -68,6 +68,7 @@ export interface CreateOptions {
   workerTimeoutMs?: number;
 }
 
+const CONFIG_KEYS = optionKeys<ModelConfig>({ cell: true, vocabSize: true, embedSize: true, hiddenSize: true, numLayers: true });
 const CREATE_OPTION_KEYS = optionKeys<CreateOptions>({
   seed: true, kernels: true, recompute: true, threads: true, splitThreshold: true, workerTimeoutMs: true,
 });
@@ -171,6 +172,8 @@ export class RNNModel {
    *  distributions (embedding N(0,1); rnn and linear U(-1/sqrt(H), 1/sqrt(H)) as torch) drawn from Random(seed). */
   static async create(config: ModelConfig, options: CreateOptions = {}): Promise<RNNModel> {
     const checked = validateConfig(config);
+    // A key such as dropout or bidirectional would otherwise be dropped, and the model built without it.
+    checkOptionKeys('RNNModel.create (config)', config, CONFIG_KEYS);
     checkOptionKeys('RNNModel.create', options, CREATE_OPTION_KEYS);
     const variant = resolveVariant(options.kernels ?? 'auto');
     if (options.recompute !== undefined && typeof options.recompute !== 'boolean') {

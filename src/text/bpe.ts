@@ -22,6 +22,7 @@ import {
 import { PairTable } from './pair-table.js';
 import { PieceCache } from './piece-cache.js';
 import { IdBuffer } from './id-buffer.js';
+import { checkOptionKeys, optionKeys } from '../util/options.js';
 import { pieceEnd } from './pretokenize.js';
 import { bpeTable } from './unicode.js';
 import {
@@ -41,11 +42,16 @@ export interface BpeEncodeOptions {
   specialTokens?: 'text' | 'special';
 }
 
+const DECODE_OPTION_KEYS = optionKeys<DecodeOptions>({ skipSpecialTokens: true });
+
 /** Options of a BpeTokenizer, taken by its constructor and every from* factory. */
 export interface BpeTokenizerOptions {
   /** Most pre-tokens whose ids are cached (default 65536). */
   cacheSize?: number;
 }
+
+const ENCODE_OPTION_KEYS = optionKeys<BpeEncodeOptions>({ specialTokens: true });
+const TOKENIZER_OPTION_KEYS = optionKeys<BpeTokenizerOptions>({ cacheSize: true });
 
 /** A BpeTokenizer as toJSON() writes it: the envelope, every entry, the merges and the added tokens. */
 export interface BpeTokenizerJSON extends TokenizerJSONBase {
@@ -154,6 +160,7 @@ export class BpeTokenizer implements Tokenizer {
    * a token the vocabulary lacks.
    */
   constructor(definition: BpeDefinition, options: BpeTokenizerOptions = {}) {
+    checkOptionKeys('BpeTokenizer', options, TOKENIZER_OPTION_KEYS);
     this.definition = definition;
     const { index, table } = indexTokens(definition);
     this.index = index;
@@ -233,6 +240,7 @@ export class BpeTokenizer implements Tokenizer {
     if (typeof text !== 'string') {
       throw new TypeError(`BpeTokenizer.${method}: expected a string, got ${text === null ? 'null' : typeof text}`);
     }
+    checkOptionKeys(`BpeTokenizer.${method}`, options, ENCODE_OPTION_KEYS);
     const mode = options.specialTokens ?? 'special';
     if (mode !== 'text' && mode !== 'special') {
       throw new RangeError(`BpeTokenizer.${method}: specialTokens must be 'text' or 'special', got ${describe(mode)}`);
@@ -301,18 +309,21 @@ export class BpeTokenizer implements Tokenizer {
    */
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
     checkIds(ids, this.vocabSize, 'BpeTokenizer.decode');
+    checkOptionKeys('BpeTokenizer.decode', options, DECODE_OPTION_KEYS);
     return decodeIds(this.table, ids, options.skipSpecialTokens === true);
   }
 
   /** The exact bytes of ids (added tokens as their UTF-8 content). */
   decodeBytes(ids: readonly number[], options: DecodeOptions = {}): Uint8Array {
     checkIds(ids, this.vocabSize, 'BpeTokenizer.decodeBytes');
+    checkOptionKeys('BpeTokenizer.decodeBytes', options, DECODE_OPTION_KEYS);
     const skip = options.skipSpecialTokens === true;
     return this.table.concat(ids, (id) => skip && this.table.special.has(id));
   }
 
   /** A decoder for ids that arrive one by one (see StreamDecoder). */
   createStreamDecoder(options: DecodeOptions = {}): StreamDecoder {
+    checkOptionKeys('BpeTokenizer.createStreamDecoder', options, DECODE_OPTION_KEYS);
     return new StreamDecoder(this.table, options.skipSpecialTokens === true, (ids) =>
       checkIds(ids, this.vocabSize, 'StreamDecoder.push'),
     );
