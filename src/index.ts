@@ -71,6 +71,7 @@ export {
   type TrainingSnapshot,
 } from './rnn/checkpoint.js';
 export {
+  checkTextGenerationOptions,
   encodeSeed,
   generateText,
   RNNLogitsSource,

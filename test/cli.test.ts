@@ -112,6 +112,10 @@ test('train writes a checkpoint; info, generate and chat use it', async () => {
   const unknownOnly = await run('generate', model, 'zebra');
   assert.equal(unknownOnly.code, 2);
   assert.equal(unknownOnly.stdout, '', 'a failed run prints no seed');
+  const generateBadStop = await run('generate', model, 'the cat', '--stop', 'zebra');
+  assert.equal(generateBadStop.code, 2);
+  assert.equal(generateBadStop.stdout, '');
+  assert.match(generateBadStop.stderr, /stop "zebra" is not in the model's vocabulary/);
   assert.match(unknownOnly.stderr, /none of the seed's words are in the model's vocabulary/);
 
   const output = capture();

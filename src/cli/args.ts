@@ -18,7 +18,8 @@ export class UsageError extends Error {
   }
 }
 
-/** The library checks what a command line asks of it with RangeErrors: those are usage mistakes (exit 2). */
+/** A RangeError from the library's checks of a command line's settings, made before any work, is a usage
+ *  mistake (exit 2); call this only around such checks, never around the work itself. */
 export function asUsageError(e: unknown): unknown {
   return e instanceof RangeError ? new UsageError(e.message) : e;
 }

@@ -2,7 +2,7 @@
  * `textloom generate <model> "seed"`: continues a seed text with a trained model, streaming the words
  * to stdout as they come.
  */
-import { generateText } from '../index.js';
+import { checkTextGenerationOptions, encodeSeed, generateText } from '../index.js';
 import { asUsageError, booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
 import { formatRate } from './progress.js';
 import { loadModel, samplingOptions, SAMPLING_FLAGS, SAMPLING_HELP } from './sampling.js';
@@ -39,12 +39,16 @@ export async function generateCommand(argv: string[], output: Output): Promise<n
     echoed = true;
   };
   try {
+    try {
+      checkTextGenerationOptions(model, tokenizer, options);
+      encodeSeed(tokenizer, seed);
+    } catch (e) {
+      throw asUsageError(e);
+    }
     const result = await generateText(model, tokenizer, seed, {
       ...options,
       onWarning: (w) => output.err(`warning: ${w}\n`),
       ...(json ? {} : { onText: (piece: string) => { echoSeed(); output.out(piece); } }),
-    }).catch((e: unknown) => {
-      throw asUsageError(e);
     });
     if (json) {
       output.out(JSON.stringify({ seed, text: result.text, ids: result.ids, finishReason: result.finishReason, warnings: result.warnings, tokensPerSecond: result.tokensPerSecond }) + '\n');

@@ -162,15 +162,12 @@ function trainSettings(parsed: Parsed): TrainSettings {
   }
   if (tokenizer !== 'bpe' && bpeDir !== undefined) throw new UsageError('--bpe only applies with --tokenizer bpe');
   const validation = optionalNumber(parsed, 'validation', 'fraction in [0, 1)');
-  if (patience !== undefined && validation === 0) {
-    throw new UsageError('--patience watches the validation loss, so it needs held-out text: leave out --validation 0');
-  }
   const resume = stringFlag(parsed, 'resume');
   const fixed = RESUME_FIXED_FLAGS.filter((flag) => parsed.values[flag] !== undefined);
   if (resume !== undefined && fixed.length > 0) {
     throw new UsageError(
       `--resume continues a run with the settings it was saved with; leave out ${fixed.map((f) => `--${f}`).join(', ')} ` +
-      '(with --resume only --epochs, --time-limit, --threads, -o, --resumable and --json apply)',
+      '(with --resume only --epochs, --time-limit, --threads, -o, --resumable and --json apply, and --validation to repeat the saved fraction)',
     );
   }
   const vocabSize = numberFlag(parsed, 'vocab-size', TRAIN_DEFAULTS.vocabSize, 'positive integer');
@@ -217,7 +214,7 @@ async function buildTokenizer(settings: TrainSettings, text: string): Promise<To
 function savedValidation(resumed: Checkpoint, settings: TrainSettings): number {
   const saved = resumed.metadata['validation'];
   if (saved === undefined) return settings.validation ?? TRAIN_DEFAULTS.validation;
-  const value = Number(saved);
+  const value = saved.trim() === '' ? NaN : Number(saved);
   if (!(value >= 0 && value < 1)) {
     throw new CheckpointError(`${settings.resume}: metadata "validation" is ${JSON.stringify(saved)}, not a fraction in [0, 1); the file is corrupt`);
   }
@@ -263,6 +260,9 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
   const options: TrainSettings['training'] = resumed
     ? { ...(resumed.training!.options as TrainSettings['training']), ...(settings.resumeEpochs ? { epochs: settings.resumeEpochs } : {}) }
     : settings.training;
+  if (options.earlyStopping !== undefined && heldOut === 0) {
+    throw new UsageError('--patience watches the validation loss, so it needs held-out text: leave out --validation 0');
+  }
   if (resumed && resumed.training!.trainer.epoch >= options.epochs) {
     throw new CheckpointError(
       `${settings.resume} finished all ${options.epochs} epochs of its run; pass --epochs with a larger total to train it further`,

@@ -40,16 +40,18 @@ const NOT_IN_CONSTRUCTOR = {
 export class RNNChat {
   private state: GenerationState | null = null;
   private turns = 0;
+  private readonly options: ChatOptions;
 
   /** `model` (an RNNModel) and the `tokenizer` it was trained with; `options` apply to every reply. */
   constructor(
     private readonly model: GenerativeModel,
     private readonly tokenizer: Tokenizer,
-    private readonly options: ChatOptions = {},
+    options: ChatOptions = {},
   ) {
     checkTextOptionKeys('RNNChat', options, NOT_IN_CONSTRUCTOR);
-    // A bad option would fail every turn alike: refuse it once, here.
-    generationSettings(model, tokenizer, options, 'RNNChat');
+    // A bad option would fail every turn alike: refuse it once, here, on a copy no caller can change later.
+    this.options = { ...options };
+    generationSettings(model, tokenizer, this.options, 'RNNChat');
   }
 
   /** Number of replies given so far. */

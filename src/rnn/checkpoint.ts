@@ -133,7 +133,8 @@ export function describeConfig(c: RNNConfig): string {
 
 /** What encodeCheckpoint and saveCheckpoint write; modelContent builds it from a live model. */
 export interface CheckpointContent {
-  /** Checked as RNNModel.create checks it; `weights` must hold exactly its parameters. */
+  /** Its values are checked as RNNModel.create checks them (only the five ModelConfig keys are stored);
+   *  `weights` must hold exactly its parameters. */
   config: RNNConfig;
   /** The parameters by PyTorch name, as RNNModel.stateDict() gives them. */
   weights: TensorMap;

@@ -267,6 +267,16 @@ export function generationSettings(model: GenerativeModel, tokenizer: Tokenizer,
   return { stops, generateOptions };
 }
 
+/**
+ * generateText's checks of `options` against a model and its tokenizer, without generating: throws what
+ * generateText would throw for them, so that an application can refuse a setting before any output.
+ */
+export function checkTextGenerationOptions(model: GenerativeModel, tokenizer: Tokenizer, options: TextGenerationOptions): void {
+  checkTextOptionKeys('generateText', options);
+  if (options.initialState !== undefined) checkInitialState(options.initialState);
+  generationSettings(model, tokenizer, options, 'generateText');
+}
+
 /** Generates text after `seed`, streaming pieces through `onText`. */
 export async function generateText(
   model: GenerativeModel,

@@ -1,7 +1,7 @@
 /**
  * Options objects from plain JavaScript get no type check, so a misspelt key would be dropped without a
  * word and the call would run with a default the caller never chose. The public functions that take
- * options objects (training, generation, chat, model loading, checkpoints) check their keys here first.
+ * options objects (training, generation, chat, tokenizers, loadGpt2, checkpoints) check their keys here first.
  */
 
 /** An options type's keys, written as an object so that the compiler flags a key missing or misspelt. */
