@@ -30,9 +30,10 @@ async function expandCorpusPaths(paths: readonly string[]): Promise<string[]> {
   }
   const seen = new Map<string, string>();
   for (const file of files) {
-    const first = seen.get(resolve(file));
+    const key = resolve(file);
+    const first = seen.get(key);
     if (first !== undefined) throw new UsageError(`${file} is given twice (also as ${first}); a text read twice would be trained on twice`);
-    seen.set(resolve(file), file);
+    seen.set(key, file);
   }
   return files;
 }

@@ -7,9 +7,8 @@ import type { Tokenizer } from '../text/index.js';
 import { checkOptionKeys } from '../util/options.js';
 import {
   checkTextOptionKeys,
-  encodeSeed,
-  generateText,
-  generationSettings,
+  checkGeneration,
+  continueText,
   type GenerationState,
   type GenerativeModel,
   type TextGenerationOptions,
@@ -51,7 +50,7 @@ export class RNNChat {
     checkTextOptionKeys('RNNChat', options, NOT_IN_CONSTRUCTOR);
     // A bad option would fail every turn alike: refuse it once, here, on a copy no caller can change later.
     this.options = { ...options };
-    generationSettings(model, tokenizer, this.options, 'RNNChat');
+    checkGeneration(model, tokenizer, this.options, 'RNNChat');
   }
 
   /** Number of replies given so far. */
@@ -68,13 +67,11 @@ export class RNNChat {
     extra: { onText?: (piece: string) => void; onWarning?: (message: string) => void; signal?: AbortSignal } = {},
   ): Promise<TextGenerationResult> {
     checkOptionKeys('RNNChat.reply', extra, ['onText', 'onWarning', 'signal']);
-    // Checked here too, so that a turn the model cannot read is named as the message it is.
-    encodeSeed(this.tokenizer, message, 'the message');
     const options: TextGenerationOptions = { ...this.options, ...extra };
     // Wrapped to 32 bits, as Random takes it, so the largest seed still advances.
     if (this.options.seed !== undefined) options.seed = (this.options.seed + this.turns) >>> 0;
     if (this.state !== null) options.initialState = this.state;
-    const result = await generateText(this.model, this.tokenizer, message, options);
+    const result = await continueText(this.model, this.tokenizer, message, options, 'the message');
     this.state = result.state;
     this.turns++;
     return result;

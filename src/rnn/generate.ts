@@ -247,9 +247,9 @@ const STREAM_CONTEXT = 8;
 
 /**
  * What a text generation takes from its options before it sees a seed: the stop words as id sequences,
- * and generate()'s options, checked against the model, so a chat can refuse bad options at once.
+ * and the options it hands to generate(), which checks them when it starts.
  */
-export function generationSettings(model: GenerativeModel, tokenizer: Tokenizer, options: TextGenerationOptions, where: string):
+function generationSettings(model: GenerativeModel, tokenizer: Tokenizer, options: TextGenerationOptions, where: string):
   { stops: number[][]; generateOptions: GenerateOptions } {
   if (tokenizer.vocabSize !== model.config.vocabSize) {
     throw new RangeError(
@@ -263,8 +263,17 @@ export function generationSettings(model: GenerativeModel, tokenizer: Tokenizer,
     if (options[key] !== undefined) (generateOptions as Record<string, unknown>)[key] = options[key];
   }
   if (hasUnknownReport(tokenizer) && options.allowUnknown !== true) generateOptions.badWordsIds = [[UNK_ID]];
-  checkGenerateOptions(generateOptions, model.config.vocabSize);
   return { stops, generateOptions };
+}
+
+/** Checks options as a generation with them would, without starting one; `where` names the caller. */
+export function checkGeneration(model: GenerativeModel, tokenizer: Tokenizer, options: TextGenerationOptions, where: string): void {
+  checkGenerateOptions(generationSettings(model, tokenizer, options, where).generateOptions, model.config.vocabSize);
+}
+
+function checkTextOptions(options: TextGenerationOptions): void {
+  checkTextOptionKeys('generateText', options);
+  if (options.initialState !== undefined) checkInitialState(options.initialState);
 }
 
 /**
@@ -272,9 +281,8 @@ export function generationSettings(model: GenerativeModel, tokenizer: Tokenizer,
  * generateText would throw for them, so that an application can refuse a setting before any output.
  */
 export function checkTextGenerationOptions(model: GenerativeModel, tokenizer: Tokenizer, options: TextGenerationOptions): void {
-  checkTextOptionKeys('generateText', options);
-  if (options.initialState !== undefined) checkInitialState(options.initialState);
-  generationSettings(model, tokenizer, options, 'generateText');
+  checkTextOptions(options);
+  checkGeneration(model, tokenizer, options, 'generateText');
 }
 
 /** Generates text after `seed`, streaming pieces through `onText`. */
@@ -284,10 +292,20 @@ export async function generateText(
   seed: string,
   options: TextGenerationOptions = {},
 ): Promise<TextGenerationResult> {
-  checkTextOptionKeys('generateText', options);
-  if (options.initialState !== undefined) checkInitialState(options.initialState);
+  checkTextOptions(options);
+  return continueText(model, tokenizer, seed, options, 'the seed');
+}
+
+/** generateText once its options are known to be well-formed; `role` names the seed in errors (a chat turn is "the message"). */
+export async function continueText(
+  model: GenerativeModel,
+  tokenizer: Tokenizer,
+  seed: string,
+  options: TextGenerationOptions,
+  role: string,
+): Promise<TextGenerationResult> {
   const { stops, generateOptions } = generationSettings(model, tokenizer, options, 'generateText');
-  const { ids: seedIds, warnings } = encodeSeed(tokenizer, seed);
+  const { ids: seedIds, warnings } = encodeSeed(tokenizer, seed, role);
   for (const w of warnings) options.onWarning?.(w);
   const source = new RNNLogitsSource(model, options.initialState ?? null);
   if (stops.length > 0) {
