@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { preprocessText, pythonLower } from '../src/text/preprocess.js';
-import { bpeTable, inRanges, RX, unpackRanges } from '../src/text/unicode.js';
+import { BPE_LETTER, BPE_NUMBER, BPE_SPACE, bpeTable, inRanges, unpackRanges } from '../src/text/unicode.js';
 import { UNICODE_SOURCE } from '../src/text/unicode-tables.js';
 
 const fixture = (path: string): any =>
@@ -33,7 +33,7 @@ test('GPT-2 pre-tokenizer classes match the regex module on sampled code points'
   const { singles } = fixture('text/python_sample.json');
   const table = bpeTable();
   for (const [cp, , , classes] of singles) {
-    assert.equal(table.flags(cp) & (RX.LETTER | RX.NUMBER | RX.WHITE_SPACE), classes, `U+${cp.toString(16)}`);
+    assert.equal(table.flags(cp) & (BPE_LETTER | BPE_NUMBER | BPE_SPACE), classes, `U+${cp.toString(16)}`);
   }
 });
 

@@ -5,7 +5,7 @@
  */
 
 /** Stand-in character of each byte. */
-export const BYTE_TO_CHAR: readonly string[] = (() => {
+export const BYTE_TO_CHAR: readonly string[] = /* @__PURE__ */ (() => {
   const chars = new Array<string>(256);
   let next = 0x100;
   for (let b = 0; b < 256; b++) {
@@ -16,7 +16,7 @@ export const BYTE_TO_CHAR: readonly string[] = (() => {
 })();
 
 /** (0x144) byte of each stand-in character's code, -1 for characters outside the alphabet. */
-const CHAR_TO_BYTE = (() => {
+const CHAR_TO_BYTE = /* @__PURE__ */ (() => {
   const table = new Int16Array(0x144).fill(-1);
   BYTE_TO_CHAR.forEach((c, b) => (table[c.charCodeAt(0)] = b));
   return table;

@@ -167,7 +167,7 @@ class PreprocessWriter {
 
 // The output never holds a lone surrogate (those are not word characters), so decoding the units
 // as UTF-16 cannot replace anything.
-const UTF16 = new TextDecoder('utf-16le');
+const UTF16 = /* @__PURE__ */ new TextDecoder('utf-16le');
 
 /**
  * The tutorial's `preprocess_text(text)`: lowercase, delete digit runs, collapse whitespace runs to

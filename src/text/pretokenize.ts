@@ -7,16 +7,13 @@
  * own \s gets wrong. The classes come from generated tables, so every runtime splits alike.
  * Alternatives are tried in order at each position, as the regex engine does.
  */
-import { bpeTable, RX, type ClassTable } from './unicode.js';
+import { BPE_LETTER as LETTER, BPE_NUMBER as NUMBER, BPE_SPACE as SPACE, bpeTable, type ClassTable } from './unicode.js';
 
-const LETTER = RX.LETTER;
-const NUMBER = RX.NUMBER;
-const SPACE = RX.WHITE_SPACE;
 /** Neither letter, number nor white space. */
 const OTHER = 8;
 
 /** (128) class of each ASCII code. */
-const ASCII = (() => {
+const ASCII = /* @__PURE__ */ (() => {
   const table = new Uint8Array(128);
   for (let c = 0; c < 128; c++) {
     if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) table[c] = LETTER;

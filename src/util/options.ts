@@ -5,7 +5,7 @@
  */
 
 /** An options type's keys, written as an object so that the compiler flags a key missing or misspelt. */
-export function optionKeys<T>(keys: { readonly [K in keyof Required<T>]: true }): readonly (keyof T & string)[] {
+/* #__NO_SIDE_EFFECTS__ */ export function optionKeys<T>(keys: { readonly [K in keyof Required<T>]: true }): readonly (keyof T & string)[] {
   return Object.keys(keys) as (keyof T & string)[];
 }
 

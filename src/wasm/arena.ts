@@ -18,8 +18,8 @@ export interface Region {
 }
 
 const PAGE = 65536;
-/** wasm32 addresses 4 GiB at most. */
-export const WASM32_MAX_BYTES = 65536 * PAGE;
+/** wasm32 addresses 4 GiB at most (65536 pages). */
+export const WASM32_MAX_BYTES = 4_294_967_296;
 const ALIGN = 64;
 
 export class Arena {

@@ -3,7 +3,7 @@
  * kernels decode the same way in Node, Deno and browsers.
  */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const LOOKUP = (() => {
+const LOOKUP = /* @__PURE__ */ (() => {
   const table = new Int16Array(128).fill(-1);
   for (let i = 0; i < ALPHABET.length; i++) table[ALPHABET.charCodeAt(i)] = i;
   return table;

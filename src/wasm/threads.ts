@@ -11,7 +11,7 @@ import type { KernelExports } from './kernels.js';
 export const MAX_THREADS = 64;
 /** Matrix products under this many multiply-adds stay on the calling thread by default: below it
  *  the round trip to the workers (tens of microseconds) costs more than it saves. */
-export const DEFAULT_SPLIT_THRESHOLD = 2 ** 20;
+export const DEFAULT_SPLIT_THRESHOLD = 1_048_576; // 2^20
 /** A worker that finishes no block of a product for this long is taken for dead by default. A block
  *  is at most a few hundred million multiply-adds, well under a second on any machine that trains. */
 export const DEFAULT_WORKER_TIMEOUT_MS = 30_000;
@@ -48,7 +48,10 @@ interface HostWorker {
 const QUIT = 1;
 const FAILED = 2;
 const TRAPPED = 1;
-const WORKER_BODY = `
+/** The worker's source: its loop (above) wrapped for Node's worker_threads or for a Web Worker. A
+ *  function rather than module-level strings, so that a bundle that never starts threads leaves it out. */
+function workerSource(host: 'node' | 'web'): string {
+  const body = `
   const QUIT = ${QUIT}, FAILED = ${FAILED}, TRAPPED = ${TRAPPED};
   const k = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports;
   k.threads_configure(d.control, d.threads, d.scratch, d.splitThreshold, d.timeoutMs);
@@ -68,17 +71,20 @@ const WORKER_BODY = `
     Atomics.notify(ctl, 16);
   }
   done();`;
-// A dynamic import, so that the code runs whether Node evaluates it as CommonJS or (under
-// --input-type=module, which workers inherit) as a module.
-const NODE_WORKER = `import('node:worker_threads').then(({ workerData: d, parentPort }) => {
+  // A dynamic import, so that the code runs whether Node evaluates it as CommonJS or (under
+  // --input-type=module, which workers inherit) as a module.
+  if (host === 'node') {
+    return `import('node:worker_threads').then(({ workerData: d, parentPort }) => {
   const post = (m) => parentPort.postMessage(m);
-  const done = () => parentPort.close();${WORKER_BODY}
+  const done = () => parentPort.close();${body}
 });`;
-const WEB_WORKER = `self.onmessage = (e) => {
+  }
+  return `self.onmessage = (e) => {
   const d = e.data;
   const post = (m) => self.postMessage(m);
-  const done = () => self.close();${WORKER_BODY}
+  const done = () => self.close();${body}
 };`;
+}
 
 /** Checks a `threads` option: an integer from 1 to MAX_THREADS (absent means 1). */
 export function checkThreadCount(value: unknown, where: string): number {
@@ -136,7 +142,7 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
       const data = { ...setup, index };
       if (node) {
         const { Worker } = await import('node:worker_threads');
-        const w = new Worker(NODE_WORKER, { eval: true, workerData: data });
+        const w = new Worker(workerSource('node'), { eval: true, workerData: data });
         w.on('message', (m) => report(index, m));
         workers.push(w);
         ready.push(new Promise((resolve, reject) => {
@@ -145,7 +151,7 @@ export async function startThreadPool(setup: ThreadSetup, kernels: KernelExports
           w.once('exit', (code) => reject(new Error(`kernel worker ${index} exited (code ${code}) before it was ready`)));
         }));
       } else {
-        const url = URL.createObjectURL(new Blob([WEB_WORKER], { type: 'text/javascript' }));
+        const url = URL.createObjectURL(new Blob([workerSource('web')], { type: 'text/javascript' }));
         const w = new Worker(url, { type: 'module' });
         w.onmessage = (e) => report(index, e.data);
         workers.push(w);
