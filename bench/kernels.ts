@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Arena } from '../src/wasm/arena.js';
 import { instantiateKernels, relaxedSimdSupported, type KernelVariant } from '../src/wasm/kernels.js';
@@ -156,8 +157,8 @@ for (let seen = 0; ; ) {
  *  only if a second core was free) and the round trip of an empty task (the cost of one barrier). */
 async function threadScaling(): Promise<void> {
   const dir = mkdtempSync(`${tmpdir()}/textloom-threads-`);
-  const asc = new URL('../../node_modules/assemblyscript/bin/asc.js', import.meta.url).pathname;
-  const entry = new URL('../../assembly/index.ts', import.meta.url).pathname;
+  const asc = fileURLToPath(new URL('../../node_modules/assemblyscript/bin/asc.js', import.meta.url));
+  const entry = fileURLToPath(new URL('../../assembly/index.ts', import.meta.url));
   execFileSync(process.execPath, [asc, entry, '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd,threads',
     '--importMemory', '--sharedMemory', '--initialMemory', '4000', '--maximumMemory', '16384', '-o', `${dir}/kernels.wasm`]);
   const module = new WebAssembly.Module(readFileSync(`${dir}/kernels.wasm`));

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { ensureTokenFile } from './lib/data.mjs';
 import { RNN_CONFIGS, CELLS } from './lib/rnn-configs.mjs';
 
@@ -14,12 +15,12 @@ if (!config || !CELLS.includes(cell)) {
   console.error(`usage: node bench/profile.mjs [${Object.keys(RNN_CONFIGS).join('|')}] [${CELLS.join('|')}] [steps]; got ${process.argv.slice(2).join(' ')}`);
   process.exit(1);
 }
-const dataFile = await ensureTokenFile(new URL(`./peers/data/tokens-${configName}.i32`, import.meta.url).pathname, config, 1);
+const dataFile = await ensureTokenFile(fileURLToPath(new URL(`./peers/data/tokens-${configName}.i32`, import.meta.url)), config, 1);
 const dir = mkdtempSync(`${tmpdir()}/textloom-prof-`);
 const opts = { mode: 'train', config, cell, threads: 1, dataFile, stepsPerSample: Number(stepsArg) };
 // One warm-up sample and one measured sample: the profile covers both, compilation included.
 execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--cpu-prof', `--cpu-prof-dir=${dir}`,
-  new URL('./workers/textloom_rnn.mjs', import.meta.url).pathname, JSON.stringify(opts)], { input: 'run\nrun\nexit\n', stdio: ['pipe', 'inherit', 'inherit'] });
+  fileURLToPath(new URL('./workers/textloom_rnn.mjs', import.meta.url)), JSON.stringify(opts)], { input: 'run\nrun\nexit\n', stdio: ['pipe', 'inherit', 'inherit'] });
 
 /** Function index -> export name, from the export section of a WASM binary (the kernels import nothing). */
 function wasmExportNames(b) {

@@ -3,8 +3,9 @@
 // that every runtime gets the kernels from the same bundle.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const asc = new URL('../node_modules/assemblyscript/bin/asc.js', import.meta.url).pathname;
+const asc = fileURLToPath(new URL('../node_modules/assemblyscript/bin/asc.js', import.meta.url));
 const targets = { simd: 'SIMD', relaxed: 'RELAXED', 'simd-threads': 'SIMD_THREADS', 'relaxed-threads': 'RELAXED_THREADS' };
 mkdirSync('build/wasm', { recursive: true });
 for (const target of Object.keys(targets)) {

@@ -1,7 +1,8 @@
 // How each kind of bench worker is started: the command line and environment of one case.
+import { fileURLToPath } from 'node:url';
 import { OPENBLAS_DIR, PYTHON } from './machine.mjs';
 
-const WORKERS = new URL('../workers/', import.meta.url).pathname;
+const WORKERS = fileURLToPath(new URL('../workers/', import.meta.url));
 
 /** A Node worker; relaxed SIMD is on as in every textloom test run (Node 20 keeps it behind a flag). */
 export function nodeCase(name, worker, opts) {

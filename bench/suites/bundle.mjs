@@ -2,7 +2,7 @@
 // in a fresh Node or Deno process.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 function newestMtime(dir) {
@@ -26,7 +26,7 @@ export async function bundle(ctx) {
   const bytes = readFileSync(file);
   const info = { rawBytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
   ctx.log(`bundle: ${info.rawBytes} bytes, ${info.gzipBytes} gzipped; timing import + instantiate in Node and Deno`);
-  const worker = new URL('../workers/bundle_load.mjs', import.meta.url).pathname;
+  const worker = fileURLToPath(new URL('../workers/bundle_load.mjs', import.meta.url));
   const url = pathToFileURL(file).href;
   const deno = `${ctx.root}/node_modules/.bin/deno`;
   const runtimes = [{ name: 'node', command: process.execPath, args: ['--experimental-wasm-relaxed-simd', worker, url] }];
