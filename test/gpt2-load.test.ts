@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { FolderCache, type DownloadProgress } from '../src/gpt2/download.js';
 import { loadGpt2Model, type LoadModelOptions } from '../src/gpt2/load.js';
 import type { ModelFileSet, NamedBlob } from '../src/gpt2/file-set.js';
@@ -43,6 +43,13 @@ async function withConfig(name: string, edit: (config: Record<string, unknown>) 
   await writeFile(join(dir, 'config.json'), JSON.stringify(config));
   return dir;
 }
+
+test('a folder loads by a relative path starting with ./, or with a trailing slash', async () => {
+  for (const folder of [`./${relative(process.cwd(), TINY)}`, `${TINY}/`]) {
+    const logits = await firstPromptLogits(folder, {});
+    assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4, folder);
+  }
+});
 
 test('a URL prefix loads the model over HTTP', async () => {
   const logits = await firstPromptLogits(`${server.url}/files/gpt2-tiny`, {});

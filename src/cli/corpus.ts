@@ -19,7 +19,7 @@ async function expandCorpusPaths(paths: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const path of paths) {
     if (await isDirectory(path)) {
-      const texts = (await listFiles(path)).filter((f) => f.toLowerCase().endsWith('.txt'));
+      const texts = (await listFiles(path)).filter((n) => n.toLowerCase().endsWith('.txt')).map((n) => join(path, n));
       if (texts.length === 0) {
         throw new CorpusError(`directory ${path} has no .txt files (subfolders are not searched); pass text files or a directory of them`);
       }

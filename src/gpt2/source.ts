@@ -62,7 +62,7 @@ class FolderFiles implements ModelFiles {
   async listOnnx(): Promise<string[] | null> {
     const dir = `${this.location}/onnx`;
     if (!(await isDirectory(dir))) return [];
-    return (await listFiles(dir)).map((p) => `onnx/${p.slice(dir.length + 1)}`).filter((n) => n.endsWith('.onnx'));
+    return (await listFiles(dir)).filter((n) => n.endsWith('.onnx')).map((n) => `onnx/${n}`);
   }
 }
 

@@ -99,13 +99,13 @@ export async function writeTextAtomic(target: string, text: string): Promise<voi
   await writeBytesAtomic(target, new TextEncoder().encode(text));
 }
 
-/** The regular files directly inside a directory, as full paths, sorted. */
+/** The names of the regular files directly inside a directory, sorted. Names rather than joined paths:
+ *  joining normalizes (`./m/onnx` becomes `m/onnx`), so a caller could not strip the prefix it gave. */
 export async function listFiles(directory: string): Promise<string[]> {
   const f = await fs();
-  const p = await path();
   try {
     const entries = await f.readdir(directory, { withFileTypes: true });
-    return entries.filter((e) => e.isFile()).map((e) => p.join(directory, e.name)).sort();
+    return entries.filter((e) => e.isFile()).map((e) => e.name).sort();
   } catch (e) {
     throw wrapSystemError(e, `cannot list ${directory}`);
   }
