@@ -1,6 +1,6 @@
-// The README's programs, run exactly as written: each ```js block of README.md runs in a folder where
-// 'textloom' is this package, notes.txt is the start of the built-in corpus and ./gpt2 is the tiny
-// GPT-2 fixture. A README example that stops working fails here.
+// The README's examples, run exactly as written: its ```js programs and its `npx textloom` commands run
+// in a folder where 'textloom' is this package, notes.txt is the start of the built-in corpus and
+// ./gpt2 is the tiny GPT-2 fixture. A README example that stops working fails here.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,21 +13,23 @@ import { TINY } from './helpers/gpt2-fixtures.js';
 import { repoRoot } from './runtimes/paths.js';
 
 const root = fileURLToPath(repoRoot);
-const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes('npx textloom'));
 
 const folder = mkdtempSync(join(tmpdir(), 'textloom-readme-'));
 mkdirSync(join(folder, 'node_modules'));
 symlinkSync(root, join(folder, 'node_modules', 'textloom'), 'dir');
 symlinkSync(TINY, join(folder, 'gpt2'), 'dir');
 writeFileSync(join(folder, 'package.json'), JSON.stringify({ type: 'module' }));
-writeFileSync(join(folder, 'notes.txt'), readFileSync(join(root, 'corpus', 'pride-and-prejudice-volume-1.txt'), 'utf8').slice(0, 60_000));
+writeFileSync(join(folder, 'notes.txt'), readFileSync(join(root, 'corpus', 'pride-and-prejudice-volume-1.txt'), 'utf8').slice(0, 20_000));
 after(() => rmSync(folder, { recursive: true, force: true }));
 
 /** Runs one README block as a module in the folder; returns what it printed. */
 function run(index: number): string {
   const file = join(folder, `block-${index}.mjs`);
   writeFileSync(file, blocks[index]!);
-  return execFileSync(process.execPath, [file], { cwd: folder, encoding: 'utf8', timeout: 120_000 });
+  return execFileSync(process.execPath, [file], { cwd: folder, encoding: 'utf8', stdio: 'pipe', timeout: 120_000 });
 }
 
 test('the README has the two programs this test knows: training an RNN, and GPT-2', () => {
@@ -47,6 +49,7 @@ test('the README\'s RNN program trains, generates and saves a checkpoint the CLI
   const cli = execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'generate', 'notes.safetensors', 'it is', '-n', '5', '--json'], {
     cwd: folder,
     encoding: 'utf8',
+    stdio: 'pipe',
   });
   assert.match((JSON.parse(cli) as { text: string }).text, /^\S+( \S+){4}$/, cli);
 });
@@ -54,4 +57,14 @@ test('the README\'s RNN program trains, generates and saves a checkpoint the CLI
 test('the README\'s GPT-2 program loads the model, generates and chats', () => {
   const reply = run(1).trim();
   assert.ok(reply.length > 0, 'the chat printed nothing');
+});
+
+test('the README\'s commands run: train, generate, chat, info and both gpt2 commands', () => {
+  assert.equal(commands.length, 1);
+  // `npx textloom` is the installed command; here the built one, with chat's input at its end.
+  const script = `set -e\ntextloom() { "${process.execPath}" "${join(root, 'dist', 'cli.js')}" "$@" < /dev/null; }\n${commands[0]!.replaceAll('npx textloom', 'textloom')}`;
+  const out = execFileSync('bash', ['-c', script], { cwd: folder, encoding: 'utf8', stdio: 'pipe', timeout: 300_000 });
+  assert.match(out, /^it is \S+/m, 'generate printed no text after its seed');
+  assert.match(out, /^model: +GRU \(vocab \d+, embed \d+, hidden \d+, 2 layers\)/m, 'info did not describe the trained model');
+  assert.match(out, /^How are you feeling today\?\S* \S+/m, 'gpt2 generate printed no continuation');
 });
