@@ -4,8 +4,10 @@
 // strict Content Security Policy: scripts only from this origin (plus the page's own import map, allowed
 // by its hash, since an import map can only be inline), WebAssembly compilation but no eval, no plugins.
 //
-//   node scripts/serve.mjs [--port 8080] [--test-hooks]
+//   node scripts/serve.mjs [--port 8080] [--root DIR] [--test-hooks]
 // Prints `serving http://127.0.0.1:PORT/` once listening (port 0 picks a free one).
+// --root DIR serves everything under DIR instead (your own page, e.g. one that imports
+// /node_modules/textloom/dist/textloom.js), with the same headers and policy.
 // --test-hooks (for the browser tests only; off by default) adds two routes: GET /__test/requests answers
 // the paths requested so far, as JSON; /__test/cut/PATH serves PATH, but an .onnx file's body stops at
 // half its announced Content-Length and the connection is dropped, as when a download is interrupted.
@@ -16,10 +18,10 @@ import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-// Only these trees are reachable; everything else (sources, .git, other packages) is 404.
-const PUBLIC_PREFIXES = [
+// Of the repository only these trees are reachable; everything else (sources, .git, other packages) is 404.
+const REPO_PREFIXES = [
   'web/',
   'dist/',
   'test/runtimes/',
@@ -70,6 +72,9 @@ function contentSecurityPolicy(html) {
   ].join('; ');
 }
 
+/** What is served: a folder and the trees under it that may be read ('' for all of it). */
+let site = { root: repoRoot, prefixes: REPO_PREFIXES };
+
 /** Maps a request path to a file under a public prefix, or null. */
 function publicFile(urlPath) {
   let decoded;
@@ -81,8 +86,8 @@ function publicFile(urlPath) {
   const relativePath = normalize(decoded).replace(/^[/\\]+/, '');
   if (relativePath.split(sep).includes('..')) return null;
   const unixPath = relativePath.split(sep).join('/');
-  if (!PUBLIC_PREFIXES.some((p) => unixPath.startsWith(p))) return null;
-  return join(root, relativePath);
+  if (!site.prefixes.some((p) => unixPath.startsWith(p))) return null;
+  return join(site.root, relativePath);
 }
 
 const CUT_PREFIX = '/__test/cut/';
@@ -108,7 +113,7 @@ async function handle(req, res) {
     res.writeHead(405, { Allow: 'GET, HEAD', ...ISOLATION_HEADERS }).end();
     return;
   }
-  if (url.pathname === '/' || url.pathname === '/web') {
+  if (site.prefixes === REPO_PREFIXES && (url.pathname === '/' || url.pathname === '/web')) {
     res.writeHead(302, { Location: '/web/', ...ISOLATION_HEADERS }).end();
     return;
   }
@@ -145,6 +150,7 @@ async function handle(req, res) {
 
 export function startServer(port, options = {}) {
   requestLog = options.testHooks ? [] : null;
+  site = options.root ? { root: resolve(options.root), prefixes: [''] } : { root: repoRoot, prefixes: REPO_PREFIXES };
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': TYPES['.txt'] });
@@ -165,9 +171,16 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`serve: --port expects an integer from 0 to 65535, got ${args[portIndex + 1]}`);
     process.exit(2);
   }
-  const server = await startServer(port, { testHooks: args.includes('--test-hooks') }).catch((e) => {
+  const rootIndex = args.indexOf('--root');
+  const siteRoot = rootIndex >= 0 ? args[rootIndex + 1] : undefined;
+  if (rootIndex >= 0 && !(await stat(siteRoot ?? '').catch(() => null))?.isDirectory()) {
+    console.error(`serve: --root expects a folder to serve, got ${siteRoot}`);
+    process.exit(2);
+  }
+  const server = await startServer(port, { root: siteRoot, testHooks: args.includes('--test-hooks') }).catch((e) => {
     console.error(`serve: cannot listen on 127.0.0.1:${port}: ${e.message}; pick another with --port`);
     process.exit(1);
   });
-  console.log(`serving http://127.0.0.1:${server.address().port}/ (the demo page is /web/; Ctrl-C stops)`);
+  const where = siteRoot ? `${resolve(siteRoot)} at /` : 'the demo page at /web/';
+  console.log(`serving http://127.0.0.1:${server.address().port}/ (${where}; Ctrl-C stops)`);
 }

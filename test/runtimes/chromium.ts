@@ -43,10 +43,15 @@ export interface Server {
 
 /**
  * Starts scripts/serve.mjs on a free port. `testHooks` turns on its request log (read with
- * `requestedPaths`) and its /__test/cut/ route that interrupts .onnx downloads halfway.
+ * `requestedPaths`) and its /__test/cut/ route that interrupts .onnx downloads halfway; `root` serves
+ * that folder instead of the repository's public trees.
  */
-export async function startServer(options: { testHooks?: boolean } = {}): Promise<Server> {
-  const args = [fileURLToPath(new URL('scripts/serve.mjs', repoRoot)), '--port', '0', ...(options.testHooks ? ['--test-hooks'] : [])];
+export async function startServer(options: { testHooks?: boolean; root?: string } = {}): Promise<Server> {
+  const args = [
+    fileURLToPath(new URL('scripts/serve.mjs', repoRoot)), '--port', '0',
+    ...(options.root ? ['--root', options.root] : []),
+    ...(options.testHooks ? ['--test-hooks'] : []),
+  ];
   const child: ChildProcess = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
