@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -216,6 +216,27 @@ test('train refuses an output it could not write or that would replace the corpu
   const tiny1 = await run('train', corpusPath, '-o', join(dir, 'tiny-validation.safetensors'), '--epochs', '1', '--validation', '0.0001', ...tiny);
   assert.equal(tiny1.code, 0, tiny1.stderr);
   assert.match(tiny1.stderr, /warning: a validation fraction of 0.0001 holds out none of \d+ tokens/);
+});
+
+test('a corpus directory stands for its .txt files (any case, not subfolders); one without any is refused', async () => {
+  const books = join(dir, 'books');
+  mkdirSync(join(books, 'more'), { recursive: true });
+  writeFileSync(join(books, 'a.TXT'), 'alpha sat on the mat and alpha ran '.repeat(30));
+  writeFileSync(join(books, 'b.txt'), 'beta sat on the log and beta ran '.repeat(30));
+  writeFileSync(join(books, 'notes.md'), 'zebra '.repeat(30));
+  writeFileSync(join(books, 'more', 'c.txt'), 'gamma '.repeat(30));
+  const model = join(dir, 'books.safetensors');
+  const trained = await run('train', `${books}/`, '-o', model, '--epochs', '1', ...tiny);
+  assert.equal(trained.code, 0, trained.stderr);
+  assert.equal(JSON.parse((await run('info', model, '--json')).stdout).corpus, '2 files');
+  const generated = JSON.parse((await run('generate', model, 'alpha beta gamma zebra', '-n', '1', '--json')).stdout);
+  assert.deepEqual(generated.warnings, ['not in the vocabulary, read as <unk>: "gamma", "zebra"']);
+  const noText = join(dir, 'no-text');
+  mkdirSync(join(noText, 'sub'), { recursive: true });
+  writeFileSync(join(noText, 'sub', 'c.txt'), 'gamma '.repeat(30));
+  const none = await run('train', noText, '-o', join(dir, 'none.safetensors'), ...tiny);
+  assert.equal(none.code, 1, none.stderr);
+  assert.match(none.stderr, /has no \.txt files \(subfolders are not searched\)/);
 });
 
 test('the built command runs as a process with the documented exit codes', () => {
