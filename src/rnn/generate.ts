@@ -168,7 +168,7 @@ function checkInitialState(state: unknown): void {
 
 /** What generateText (and RNNChat.reply) resolves with. */
 export interface TextGenerationResult {
-  /** The generated text alone (without the seed). */
+  /** The generated text alone, without the seed (and, with a word tokenizer, without the space that joins it to the seed). */
   text: string;
   /** Ids of the seed text; pieces missing from the vocabulary are `<unk>`. */
   seedIds: number[];
@@ -343,8 +343,11 @@ export async function continueText(
     const from = Math.max(0, shown - STREAM_CONTEXT);
     options.onText(tokenizer.decode(all.slice(from)).slice(tokenizer.decode(all.slice(from, shown)).length));
   }
+  // Only a word tokenizer puts a space between the seed and the first new word when it decodes them;
+  // a character or byte-level token that is a space was generated and belongs to the text.
+  const generated = full.slice(base.length);
   return {
-    text: full.slice(base.length).replace(/^ /, ''),
+    text: tokenizer.kind === 'word' ? generated.replace(/^ /, '') : generated,
     seedIds,
     ids: newIds,
     finishReason: result.finishReasons[0]!,
