@@ -6,6 +6,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gpt2Chat, loadGpt2, type Gpt2Pipeline } from '../src/gpt2/index.js';
 import { reference, TINY, TINY_TOKENIZER_JSON } from './helpers/gpt2-fixtures.js';
+import type { GenerateOptions } from '../src/generate/index.js';
+import { Random } from '../src/util/random.js';
 
 const NEW = reference.max_new_tokens;
 const gpt2 = await loadGpt2(TINY, { cache: null, threads: 1 });
@@ -44,6 +46,24 @@ async function batchEqualsAlone(p: Gpt2Pipeline): Promise<void> {
 
 test('a batch of prompts of different lengths gives each prompt\'s text alone (padded batch)', () => batchEqualsAlone(gpt2));
 test('an export without position_ids runs prompts of different lengths one at a time', () => batchEqualsAlone(pair));
+
+test('prompts run one at a time report each token and stop check under its row in the whole result', async () => {
+  const texts = reference.prompts.map((x) => x.text);
+  const rowsOf = async (p: Gpt2Pipeline, options: GenerateOptions): Promise<[number, number][]> => {
+    const seen: [number, number][] = [];
+    await p.generate(texts, { ...options, maxNewTokens: 3, onToken: (row, token) => seen.push([row, token]) });
+    return seen.sort((a, b) => a[0] - b[0]);
+  };
+  const greedy = await rowsOf(gpt2, {});
+  assert.deepEqual(await rowsOf(pair, {}), greedy);
+  assert.deepEqual(greedy.map(([row]) => row), texts.flatMap((_, p) => [p, p, p]));
+  const sampled = await rowsOf(pair, { doSample: true, seed: 1, numReturnSequences: 2 });
+  assert.deepEqual([...new Set(sampled.map(([row]) => row))], texts.flatMap((_, p) => [2 * p, 2 * p + 1]));
+  const checked = new Set<number>();
+  await pair.generate(texts, { maxNewTokens: 2, stoppingCriteria: (_, row) => (checked.add(row), false) });
+  assert.deepEqual([...checked], texts.map((_, p) => p));
+  await assert.rejects(pair.generate(texts, { maxNewTokens: 2, doSample: true, seed: 1, random: new Random(1) }), /give either seed or random, not both/);
+});
 
 test('the tutorial\'s call: max_length=50, no_repeat_ngram_size=2, do_sample; a seed fixes the text', async () => {
   const prompt = 'How are you feeling today?';

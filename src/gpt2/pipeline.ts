@@ -2,7 +2,7 @@
  * Text in, text out: a GPT-2 model with its tokenizer and its generation defaults, as the tutorial
  * uses it (`tokenizer.encode` -> `model.generate` -> `tokenizer.decode`).
  */
-import { fromHuggingFace, generate, generateStream, type GenerateOptions, type GenerateResult } from '../generate/index.js';
+import { checkGenerateOptions, fromHuggingFace, generate, generateStream, type GenerateOptions, type GenerateResult } from '../generate/index.js';
 import { BpeTokenizer, type BpeEncodeOptions } from '../text/index.js';
 import { Random } from '../util/random.js';
 import type { Gpt2Config, GenerationConfigJson } from './config.js';
@@ -114,11 +114,24 @@ export class Gpt2Pipeline {
     this.checkContext(prompts, resolved);
     const sameLength = prompts.every((p) => p.length === prompts[0]!.length);
     if (this.model.supportsPadding || sameLength) return generate(this.model, prompts, resolved);
+    // The calls below take `random` in place of `seed`: check the options as given first, so that
+    // seed and random together, or a bad seed, fail as they do in a batch.
+    checkGenerateOptions(resolved, this.model.vocabSize);
     // One prompt at a time, drawing from one random stream so a seed still fixes the whole result.
     const random = resolved.random ?? (resolved.seed !== undefined ? new Random(resolved.seed) : undefined);
+    const copies = resolved.numReturnSequences ?? 1;
     const parts: GenerateResult[] = [];
-    for (const prompt of prompts) {
-      parts.push(await generate(this.model, [prompt], { ...resolved, seed: undefined, random }));
+    for (const [p, prompt] of prompts.entries()) {
+      // Each call numbers its rows from 0; callbacks get the row's index in the whole result.
+      const first = p * copies;
+      const { onToken, stoppingCriteria } = resolved;
+      parts.push(await generate(this.model, [prompt], {
+        ...resolved,
+        seed: undefined,
+        random,
+        ...(onToken && { onToken: (row: number, token: number) => onToken(first + row, token) }),
+        ...(stoppingCriteria && { stoppingCriteria: (ids: readonly number[], row: number) => stoppingCriteria(ids, first + row) }),
+      }));
     }
     return {
       sequences: parts.flatMap((p) => p.sequences),
