@@ -159,6 +159,24 @@ test('chat trims the oldest turns to fit n_positions and keeps the preamble', as
   assert.throws(() => new Gpt2Chat(gpt2, { stops: ['.'] } as never), /Gpt2Chat: unknown option "stops"; did you mean stop\?/);
 });
 
+test('a turn that is refused or fails leaves the conversation as it was', async () => {
+  const controller = new AbortController();
+  const chat = new Gpt2Chat(gpt2, { preamble: 'Hi. ', generation: { maxNewTokens: 5, signal: controller.signal } });
+  await chat.say('Hello, how are you?');
+  await chat.say('Fine, thanks.');
+  const kept = chat.exportHistory();
+  // Too long to fit even alone: trim() drops every earlier turn before it finds out.
+  await assert.rejects(chat.say('word '.repeat(200)), /leave no room for 5 new tokens/);
+  assert.deepEqual(chat.exportHistory(), kept);
+  controller.abort();
+  await assert.rejects(chat.say('Still there?'), { name: 'AbortError' });
+  assert.deepEqual(chat.exportHistory(), kept);
+  const invalid = new Gpt2Chat(gpt2, { generation: { maxNewTokens: 5, topK: 3 } });
+  invalid.importHistory(kept);
+  await assert.rejects(invalid.say('Still there?'), /topK=3 only applies when sampling/);
+  assert.deepEqual(invalid.exportHistory(), kept);
+});
+
 test('chat stops at a stop string and at EOS; history exports and imports', async () => {
   const plain = new Gpt2Chat(gpt2, { generation: { maxNewTokens: 12 } });
   const full = (await plain.say('Hello, how are you?')).text;

@@ -129,14 +129,20 @@ export class Gpt2Chat {
   async say(text: string): Promise<ChatReply> {
     if (typeof text !== 'string' || text === '') throw new TypeError(`chat: expected non-empty text, got ${JSON.stringify(text)}`);
     const turn: ChatTurn = { role: 'user', text, ids: this.pipeline.encode(text) };
-    this.turns.push(turn);
-    let trimmed: number;
+    const before = this.turns;
+    this.turns = [...before, turn];
     try {
-      trimmed = this.trim();
+      return await this.reply(this.trim());
     } catch (e) {
-      this.turns.pop();
+      // A refused or failed turn (no room, an invalid option, an abort) leaves the conversation as it
+      // was, the turns that trim() dropped to make room included.
+      this.turns = before;
       throw e;
     }
+  }
+
+  /** Generates the reply to the last turn and appends it. */
+  private async reply(trimmed: number): Promise<ChatReply> {
     const context = this.context();
     const stopAt = (newIds: readonly number[]): number => {
       const reply = this.pipeline.decode(newIds);
