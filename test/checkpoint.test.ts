@@ -173,6 +173,16 @@ test('misspelt keys of checkpoint content are refused, not dropped', () => {
   assert.throws(() => modelContent(model, source.config, { trainerState: {} } as never), /modelContent: unknown option "trainerState"; known options: tokenizer, trainer, options, metadata/);
 });
 
+test('metadata under a key the checkpoint writes itself is refused, not overwritten or written unreadable', () => {
+  const source = decodeCheckpoint(fixtureBytes('rnn_tiny', 'init.safetensors'));
+  const content = { config: source.config, weights: source.weights };
+  for (const key of ['trainer', 'tokenizer', 'config', 'format', 'textloom_format']) {
+    assert.throws(() => encodeCheckpoint({ ...content, metadata: { [key]: 'mine' } }),
+      new RegExp(`encodeCheckpoint: metadata key "${key}" is written by the checkpoint itself .*; store your value under another name`));
+  }
+  assert.equal(decodeCheckpoint(encodeCheckpoint({ ...content, metadata: { trainer_name: 'alice' } })).metadata['trainer_name'], 'alice');
+});
+
 test('saving over a checkpoint is atomic: a failed save leaves the previous file intact', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'textloom-ckpt-'));
   const path = join(dir, 'model.safetensors');

@@ -142,17 +142,25 @@ export interface CheckpointContent {
   tokenizer?: unknown;
   /** Makes the checkpoint resumable: optimizer moments, trainer position and hidden state. */
   training?: TrainingSnapshot;
-  /** Extra string metadata to record (e.g. the corpus name). */
+  /** Extra string metadata to record (e.g. the corpus name); the keys the checkpoint writes itself are refused. */
   metadata?: Record<string, string>;
 }
 
 const CONTENT_KEYS = optionKeys<CheckpointContent>({ config: true, weights: true, tokenizer: true, training: true, metadata: true });
+
+/** Metadata keys the checkpoint writes itself: a caller's value would be overwritten or, read back as JSON, make the file unreadable. */
+const RESERVED_METADATA = ['format', 'textloom_format', 'textloom_format_version', 'config', 'tokenizer', 'optimizer_step', 'trainer', 'training_options'];
 
 /** The bytes of a checkpoint. */
 export function encodeCheckpoint(content: CheckpointContent): Uint8Array {
   checkOptionKeys('encodeCheckpoint', content, CONTENT_KEYS);
   const config = validateConfig(content.config);
   checkWeights(content.weights, config);
+  for (const key of Object.keys(content.metadata ?? {})) {
+    if (RESERVED_METADATA.includes(key)) {
+      throw new RangeError(`encodeCheckpoint: metadata key "${key}" is written by the checkpoint itself (${RESERVED_METADATA.join(', ')}); store your value under another name`);
+    }
+  }
   const tensors = new Map<string, TensorToWrite>(content.weights);
   if (content.training) {
     for (const [name, t] of content.training.optimizer.tensors) tensors.set(OPTIMIZER_PREFIX + name, t);
