@@ -212,6 +212,7 @@ test('a disposed model refuses work', async () => {
   model.dispose();
   assert.throws(() => model.stateDict(), /has been disposed/);
   assert.throws(() => model.step(Int32Array.of(1), model.createState(1)), /has been disposed/);
+  assert.throws(() => model.memoryBytes, /has been disposed/);
 });
 
 test('config L (vocab 30000, embed 256, hidden 512, 2 layers) trains (T 64, B 64) within 512 MiB, keeping every layer\'s gates', async (t) => {

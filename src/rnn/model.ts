@@ -216,6 +216,8 @@ export class RNNModel {
 
   /** Peak bytes of WASM memory this model's arena has used. */
   get memoryBytes(): number {
+    // dispose() drops the arena: without this check the getter fails with a TypeError about peakBytes.
+    this.alive();
     return this.arena.peakBytes;
   }
 
