@@ -267,3 +267,12 @@ for (const layout of ['single', 'merged', 'pair'] as const) {
     }
   });
 }
+
+test('a released model says so when asked to run, and releasing again does nothing', async () => {
+  const { model: m } = await loadGpt2Model(TINY, { cache: null, threads: 1 });
+  await generate(m, [[EOS]], { maxNewTokens: 2 });
+  await m.release();
+  await m.release();
+  await assert.rejects(generate(m, [[EOS]], { maxNewTokens: 2 }), /Gpt2Model\.prefill: this model has been released \(release\(\) frees its ONNX sessions\); load it again to generate/);
+  await assert.rejects(m.next(Int32Array.of(EOS)), /Gpt2Model\.next: this model has been released/);
+});

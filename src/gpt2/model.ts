@@ -81,6 +81,7 @@ export class Gpt2Model implements LogitsSource {
   /** The ids held in the cache when the batch is one unpadded row, else null. */
   private fed: number[] | null = null;
   private shapesChecked = false;
+  private released = false;
 
   constructor(parts: Gpt2ModelParts) {
     this.ort = parts.runtime.ort;
@@ -104,6 +105,7 @@ export class Gpt2Model implements LogitsSource {
   }
 
   async prefill(ids: readonly Int32Array[], mask: readonly Uint8Array[]): Promise<Float32Array> {
+    this.alive('prefill');
     const b = ids.length;
     if (b === 0 || mask.length !== b) {
       throw new Gpt2InputError(`prefill needs one mask per row and at least one row, got ${b} rows and ${mask.length} masks`);
@@ -168,6 +170,7 @@ export class Gpt2Model implements LogitsSource {
   }
 
   async next(tokens: Int32Array): Promise<Float32Array> {
+    this.alive('next');
     if (this.batch === 0) throw new Gpt2InputError('next() called before prefill()');
     if (this.pending) await this.applySelection(this.pending);
     const b = this.batch;
@@ -245,10 +248,19 @@ export class Gpt2Model implements LogitsSource {
     this.pending = null;
   }
 
-  /** Releases the ONNX sessions; the model cannot run afterwards. */
+  /** Releases the ONNX sessions; the model cannot run afterwards. Releasing again does nothing. */
   async release(): Promise<void> {
     this.dispose();
+    if (this.released) return;
+    this.released = true;
     for (const session of this.sessions) await session.release();
+  }
+
+  /** onnxruntime only says "invalid session id" for a released session: name the cause instead. */
+  private alive(method: string): void {
+    if (this.released) {
+      throw new Error(`Gpt2Model.${method}: this model has been released (release() frees its ONNX sessions); load it again to generate`);
+    }
   }
 
   private checkContext(t: number): void {
