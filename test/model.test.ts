@@ -75,6 +75,9 @@ test('loadStateDict lists missing, extra and mis-shaped tensors and changes noth
   const gru = readTensors(new URL('gru_tiny/init.safetensors', FIXTURES));
   const lstm = await RNNModel.create({ cell: 'lstm', vocabSize: 50, embedSize: 8, hiddenSize: 16, numLayers: 1 });
   assert.throws(() => lstm.loadStateDict(gru), /rnn\.weight_ih_l0 has shape \[48,8\] but \[64,8\] is expected/);
+  const holed = lstm.stateDict();
+  holed.set('rnn.weight_ih_l0', null as never);
+  assert.throws(() => lstm.loadStateDict(holed), /wrong shape: rnn\.weight_ih_l0 is null, not \{ shape, data \}/);
 });
 
 test('trainStep, evaluate and step check their inputs before running anything', async () => {
@@ -143,6 +146,7 @@ test('optimizer state and weights give an exact resume', async () => {
   bad.delete('optim.exp_avg.linear.bias');
   assert.throws(() => b.loadOptimizerState({ step: 1, tensors: bad }), /missing: optim\.exp_avg\.linear\.bias/);
   assert.throws(() => b.loadOptimizerState({ step: -1, tensors: opt.tensors }), /step must be a non-negative integer/);
+  assert.throws(() => b.loadOptimizerState(null as never), /loadOptimizerState: expected \{ step, tensors \} as optimizerState\(\) gives it, got null/);
 });
 
 test('evaluate agrees with the training loss; step logits do not depend on the batch they are in', async () => {

@@ -157,6 +157,14 @@ test('invalid options are refused with a message naming the option', async () =>
   await bad({}, /train: data\.validation must be an Int32Array/, { train: data.train } as never);
   await bad({}, /train: data must be \{ train, validation \} token ids/, null as never);
   await bad({ batchSize: 64, seqLen: 64 }, /the training split has 300 tokens but one batch needs batchSize 64 x \(seqLen 64 \+ 1\)/, head(300));
+  await bad({ validation: 'yes' as never }, /train: validation must be true or false, got "yes"/);
+  await bad({ signal: 'stop' as never }, /train: signal must be an AbortSignal/);
+  await bad({ resume: {} as never }, /train: resume must be the state of a TrainResult or a checkpoint's training\.trainer: its epoch is undefined/);
+  const stopped = new AbortController();
+  stopped.abort();
+  const { state } = await train(model, data, { ...base, signal: stopped.signal });
+  await bad({ resume: { ...state, offset: 99 } }, /of a run with this seqLen \(\d+\): its offset is 99/);
+  await bad({ resume: { ...state, rng: [0, 0, 0, 0] } }, /Random\.setState: the state is all zeros/);
   model.dispose();
 });
 

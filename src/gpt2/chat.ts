@@ -3,7 +3,7 @@
  * user turn and each reply, and the model continues the whole history. A fixed preamble stays at the
  * start; when the context (n_positions) would overflow, the oldest turns are dropped.
  */
-import type { FinishReason, GenerateOptions } from '../generate/index.js';
+import { checkGenerateOptions, type FinishReason, type GenerateOptions } from '../generate/index.js';
 import type { Gpt2Pipeline } from './pipeline.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 
@@ -71,7 +71,8 @@ export class Gpt2Chat {
 
   /**
    * Starts an empty conversation with the model, tokenizer and generation defaults of `pipeline`. Throws
-   * a RangeError when `generation.maxLength` is set (a reply is measured in new tokens) and a TypeError
+   * a RangeError when `generation.maxLength` is set (a reply is measured in new tokens), when
+   * `generation.numReturnSequences` is not 1 or when any generation option is invalid, and a TypeError
    * when `stop` is not an array of non-empty strings.
    */
   constructor(pipeline: Gpt2Pipeline, options: ChatOptions = {}) {
@@ -81,7 +82,12 @@ export class Gpt2Chat {
       // maxLength counts the whole context, which grows with every turn: replies would shrink to nothing.
       throw new RangeError(`chat: generation.maxLength does not apply to a conversation; set maxNewTokens (the reply's length, default 40) instead`);
     }
+    if ((options.generation?.numReturnSequences ?? 1) !== 1) {
+      throw new RangeError(`chat: generation.numReturnSequences must be 1: a conversation keeps one reply per turn (got ${options.generation!.numReturnSequences})`);
+    }
     this.generation = { maxNewTokens: 40, ...options.generation };
+    // Checked now as say() would check them, so that a bad option fails here and not at the first turn.
+    checkGenerateOptions(pipeline.options(this.generation), pipeline.config.vocabSize);
     this.stop = options.stop ?? [];
     if (!Array.isArray(this.stop) || this.stop.some((s) => typeof s !== 'string' || s === '')) {
       throw new TypeError(`chat: stop must be an array of non-empty strings, got ${JSON.stringify(options.stop)}`);

@@ -339,6 +339,9 @@ export class RNNModel {
    *  unless step is a non-negative integer and the tensors match this model's names and shapes exactly. */
   loadOptimizerState(state: { step: number; tensors: Map<string, TensorData> }): void {
     this.alive();
+    if (state === null || typeof state !== 'object') {
+      throw new TypeError(`loadOptimizerState: expected { step, tensors } as optimizerState() gives it, got ${String(state)}`);
+    }
     if (!Number.isInteger(state.step) || state.step < 0) {
       throw new RangeError(`loadOptimizerState: step must be a non-negative integer, got ${state.step}`);
     }

@@ -209,6 +209,11 @@ function validateOptions(options: TrainOptions, data: TokenSplit): void {
   }
   if (options.seed !== undefined) check(isSeed(options.seed), `seed must be ${SEED_RANGE}, got ${options.seed}`);
   if (options.onProgress !== undefined) check(typeof options.onProgress === 'function', 'onProgress must be a function');
+  if (options.validation !== undefined) check(typeof options.validation === 'boolean', `validation must be true or false, got ${JSON.stringify(options.validation)}`);
+  if (options.signal !== undefined) {
+    check(typeof (options.signal as { aborted?: unknown } | null)?.aborted === 'boolean', 'signal must be an AbortSignal (AbortController.signal)');
+  }
+  if (options.resume !== undefined) checkResumeState(options.resume, options.seqLen);
   if (options.validation === true) {
     check(data.validation.length > 0, 'validation is on but there is no validation data; hold out a fraction of the corpus');
   }
@@ -219,6 +224,21 @@ function validateOptions(options: TrainOptions, data: TokenSplit): void {
     check(minDelta === undefined || (Number.isFinite(minDelta) && minDelta >= 0), `earlyStopping.minDelta must be >= 0, got ${minDelta}`);
     check(data.validation.length > 0 && options.validation !== false, 'earlyStopping needs validation data and validation on');
   }
+}
+
+/** A resume point must be a TrainResult's `state` or a checkpoint's `training.trainer`, as they were saved. */
+function checkResumeState(state: TrainerState, seqLen: number): void {
+  const where = 'resume must be the state of a TrainResult or a checkpoint\'s training.trainer';
+  check(state !== null && typeof state === 'object', `${where}, got ${JSON.stringify(state)}`);
+  const count = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+  for (const key of ['epoch', 'batchIndex', 'globalStep', 'epochsWithoutImprovement'] as const) {
+    check(count(state[key]), `${where}: its ${key} is ${JSON.stringify(state[key])}, not a non-negative integer`);
+  }
+  check(count(state.offset) && state.offset < seqLen, `${where} of a run with this seqLen (${seqLen}): its offset is ${JSON.stringify(state.offset)}`);
+  check(Number.isFinite(state.epochLossSum), `${where}: its epochLossSum is ${JSON.stringify(state.epochLossSum)}`);
+  check(state.bestValLoss === null || Number.isFinite(state.bestValLoss), `${where}: its bestValLoss is ${JSON.stringify(state.bestValLoss)}`);
+  check(Array.isArray(state.rng), `${where}: its rng is ${JSON.stringify(state.rng)}, not Random.getState()`);
+  check(Array.isArray(state.hidden) && state.hidden.every((h) => h instanceof Float32Array), `${where}: its hidden is not an array of Float32Array`);
 }
 
 /** Mean cross-entropy of `ids` under the model, with a fresh state, in batches of the training shape. */

@@ -53,8 +53,12 @@ export function checkTensorDict(where: string, expected: Map<string, number[]>,
   const extra = [...dict.keys()].filter((n) => !expected.has(n));
   const misshaped: string[] = [];
   for (const [name, shape] of expected) {
+    if (!dict.has(name)) continue;
     const t = dict.get(name);
-    if (!t) continue;
+    if (t === null || typeof t !== 'object') {
+      misshaped.push(`${name} is ${String(t)}, not { shape, data }`);
+      continue;
+    }
     const size = shape.reduce((a, b) => a * b, 1);
     const sameShape = Array.isArray(t.shape) && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
     if (!sameShape) {

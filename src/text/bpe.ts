@@ -169,7 +169,11 @@ export class BpeTokenizer implements Tokenizer {
     this.pairs = pairTable(definition.merges, index);
     this.merger = new BpeMerger(this.pairs);
     this.addedByContent = new Map(definition.added.map((t) => [t.content, t.id]));
-    this.cache = new PieceCache(options.cacheSize ?? 65536);
+    const cacheSize = options.cacheSize ?? 65536;
+    if (!Number.isInteger(cacheSize) || cacheSize < 1) {
+      throw new RangeError(`BpeTokenizer: cacheSize must be an integer >= 1 (pieces kept encoded; default 65536), got ${cacheSize}`);
+    }
+    this.cache = new PieceCache(cacheSize);
   }
 
   /** From the text (or parsed object) of vocab.json and the text of merges.txt. */

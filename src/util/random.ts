@@ -84,9 +84,11 @@ export class Random {
   }
 
   setState(state: readonly number[]): void {
-    if (state.length !== 4 || state.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
+    if (!Array.isArray(state) || state.length !== 4 || state.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
       throw new TypeError(`Random.setState: expected 4 unsigned 32-bit integers, got ${JSON.stringify(state)}`);
     }
+    // xoshiro's one fixed point: from an all-zero state every draw is 0. getState() never returns it.
+    if (state.every((v) => v === 0)) throw new RangeError('Random.setState: the state is all zeros, which xoshiro128** never leaves; pass a state from getState()');
     [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v | 0) as [number, number, number, number];
     this.spareNormal = null;
   }
