@@ -66,6 +66,7 @@ test('gpt2 usage mistakes exit 2 with a message; model errors exit 1', async () 
     [['generate', ...model, '--frobnicate', 'Hello'], 2, /frobnicate/],
     [['translate'], 2, /unknown gpt2 command "translate"/],
     [['chat', ...model, '--max-length', '60'], 2, /use --max-new-tokens N \(default 40\)/],
+    [['chat', ...model, '--num-return-sequences', '2'], 2, /^textloom gpt2: --num-return-sequences must be 1: a conversation keeps one reply per turn/],
     [['generate', ...model, '--top-k', '5', 'Hello'], 2, /: --top-k 5 only applies when sampling; set --do-sample or remove --top-k\n/],
     [['generate', ...model, '--max-length', '2', 'Hello there, how are you'], 2, /at or over --max-length 2 \(which counts the prompt\); raise --max-length or give --max-new-tokens\n/],
     [['generate', ...unloadable, '--min-new-tokens', '10', '--max-new-tokens', '3', 'Hello'], 2, /: --min-new-tokens \(10\) must be <= --max-new-tokens \(3\)\n/],

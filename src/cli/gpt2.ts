@@ -95,7 +95,8 @@ function generationOptions(parsed: Parsed): GenerateOptions {
 }
 
 const FLAG_OF = new Map(GENERATION.map(([flag, key]) => [key as string, flag]));
-const OPTION_NAME = new RegExp(`\\b(${[...FLAG_OF.keys()].join('|')})\\b(: true|: false|=|: )?`, 'g');
+// Chat's errors name its options as generation.<name>; the flag stands for the whole path.
+const OPTION_NAME = new RegExp(`(?:generation\\.)?\\b(${[...FLAG_OF.keys()].join('|')})\\b(: true|: false|=|: )?`, 'g');
 
 /**
  * The message of a usage error, or null for any other error. generate() and chat throw RangeErrors for
