@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -225,11 +225,15 @@ test('a corpus directory stands for its .txt files (any case, not subfolders); o
   writeFileSync(join(books, 'b.txt'), 'beta sat on the log and beta ran '.repeat(30));
   writeFileSync(join(books, 'notes.md'), 'zebra '.repeat(30));
   writeFileSync(join(books, 'more', 'c.txt'), 'gamma '.repeat(30));
+  // A link to a text kept elsewhere is one of the folder's texts; a link to a folder is not.
+  writeFileSync(join(dir, 'kept-elsewhere.txt'), 'delta sat on the mat and delta ran '.repeat(30));
+  symlinkSync(join(dir, 'kept-elsewhere.txt'), join(books, 'd.txt'));
+  symlinkSync(join(books, 'more'), join(books, 'more.txt'));
   const model = join(dir, 'books.safetensors');
   const trained = await run('train', `${books}/`, '-o', model, '--epochs', '1', ...tiny);
   assert.equal(trained.code, 0, trained.stderr);
-  assert.equal(JSON.parse((await run('info', model, '--json')).stdout).corpus, '2 files');
-  const generated = JSON.parse((await run('generate', model, 'alpha beta gamma zebra', '-n', '1', '--json')).stdout);
+  assert.equal(JSON.parse((await run('info', model, '--json')).stdout).corpus, '3 files');
+  const generated = JSON.parse((await run('generate', model, 'alpha beta gamma delta zebra', '-n', '1', '--json')).stdout);
   assert.deepEqual(generated.warnings, ['not in the vocabulary, read as <unk>: "gamma", "zebra"']);
   const noText = join(dir, 'no-text');
   mkdirSync(join(noText, 'sub'), { recursive: true });

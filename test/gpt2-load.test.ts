@@ -4,7 +4,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { FolderCache, type DownloadProgress } from '../src/gpt2/download.js';
@@ -49,6 +49,20 @@ test('a folder loads by a relative path starting with ./, or with a trailing sla
     const logits = await firstPromptLogits(folder, {});
     assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4, folder);
   }
+});
+
+test('a folder of symbolic links, as in the Hugging Face cache (snapshots/<rev>/ linking into blobs/), loads', async () => {
+  const repo = join(temp, 'models--textloom-test--gpt2-tiny');
+  const snapshot = join(repo, 'snapshots', '0123abc');
+  await mkdir(join(repo, 'blobs'), { recursive: true });
+  await mkdir(join(snapshot, 'onnx'), { recursive: true });
+  for (const name of ['config.json', 'generation_config.json', 'onnx/model.onnx']) {
+    const blob = join(repo, 'blobs', name.replace('/', '-'));
+    await cp(join(TINY, name), blob);
+    await symlink(relative(join(snapshot, name, '..'), blob), join(snapshot, name));
+  }
+  const logits = await firstPromptLogits(snapshot, {});
+  assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
 });
 
 test('a URL prefix loads the model over HTTP', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
@@ -10,6 +10,7 @@ import {
   readBytes,
   readText,
   fileExists,
+  listFiles,
   writeBytesAtomic,
   cacheDirectory,
   yieldToEventLoop,
@@ -43,6 +44,19 @@ test('a write that fails midway keeps the previous file intact', async () => {
   await assert.rejects(writeBytesAtomic(target, failing()), /cannot write .*model\.safetensors: disk went away/);
   assert.equal(readFileSync(target, 'utf8'), 'previous');
   assert.deepEqual(readdirSync(dir), ['model.safetensors']);
+});
+
+test('listFiles counts a symbolic link to a file as a file, not one to a folder or to nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-platform-'));
+  mkdirSync(join(dir, 'blobs'));
+  mkdirSync(join(dir, 'snapshot'));
+  writeFileSync(join(dir, 'blobs', '1f3a'), 'weights');
+  writeFileSync(join(dir, 'snapshot', 'plain.txt'), 'text');
+  symlinkSync('../blobs/1f3a', join(dir, 'snapshot', 'model.onnx'));
+  symlinkSync('../blobs', join(dir, 'snapshot', 'folder-link'));
+  symlinkSync('../blobs/missing', join(dir, 'snapshot', 'dangling.onnx'));
+  mkdirSync(join(dir, 'snapshot', 'sub'));
+  assert.deepEqual(await listFiles(join(dir, 'snapshot')), ['model.onnx', 'plain.txt']);
 });
 
 test('reading a missing file says which file and why', async () => {

@@ -100,12 +100,20 @@ export async function writeTextAtomic(target: string, text: string): Promise<voi
 }
 
 /** The names of the regular files directly inside a directory, sorted. Names rather than joined paths:
- *  joining normalizes (`./m/onnx` becomes `m/onnx`), so a caller could not strip the prefix it gave. */
+ *  joining normalizes (`./m/onnx` becomes `m/onnx`), so a caller could not strip the prefix it gave.
+ *  A symbolic link to a file counts as a file: the Hugging Face cache's snapshot folders hold nothing
+ *  else (every file links into blobs/), and a corpus folder may link to texts kept elsewhere. */
 export async function listFiles(directory: string): Promise<string[]> {
   const f = await fs();
+  const p = await path();
   try {
     const entries = await f.readdir(directory, { withFileTypes: true });
-    return entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+    const names: string[] = [];
+    for (const e of entries) {
+      if (e.isFile()) names.push(e.name);
+      else if (e.isSymbolicLink() && (await f.stat(p.join(directory, e.name)).catch(() => null))?.isFile()) names.push(e.name);
+    }
+    return names.sort();
   } catch (e) {
     throw wrapSystemError(e, `cannot list ${directory}`);
   }
