@@ -199,8 +199,13 @@ test('bad files exit 1 with a message; a failed run leaves the previous checkpoi
 
 test('train refuses an output it could not write or that would replace the corpus, before training', async () => {
   const corpus = readFileSync(corpusPath);
+  symlinkSync('.', join(dir, 'this-folder'));
+  symlinkSync(corpusPath, join(dir, 'corpus-link.safetensors'));
   const cases: [string[], number, RegExp][] = [
     [['-o', corpusPath], 2, /is a corpus file: the checkpoint would replace it/],
+    // The same file by another path: through a linked folder, and a link to it.
+    [['-o', join(dir, 'this-folder', 'corpus.txt')], 2, /this-folder\/corpus\.txt is a corpus file \(.*corpus\.txt\): the checkpoint would replace it/],
+    [['-o', join(dir, 'corpus-link.safetensors')], 2, /corpus-link\.safetensors is a corpus file \(.*corpus\.txt\): the checkpoint would replace it/],
     [['-o', dir], 2, /is a directory; give a file path such as/],
     [['-o', ''], 2, /-o needs a file path/],
     [['-o', join(dir, 'no-such-folder', 'model.safetensors')], 1, /the folder .*no-such-folder does not exist or is not writable/],

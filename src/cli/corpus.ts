@@ -52,10 +52,16 @@ export async function loadCorpus(paths: readonly string[]): Promise<{ text: stri
 export async function checkOutputPath(output: string, corpusFiles: readonly string[]): Promise<void> {
   if (output === '') throw new UsageError('-o needs a file path, e.g. -o model.safetensors');
   const target = resolve(output);
-  if (corpusFiles.some((file) => resolve(file) === target)) {
-    throw new UsageError(`-o ${output} is a corpus file: the checkpoint would replace it; choose another path`);
+  // Compared as files, not as path strings: through a linked folder (`-o link/corpus.txt`), a link to
+  // the corpus or a hard link, a different path still names the corpus file.
+  const existing = await stat(target).catch(() => null);
+  for (const file of corpusFiles) {
+    const corpus = existing === null ? null : await stat(file).catch(() => null);
+    if (resolve(file) === target || (corpus !== null && corpus.dev === existing!.dev && corpus.ino === existing!.ino)) {
+      throw new UsageError(`-o ${output} is a corpus file${resolve(file) === target ? '' : ` (${file})`}: the checkpoint would replace it; choose another path`);
+    }
   }
-  if ((await stat(target).catch(() => null))?.isDirectory()) {
+  if (existing?.isDirectory()) {
     throw new UsageError(`-o ${output} is a directory; give a file path such as ${join(output, 'model.safetensors')}`);
   }
   try {
