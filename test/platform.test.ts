@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
@@ -44,6 +44,28 @@ test('a write that fails midway keeps the previous file intact', async () => {
   await assert.rejects(writeBytesAtomic(target, failing()), /cannot write .*model\.safetensors: disk went away/);
   assert.equal(readFileSync(target, 'utf8'), 'previous');
   assert.deepEqual(readdirSync(dir), ['model.safetensors']);
+});
+
+test('an atomic write to a symbolic link replaces the file it links to and keeps the link', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-platform-'));
+  mkdirSync(join(dir, 'runs', 'run3'), { recursive: true });
+  writeFileSync(join(dir, 'runs', 'run3', 'model.safetensors'), 'old');
+  symlinkSync('runs/run3/model.safetensors', join(dir, 'latest.safetensors'));
+  await writeBytesAtomic(join(dir, 'latest.safetensors'), new TextEncoder().encode('new'));
+  assert.equal(lstatSync(join(dir, 'latest.safetensors')).isSymbolicLink(), true);
+  assert.equal(readFileSync(join(dir, 'runs', 'run3', 'model.safetensors'), 'utf8'), 'new');
+  assert.deepEqual(readdirSync(join(dir, 'runs', 'run3')), ['model.safetensors']);
+  // A link in a linked folder, whose `..` is the parent of the folder linked to (runs/), not dir/.
+  symlinkSync('runs/run3', join(dir, 'current'));
+  symlinkSync('../model.safetensors', join(dir, 'runs', 'run3', 'up.safetensors'));
+  writeFileSync(join(dir, 'runs', 'model.safetensors'), 'old');
+  await writeBytesAtomic(join(dir, 'current', 'up.safetensors'), new TextEncoder().encode('up'));
+  assert.equal(readFileSync(join(dir, 'runs', 'model.safetensors'), 'utf8'), 'up');
+  // A dangling link: the file it names is created, as writeFile would.
+  symlinkSync('runs/next.safetensors', join(dir, 'next.safetensors'));
+  await writeBytesAtomic(join(dir, 'next.safetensors'), new TextEncoder().encode('next'));
+  assert.equal(readFileSync(join(dir, 'runs', 'next.safetensors'), 'utf8'), 'next');
+  assert.equal(lstatSync(join(dir, 'next.safetensors')).isSymbolicLink(), true);
 });
 
 test('listFiles counts a symbolic link to a file as a file, not one to a folder or to nothing', async () => {

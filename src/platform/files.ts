@@ -68,8 +68,8 @@ export async function fileExists(location: string | URL): Promise<boolean> {
 /**
  * Writes a file so that readers only ever see the old or the complete new content: the bytes go to a
  * temporary file in the same directory (a rename across file systems is not atomic), are flushed to
- * disk, then renamed over the target. If anything fails the temporary file is removed and the previous
- * file is untouched. `content` may be chunks, produced lazily, so large files need not be built in memory.
+ * disk, then renamed over the target (over the file it links to, where the target is a symbolic link).
+ * If anything fails the temporary file is removed and the previous file is untouched. `content` may be chunks, produced lazily, so large files need not be built in memory.
  */
 export async function writeBytesAtomic(
   target: string,
@@ -77,8 +77,11 @@ export async function writeBytesAtomic(
 ): Promise<void> {
   const f = await fs();
   const p = await path();
-  const dir = p.dirname(p.resolve(target));
-  const temp = p.join(dir, `.${p.basename(target)}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const file = await linkedFile(f, p, target).catch((e: unknown) => {
+    throw wrapSystemError(e, `cannot write ${target}`);
+  });
+  const dir = p.dirname(file);
+  const temp = p.join(dir, `.${p.basename(file)}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
   let handle: Awaited<ReturnType<FsPromises['open']>> | undefined;
   try {
     handle = await f.open(temp, 'wx');
@@ -87,12 +90,34 @@ export async function writeBytesAtomic(
     await handle.sync();
     await handle.close();
     handle = undefined;
-    await f.rename(temp, target);
+    await f.rename(temp, file);
   } catch (e) {
     if (handle !== undefined) await handle.close().catch(() => undefined);
     await f.rm(temp, { force: true }).catch(() => undefined);
     throw wrapSystemError(e, `cannot write ${target}`);
   }
+}
+
+/**
+ * The absolute path of the file that a write to `target` replaces. Where `target` is a symbolic link
+ * (possibly dangling, possibly to another link), that is the file it points to, as with a plain
+ * writeFile: renaming over the link itself would turn it into a regular file and leave the file it
+ * pointed to with the old content.
+ */
+async function linkedFile(f: FsPromises, p: PathModule, target: string): Promise<string> {
+  let file = p.resolve(target);
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      link = await f.readlink(file);
+    } catch {
+      return file; // not a link (or not there): the file itself
+    }
+    // Relative to the link's folder as the system resolves it: `..` in the link leaves a linked folder
+    // for the parent of the folder it links to, which resolving the path as written would not.
+    file = p.resolve(await f.realpath(p.dirname(file)), link);
+  }
+  throw new PlatformFileError(`cannot write ${target}: too many levels of symbolic links`, 'ELOOP');
 }
 
 export async function writeTextAtomic(target: string, text: string): Promise<void> {
