@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   decodeCheckpoint,
   encodeCheckpoint,
@@ -163,6 +164,20 @@ test('a foreign safetensors file loaded from a path is named in the error', asyn
   writeFileSync(path, serializeSafetensors(new Map([['encoder.weight', { shape: [2], data: new Float32Array(2) }]])));
   await assert.rejects(loadCheckpoint(path), (e: unknown) =>
     e instanceof CheckpointError && e.message.startsWith(`${path} is not an RNN checkpoint: tensor "embed.weight" is missing (found encoder.weight)`));
+});
+
+test('a checkpoint saves to and loads from a file: URL, as a URL object or its string', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'textloom-ckpt-')), 'runs é');
+  mkdirSync(dir);
+  const url = pathToFileURL(join(dir, 'my model.safetensors'));
+  const source = decodeCheckpoint(fixtureBytes('rnn_tiny', 'init.safetensors'));
+  await saveCheckpoint(url, { config: source.config, weights: source.weights });
+  assert.deepEqual(readdirSync(dir), ['my model.safetensors']);
+  for (const location of [url, url.href]) {
+    const loaded = await loadCheckpoint(location);
+    assert.deepEqual(loaded.config, source.config);
+    assert.deepEqual(loaded.weights.get('linear.bias')!.data, source.weights.get('linear.bias')!.data);
+  }
 });
 
 test('misspelt keys of checkpoint content are refused, not dropped', () => {

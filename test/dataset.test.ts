@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   StreamBatches,
   validationBatches,
@@ -100,6 +101,7 @@ test('empty and binary corpora get errors that say so', async () => {
   writeFileSync(good, 'some words here');
   writeFileSync(binary, Buffer.from([0, 1, 2, 3, 0, 0, 0, 255]));
   assert.equal(await readCorpusFiles([good, good]), 'some words here\nsome words here');
+  assert.equal(await readCorpusFiles([pathToFileURL(good), pathToFileURL(good).href]), 'some words here\nsome words here');
   await assert.rejects(readCorpusFiles([good, binary]), (e: unknown) => e instanceof CorpusError && e.message.startsWith(`${binary} is not text`));
   await assert.rejects(readCorpusFiles([join(dir, 'missing.txt')]), /missing\.txt: no such file/);
   await assert.rejects(readCorpusFiles([]), /no corpus files given/);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -10,6 +11,7 @@ import {
   readBytes,
   readText,
   fileExists,
+  isDirectory,
   listFiles,
   writeBytesAtomic,
   cacheDirectory,
@@ -66,6 +68,22 @@ test('an atomic write to a symbolic link replaces the file it links to and keeps
   await writeBytesAtomic(join(dir, 'next.safetensors'), new TextEncoder().encode('next'));
   assert.equal(readFileSync(join(dir, 'runs', 'next.safetensors'), 'utf8'), 'next');
   assert.equal(lstatSync(join(dir, 'next.safetensors')).isSymbolicLink(), true);
+});
+
+test('file: URLs, as URL objects or strings, name the files of their paths (spaces and non-ASCII letters included)', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'textloom-platform-')), 'my models é');
+  mkdirSync(dir);
+  const url = pathToFileURL(join(dir, 'notes 1.txt'));
+  assert.match(url.href, /my%20models%20%C3%A9\/notes%201\.txt$/);
+  await writeBytesAtomic(url, new TextEncoder().encode('by URL'));
+  assert.equal(readFileSync(join(dir, 'notes 1.txt'), 'utf8'), 'by URL');
+  await writeBytesAtomic(url.href, new TextEncoder().encode('by its string'));
+  assert.equal(await readText(url), 'by its string');
+  assert.equal(await readText(url.href), 'by its string');
+  assert.equal(await fileExists(url.href), true);
+  assert.equal(await isDirectory(pathToFileURL(dir).href), true);
+  assert.deepEqual(readdirSync(dir), ['notes 1.txt']);
+  await assert.rejects(readText('file://example.com/notes.txt'), /file:\/\/example\.com\/notes\.txt is not a file URL of this system .*; give a file path or a file:\/\/\/ URL/);
 });
 
 test('listFiles counts a symbolic link to a file as a file, not one to a folder or to nothing', async () => {

@@ -36,12 +36,28 @@ function isUrl(location: string | URL): boolean {
   return /^(https?|blob|data):/i.test(location);
 }
 
+/**
+ * The file path of a location given as a path or as a file: URL, a URL object or its string
+ * (`import.meta.resolve('./model.safetensors')`, `new URL('./notes.txt', import.meta.url)`). Node's fs
+ * reads a string as a path, so a file: URL string would otherwise be looked for as a folder named
+ * `file:` and reported as missing.
+ */
+export async function localPath(location: string | URL): Promise<string> {
+  if (!(location instanceof URL) && !/^file:/i.test(location)) return location;
+  const { fileURLToPath } = await import('node:url');
+  try {
+    return fileURLToPath(location);
+  } catch (e) {
+    throw new PlatformFileError(`${String(location)} is not a file URL of this system (${(e as Error).message}); give a file path or a file:/// URL`);
+  }
+}
+
 /** Bytes of a file (Node, Deno) or of an http(s)/blob/data URL (anywhere). */
 export async function readBytes(location: string | URL): Promise<Uint8Array> {
   if (isUrl(location) || !hasFileSystem()) return fetchBytes(location);
   const f = await fs();
   try {
-    const buffer = await f.readFile(location);
+    const buffer = await f.readFile(await localPath(location));
     return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch (e) {
     throw wrapSystemError(e, `cannot read ${String(location)}`);
@@ -58,7 +74,7 @@ export async function fileExists(location: string | URL): Promise<boolean> {
   if (isUrl(location) || !hasFileSystem()) return false;
   const f = await fs();
   try {
-    await f.access(location);
+    await f.access(await localPath(location));
     return true;
   } catch {
     return false;
@@ -72,13 +88,13 @@ export async function fileExists(location: string | URL): Promise<boolean> {
  * If anything fails the temporary file is removed and the previous file is untouched. `content` may be chunks, produced lazily, so large files need not be built in memory.
  */
 export async function writeBytesAtomic(
-  target: string,
+  target: string | URL,
   content: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
 ): Promise<void> {
   const f = await fs();
   const p = await path();
-  const file = await linkedFile(f, p, target).catch((e: unknown) => {
-    throw wrapSystemError(e, `cannot write ${target}`);
+  const file = await localPath(target).then((local) => linkedFile(f, p, local)).catch((e: unknown) => {
+    throw wrapSystemError(e, `cannot write ${String(target)}`);
   });
   const dir = p.dirname(file);
   const temp = p.join(dir, `.${p.basename(file)}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
@@ -94,7 +110,7 @@ export async function writeBytesAtomic(
   } catch (e) {
     if (handle !== undefined) await handle.close().catch(() => undefined);
     await f.rm(temp, { force: true }).catch(() => undefined);
-    throw wrapSystemError(e, `cannot write ${target}`);
+    throw wrapSystemError(e, `cannot write ${String(target)}`);
   }
 }
 
@@ -120,7 +136,7 @@ async function linkedFile(f: FsPromises, p: PathModule, target: string): Promise
   throw new PlatformFileError(`cannot write ${target}: too many levels of symbolic links`, 'ELOOP');
 }
 
-export async function writeTextAtomic(target: string, text: string): Promise<void> {
+export async function writeTextAtomic(target: string | URL, text: string): Promise<void> {
   await writeBytesAtomic(target, new TextEncoder().encode(text));
 }
 
@@ -144,11 +160,11 @@ export async function listFiles(directory: string): Promise<string[]> {
   }
 }
 
-export async function isDirectory(location: string): Promise<boolean> {
+export async function isDirectory(location: string | URL): Promise<boolean> {
   if (isUrl(location) || !hasFileSystem()) return false;
   const f = await fs();
   try {
-    return (await f.stat(location)).isDirectory();
+    return (await f.stat(await localPath(location))).isDirectory();
   } catch {
     return false;
   }

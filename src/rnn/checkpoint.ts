@@ -261,13 +261,16 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   return { config, tokenizer, weights, training, metadata };
 }
 
-/** Writes a checkpoint atomically: a failure leaves the previous file at `path` untouched. */
-export async function saveCheckpoint(path: string, content: CheckpointContent): Promise<void> {
+/**
+ * Writes a checkpoint atomically to a file path or file: URL (Node, Deno): a failure leaves the previous
+ * file at `path` untouched.
+ */
+export async function saveCheckpoint(path: string | URL, content: CheckpointContent): Promise<void> {
   await writeBytesAtomic(path, encodeCheckpoint(content));
 }
 
 /**
- * Reads a checkpoint from a file path (Node, Deno) or an http(s), blob or data URL (anywhere) and decodes
+ * Reads a checkpoint from a file path or file: URL (Node, Deno) or an http(s), blob or data URL (anywhere) and decodes
  * it. Rejects with a CheckpointError when the bytes are not a readable checkpoint.
  *
  * `const ckpt = await loadCheckpoint('model.safetensors'); const model = await RNNModel.create(ckpt.config);

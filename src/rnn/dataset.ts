@@ -93,11 +93,11 @@ export async function corpusText(source: CorpusSource, name = 'corpus'): Promise
   return text;
 }
 
-/** Reads text files (Node, Deno) or URLs and joins them; an error names the file that is not text. */
-export async function readCorpusFiles(paths: readonly string[]): Promise<string> {
+/** Reads text files (paths or file: URLs; Node, Deno) or URLs and joins them; an error names the file that is not text. */
+export async function readCorpusFiles(paths: readonly (string | URL)[]): Promise<string> {
   if (paths.length === 0) throw new CorpusError('no corpus files given; pass at least one text file');
   const parts: string[] = [];
-  for (const path of paths) parts.push(await corpusText(await readBytes(path), path));
+  for (const path of paths) parts.push(await corpusText(await readBytes(path), String(path)));
   return parts.join('\n');
 }
 
