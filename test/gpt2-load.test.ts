@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { FolderCache, type DownloadProgress } from '../src/gpt2/download.js';
 import { loadGpt2Model, type LoadModelOptions } from '../src/gpt2/load.js';
 import type { ModelFileSet, NamedBlob } from '../src/gpt2/file-set.js';
@@ -26,7 +27,7 @@ after(async () => {
 
 const base: LoadModelOptions = { cache: null, threads: 1, retryDelayMs: 1 };
 
-async function firstPromptLogits(source: string | ModelFileSet, options: LoadModelOptions): Promise<Float32Array> {
+async function firstPromptLogits(source: string | URL | ModelFileSet, options: LoadModelOptions): Promise<Float32Array> {
   const { model } = await loadGpt2Model(source, { ...base, ...options });
   const ids = reference.prompts[0]!.ids;
   const logits = await model.prefill([Int32Array.from(ids)], [new Uint8Array(ids.length).fill(1)]);
@@ -63,6 +64,16 @@ test('a folder of symbolic links, as in the Hugging Face cache (snapshots/<rev>/
   }
   const logits = await firstPromptLogits(snapshot, {});
   assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
+});
+
+test('a folder loads by its file: URL, as a URL object or its string, also with spaces and non-ASCII letters in it', async () => {
+  const folder = join(temp, 'my models é', 'gpt2 tiny');
+  await cp(TINY, folder, { recursive: true, filter: (src) => !/decoder|fp16|quantized|reference/.test(src) });
+  for (const source of [pathToFileURL(folder), pathToFileURL(folder).href, `${pathToFileURL(folder).href}/`]) {
+    const logits = await firstPromptLogits(source, {});
+    assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4, String(source));
+  }
+  await assert.rejects(firstPromptLogits(pathToFileURL(join(temp, 'nowhere')), {}), /model source ".*nowhere" is neither an existing folder/);
 });
 
 test('a URL prefix loads the model over HTTP', async () => {

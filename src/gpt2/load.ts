@@ -131,14 +131,17 @@ const LOAD_OPTION_KEYS = optionKeys<LoadModelOptions>({
 });
 
 /**
- * Loads config, generation config and the ONNX decoder from a folder, URL prefix or Hub id, or from files
+ * Loads config, generation config and the ONNX decoder from a folder (a path or file: URL), URL prefix or Hub id, or from files
  * in hand (a picked folder's Files, a Map of names to bytes); the tokenizer is loaded by the pipeline.
  */
-export async function loadGpt2Model(source: string | ModelFileSet, options: LoadModelOptions = {}): Promise<LoadedModel> {
+export async function loadGpt2Model(source: string | URL | ModelFileSet, options: LoadModelOptions = {}): Promise<LoadedModel> {
   checkOptionKeys('loadGpt2', options, LOAD_OPTION_KEYS);
   const dtype = checkDtype(options.dtype ?? 'fp32');
   const layout = checkLayout(options.layout ?? 'auto');
-  const files = typeof source === 'object' && source !== null ? openFileSet(source) : await openModelSource(source, options);
+  // A URL object is a place like its string (`new URL('./gpt2/', import.meta.url)`), not files in hand.
+  const files = typeof source === 'object' && source !== null && !(source instanceof URL)
+    ? openFileSet(source)
+    : await openModelSource(source, options);
   const configName = `${files.location}/config.json`;
   const config = parseGpt2Config(decode(await requireFile(files, 'config.json', 'every Hub model has one')), configName);
   const generationBytes = await files.read('generation_config.json');

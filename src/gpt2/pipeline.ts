@@ -193,8 +193,8 @@ export class Gpt2Pipeline {
   }
 }
 
-/** Loads a GPT-2 model with its tokenizer from a folder, URL prefix or Hub id, or from a set of files. */
-export async function loadGpt2(source: string | ModelFileSet, options: LoadGpt2Options = {}): Promise<Gpt2Pipeline> {
+/** Loads a GPT-2 model with its tokenizer from a folder (a path or file: URL), URL prefix or Hub id, or from a set of files. */
+export async function loadGpt2(source: string | URL | ModelFileSet, options: LoadGpt2Options = {}): Promise<Gpt2Pipeline> {
   const loaded = await loadGpt2Model(source, options);
   try {
     return new Gpt2Pipeline(loaded, await loadTokenizer(loaded.files));

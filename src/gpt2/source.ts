@@ -3,7 +3,7 @@
  * Hub's layout (`config.json`, tokenizer files, `onnx/*.onnx`). The rest of the loader only asks for
  * files by their name relative to the model root.
  */
-import { environmentVariable, hasFileSystem, isDirectory, readBytes, fileExists, listFiles } from '../platform/index.js';
+import { environmentVariable, hasFileSystem, isDirectory, readBytes, fileExists, listFiles, localPath } from '../platform/index.js';
 import { defaultCache, download, type DownloadCache, type ProgressCallback } from './download.js';
 
 /** A model's files by name relative to its root, wherever they are (folder, URL prefix, Hub, files in hand). */
@@ -114,10 +114,13 @@ function hubBase(options: SourceOptions): string {
 }
 
 /**
- * Resolves `source`: an http(s) URL (or, in a page, a path like ./models/gpt2) is a prefix under which the files lie; an existing folder is read
- * directly (Node, Deno); `owner/name` is a Hub repository.
+ * Resolves `source`: an http(s) URL (or, in a page, a path like ./models/gpt2) is a prefix under which the files lie; an existing folder,
+ * as a path or a file: URL, is read directly (Node, Deno); `owner/name` is a Hub repository.
  */
-export async function openModelSource(source: string, options: SourceOptions = {}): Promise<ModelFiles> {
+export async function openModelSource(source: string | URL, options: SourceOptions = {}): Promise<ModelFiles> {
+  if (source instanceof URL) source = source.href;
+  // A file: URL names a folder like its path does (`import.meta.resolve('./gpt2')` in Node and Deno).
+  if (typeof source === 'string' && /^file:/i.test(source) && hasFileSystem()) source = await localPath(source);
   if (typeof source !== 'string' || source.trim() === '') {
     throw new ModelSourceError(`model source must be a folder, a URL or a Hub id like "openai-community/gpt2", got ${JSON.stringify(source)}`);
   }
