@@ -2,10 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { bundleUrl, repoRoot } from './runtimes/paths.js';
+import { DENO_PATH } from './runtimes/deno.js';
 
 const dist = (name: string): string => fileURLToPath(new URL(`dist/${name}`, repoRoot));
 const read = (name: string): string => readFileSync(dist(name), 'utf8');
@@ -76,6 +79,32 @@ test('importing the bundle has no side effects: no globals, timers, workers, fet
   assert.deepEqual(result.calls, []);
   assert.deepEqual(result.added, []);
   assert.ok(result.exports > 10, `the bundle exports only ${result.exports} names`);
+});
+
+test('without onnxruntime-web, loading GPT-2 is an error that says how to install it, in Node and in Deno', (t) => {
+  // The bundle alone in a folder of its own: no node_modules, so onnxruntime-web does not resolve.
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-no-ort-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  copyFileSync(dist('textloom.js'), join(dir, 'textloom.js'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  const model = fileURLToPath(new URL('test/fixtures/gpt2-tiny', repoRoot));
+  writeFileSync(join(dir, 'load.js'), `
+    import { loadGpt2 } from './textloom.js';
+    try {
+      await loadGpt2(${JSON.stringify(model)}, { device: 'wasm', threads: 1, cache: null });
+      console.log(JSON.stringify({ loaded: true }));
+    } catch (e) {
+      console.log(JSON.stringify({ name: e.name, message: e.message }));
+    }
+  `);
+  const node = JSON.parse(execFileSync(process.execPath, ['load.js'], { cwd: dir, encoding: 'utf8' }));
+  assert.equal(node.name, 'RuntimeError');
+  assert.match(node.message, /^GPT-2 runs on onnxruntime-web, an optional peer dependency, and Node cannot import it here: install it beside textloom: npm install onnxruntime-web \(onnxruntime-web: Cannot find package/);
+  const deno = JSON.parse(execFileSync(DENO_PATH, ['run', '--allow-read', '--allow-env', '--allow-sys', 'load.js'], {
+    cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
+  }));
+  assert.equal(deno.name, 'RuntimeError');
+  assert.match(deno.message, /and Deno cannot import it here: run from a folder whose package\.json lists it \(npm install onnxruntime-web\), or map it in deno\.json: "imports": \{ "onnxruntime-web": "npm:onnxruntime-web@\^1\.30\.0" \} \(onnxruntime-web: [^\n]*\)$/);
 });
 
 test('worker.js reuses textloom.js instead of carrying a second copy of the library', () => {
