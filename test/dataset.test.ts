@@ -105,6 +105,8 @@ test('empty and binary corpora get errors that say so', async () => {
   await assert.rejects(readCorpusFiles([good, binary]), (e: unknown) => e instanceof CorpusError && e.message.startsWith(`${binary} is not text`));
   await assert.rejects(readCorpusFiles([join(dir, 'missing.txt')]), /missing\.txt: no such file/);
   await assert.rejects(readCorpusFiles([]), /no corpus files given/);
+  await assert.rejects(readCorpusFiles(good as never), (e: unknown) =>
+    e instanceof CorpusError && e.message === `readCorpusFiles takes a list of files, got ${JSON.stringify(good)}; pass [path] for one file`);
 });
 
 test('tokenizeCorpus: ids with a held-out tail; a text without tokens is refused', () => {

@@ -95,6 +95,10 @@ export async function corpusText(source: CorpusSource, name = 'corpus'): Promise
 
 /** Reads text files (paths or file: URLs; Node, Deno) or URLs and joins them; an error names the file that is not text. */
 export async function readCorpusFiles(paths: readonly (string | URL)[]): Promise<string> {
+  // A lone path would otherwise be read one character at a time ("cannot read n: no such file").
+  if (typeof paths === 'string' || (paths as unknown) instanceof URL) {
+    throw new CorpusError(`readCorpusFiles takes a list of files, got ${JSON.stringify(String(paths))}; pass [path] for one file`);
+  }
   if (paths.length === 0) throw new CorpusError('no corpus files given; pass at least one text file');
   const parts: string[] = [];
   for (const path of paths) parts.push(await corpusText(await readBytes(path), String(path)));
