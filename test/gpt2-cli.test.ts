@@ -3,7 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runGpt2Command } from '../src/cli/gpt2.js';
@@ -99,6 +99,30 @@ test('gpt2 chat answers each input line and saves its history', async () => {
     const again = capture();
     assert.equal(await runGpt2Command(args, again, lines('More?')), 0, again.stderr);
     assert.equal(JSON.parse(await readFile(history, 'utf8')).turns.length, 6);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('gpt2 chat checks its --history file before the model loads: not a saved chat, or a folder that cannot be written', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'textloom-chat-'));
+  try {
+    const notJson = join(dir, 'notes.json');
+    await writeFile(notJson, 'not json\n');
+    const foreign = join(dir, 'foreign.json');
+    await writeFile(foreign, '{"x": 1}');
+    const cases: [string, RegExp][] = [
+      [notJson, /^textloom gpt2: --history .*notes\.json is not a saved chat \(not JSON: .*\); remove it or pass another file\n$/],
+      [foreign, /^textloom gpt2: --history .*foreign\.json: chat: cannot import history: format is undefined/],
+      [join(dir, 'no-such-folder', 'history.json'), /^textloom gpt2: cannot write --history .*history\.json: the folder .*no-such-folder does not exist or is not writable/],
+    ];
+    for (const [history, message] of cases) {
+      const o = capture();
+      assert.equal(await runGpt2Command(['chat', ...model, '--max-new-tokens', '4', '--history', history], o, lines('Hello')), 1, history);
+      assert.match(o.stderr, message);
+      assert.equal(o.stdout, '', 'no reply was given');
+    }
+    assert.equal(await readFile(notJson, 'utf8'), 'not json\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -3,6 +3,8 @@
  * Hugging Face's generation flags.
  */
 import { checkGenerateOptions, Gpt2Chat, loadGpt2, type DownloadProgress, type GenerateOptions, type Gpt2Pipeline, type LoadGpt2Options } from '../index.js';
+import { access, constants } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { fileExists, readText, writeTextAtomic } from '../platform/index.js';
 import {
   booleanFlag, choiceFlag, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, listFlag, optionalNumber, parse, processOutput,
@@ -182,13 +184,18 @@ async function runChat(argv: string[], output: Output, lines: AsyncIterable<stri
   if (generation.maxLength !== undefined) {
     throw new UsageError('chat measures each reply in new tokens: use --max-new-tokens N (default 40); --max-length would count the whole conversation');
   }
+  const historyFile = stringFlag(parsed, 'history');
+  const saved = historyFile === undefined ? undefined : await readHistory(historyFile);
   const pipeline = await openModel(parsed, output);
   const json = booleanFlag(parsed, 'json');
-  const historyFile = stringFlag(parsed, 'history');
   try {
     const chat = new Gpt2Chat(pipeline, { preamble: stringFlag(parsed, 'preamble'), generation, stop: listFlag(parsed, 'stop') });
-    if (historyFile !== undefined && (await fileExists(historyFile))) {
-      chat.importHistory(JSON.parse(await readText(historyFile)));
+    if (saved !== undefined) {
+      try {
+        chat.importHistory(saved);
+      } catch (e) {
+        throw new Error(`--history ${historyFile}: ${(e as Error).message}`);
+      }
     }
     for await (const line of lines) {
       if (line.trim() === '') continue;
@@ -200,6 +207,30 @@ async function runChat(argv: string[], output: Output, lines: AsyncIterable<stri
     await pipeline.release();
   }
   return EXIT_OK;
+}
+
+/**
+ * The conversation saved in a --history file (undefined when there is none yet), checked before the
+ * model loads: a file that is not a saved chat would otherwise fail as bare JSON.parse text naming no
+ * file, and a folder that cannot be written only after the first reply, which is then lost.
+ */
+async function readHistory(file: string): Promise<unknown> {
+  let saved: unknown;
+  if (await fileExists(file)) {
+    const text = await readText(file);
+    try {
+      saved = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`--history ${file} is not a saved chat (not JSON: ${(e as Error).message.split('\n')[0]}); remove it or pass another file`);
+    }
+  }
+  const folder = dirname(resolve(file));
+  try {
+    await access(folder, constants.W_OK);
+  } catch {
+    throw new Error(`cannot write --history ${file}: the folder ${folder} does not exist or is not writable; create it or choose another path`);
+  }
+  return saved;
 }
 
 /**
