@@ -208,6 +208,9 @@ test('saving over a checkpoint is atomic: a failed save leaves the previous file
   broken.set('linear.bias', { shape: [50], data: new Float32Array(49) });
   await assert.rejects(saveCheckpoint(path, { config: source.config, weights: broken }), /linear.bias/);
   await assert.rejects(saveCheckpoint(join(dir, 'no-such-dir', 'm.safetensors'), { config: source.config, weights: source.weights }), /no such file/);
+  // A path ending in a slash is a folder: neither a file of the folder's name nor a bare ENOTDIR.
+  await assert.rejects(saveCheckpoint(`${dir}/models/`, { config: source.config, weights: source.weights }),
+    /cannot write .*\/models\/: a path ending in a slash names a folder; give a file path such as .*\/models\/model\.safetensors/);
   assert.deepEqual(readFileSync(path), before);
   assert.deepEqual(readdirSync(dir), ['model.safetensors']);
 });

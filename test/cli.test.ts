@@ -207,6 +207,7 @@ test('train refuses an output it could not write or that would replace the corpu
     [['-o', join(dir, 'this-folder', 'corpus.txt')], 2, /this-folder\/corpus\.txt is a corpus file \(.*corpus\.txt\): the checkpoint would replace it/],
     [['-o', join(dir, 'corpus-link.safetensors')], 2, /corpus-link\.safetensors is a corpus file \(.*corpus\.txt\): the checkpoint would replace it/],
     [['-o', dir], 2, /is a directory; give a file path such as/],
+    [['-o', join(dir, 'models') + '/'], 2, /models\/ ends in a slash, so it names a directory; give a file path such as .*models\/model\.safetensors/],
     [['-o', ''], 2, /-o needs a file path/],
     [['-o', join(dir, 'no-such-folder', 'model.safetensors')], 1, /the folder .*no-such-folder does not exist or is not writable/],
     [[corpusPath, '-o', join(dir, 'twice.safetensors')], 2, /is given twice/],

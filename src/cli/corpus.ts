@@ -61,8 +61,10 @@ export async function checkOutputPath(output: string, corpusFiles: readonly stri
       throw new UsageError(`-o ${output} is a corpus file${resolve(file) === target ? '' : ` (${file})`}: the checkpoint would replace it; choose another path`);
     }
   }
-  if (existing?.isDirectory()) {
-    throw new UsageError(`-o ${output} is a directory; give a file path such as ${join(output, 'model.safetensors')}`);
+  // A trailing slash names a folder even where none exists yet; the save would fail only after training.
+  if (existing?.isDirectory() || /[\\/]$/.test(output)) {
+    const what = existing?.isDirectory() ? 'is a directory' : 'ends in a slash, so it names a directory';
+    throw new UsageError(`-o ${output} ${what}; give a file path such as ${join(output, 'model.safetensors')}`);
   }
   try {
     await access(dirname(target), constants.W_OK);

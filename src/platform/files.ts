@@ -121,6 +121,10 @@ export async function writeBytesAtomic(
  * pointed to with the old content.
  */
 async function linkedFile(f: FsPromises, p: PathModule, target: string): Promise<string> {
+  // resolve() drops a trailing slash, which would turn `models/` into a file named `models`.
+  if (/[\\/]$/.test(target)) {
+    throw new PlatformFileError(`cannot write ${target}: a path ending in a slash names a folder; give a file path such as ${target}model.safetensors`, 'EISDIR');
+  }
   let file = p.resolve(target);
   for (let hops = 0; hops < 40; hops++) {
     let link: string;
