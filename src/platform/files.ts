@@ -85,7 +85,8 @@ export async function fileExists(location: string | URL): Promise<boolean> {
  * Writes a file so that readers only ever see the old or the complete new content: the bytes go to a
  * temporary file in the same directory (a rename across file systems is not atomic), are flushed to
  * disk, then renamed over the target (over the file it links to, where the target is a symbolic link).
- * If anything fails the temporary file is removed and the previous file is untouched. `content` may be chunks, produced lazily, so large files need not be built in memory.
+ * If anything fails the temporary file is removed and the previous file is untouched. `content` may be
+ * chunks, produced lazily, so large files need not be built in memory.
  */
 export async function writeBytesAtomic(
   target: string | URL,
