@@ -121,18 +121,39 @@ test('truncated, foreign and inconsistent files are refused with clear errors', 
   const future = encodeCheckpoint({ config: source.config, weights: source.weights });
   const patched = new TextDecoder('latin1').decode(future).replace('"textloom_format_version":"1"', '"textloom_format_version":"9"');
   refuse(Uint8Array.from(patched, (c) => c.charCodeAt(0)), /format version 9; this textloom reads version 1/);
+  // A textloom checkpoint's own config, inconsistent with its tensors.
+  const ours = (config: string): Record<string, string> => ({ textloom_format: 'textloom.rnn', textloom_format_version: '1', config });
   const missing = new Map(source.weights);
   missing.delete('rnn.bias_hh_l0');
   refuse(
-    serializeSafetensors(missing, { config: JSON.stringify(source.config) }),
+    serializeSafetensors(missing, ours(JSON.stringify(source.config))),
     /missing tensor "rnn.bias_hh_l0" \[16\] of a RNN \(vocab 50, embed 8, hidden 16, 1 layer\)/,
   );
   refuse(
-    serializeSafetensors(source.weights, { config: JSON.stringify({ ...source.config, hiddenSize: 8 }) }),
+    serializeSafetensors(source.weights, ours(JSON.stringify({ ...source.config, hiddenSize: 8 }))),
     /tensor "rnn.weight_ih_l0" has shape \[16, 8\] but a RNN .* needs \[8, 8\]/,
   );
-  refuse(serializeSafetensors(source.weights, { config: '{"cell":"transformer"}' }), /config: Invalid ModelConfig: cell must be 'rnn', 'lstm' or 'gru', got "transformer"; vocabSize must be a positive integer/);
+  refuse(serializeSafetensors(source.weights, ours('{"cell":"transformer"}')), /config: Invalid ModelConfig: cell must be 'rnn', 'lstm' or 'gru', got "transformer"; vocabSize must be a positive integer/);
   assert.throws(() => inferConfig(new Map([['embed.weight', { shape: [5, 2] }], ['rnn.weight_hh_l0', { shape: [6, 3] }]])), /2 gates/);
+});
+
+test("a PyTorch file's own metadata is kept but not read as textloom's, whatever its keys", () => {
+  // As save_file(model.state_dict(), path, metadata={...}) writes it: a "config" of the user's own run
+  // was taken for textloom's config and the file refused as an invalid model.
+  const source = decodeCheckpoint(fixtureBytes('gru_tiny', 'final.safetensors'));
+  const metadata = {
+    format: 'pt',
+    config: JSON.stringify({ model: 'GRU', nhid: 16, lr: 0.01 }),
+    tokenizer: 'words.txt',
+    trainer: 'alice',
+    optimizer_step: 'last',
+  };
+  const loaded = decodeCheckpoint(serializeSafetensors(source.weights, metadata), 'mine.safetensors');
+  assert.deepEqual(loaded.config, source.config);
+  assert.equal(loaded.tokenizer, null);
+  assert.equal(loaded.training, null);
+  assert.deepEqual(loaded.metadata, metadata);
+  for (const [name, t] of source.weights) assert.deepEqual(loaded.weights.get(name)!.data, t.data, name);
 });
 
 test('a NaN or infinite value is refused at load, naming the file, the tensor and the index, and never written', async () => {

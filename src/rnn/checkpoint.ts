@@ -5,7 +5,8 @@
  * (`optimizer.*` tensors), the carried hidden state (`trainer.hidden.*`) and the trainer's position and RNG
  * state; PyTorch then needs `strict=False`, since those tensors are not parameters.
  *
- * A file written by PyTorch (no textloom metadata) loads too: the config is read off the tensor shapes.
+ * A file written by PyTorch (no `textloom_format` key) loads too: the config is read off the tensor shapes,
+ * and its metadata is returned as it is but never read as textloom's.
  */
 import { parseSafetensors, serializeSafetensors, SafetensorsError, type TensorToWrite } from '../io/safetensors.js';
 import { readBytes, writeBytesAtomic } from '../platform/index.js';
@@ -237,14 +238,17 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     else if (key.startsWith(HIDDEN_PREFIX)) hidden[Number(key.slice(HIDDEN_PREFIX.length))] = t.data;
     else weights.set(key, { shape: t.shape, data: t.data });
   }
-  const config = metadata['config'] !== undefined
+  // Only a textloom checkpoint's metadata is textloom's: a PyTorch user's file may well carry its own
+  // "config" or "tokenizer" string, which says nothing about this layout.
+  const ours = format === CHECKPOINT_FORMAT;
+  const config = ours && metadata['config'] !== undefined
     ? validateConfig(parseJsonField(metadata, 'config', name), `${name} config`)
     : inferConfig(weights, name);
   checkWeights(weights, config, name);
-  const tokenizer = metadata['tokenizer'] !== undefined ? parseJsonField(metadata, 'tokenizer', name) : null;
+  const tokenizer = ours && metadata['tokenizer'] !== undefined ? parseJsonField(metadata, 'tokenizer', name) : null;
 
   let training: TrainingSnapshot | null = null;
-  if (metadata['trainer'] !== undefined) {
+  if (ours && metadata['trainer'] !== undefined) {
     const { hiddenCount, ...position } = parseJsonField(metadata, 'trainer', name) as TrainerState & { hiddenCount: number };
     if (hidden.length !== hiddenCount || hidden.some((h) => h === undefined)) {
       throw new CheckpointError(`${name}: expected ${hiddenCount} trainer.hidden.* tensors, found ${hidden.filter(Boolean).length}`);
