@@ -156,6 +156,40 @@ test("a PyTorch file's own metadata is kept but not read as textloom's, whatever
   for (const [name, t] of source.weights) assert.deepEqual(loaded.weights.get(name)!.data, t.data, name);
 });
 
+test('a PyTorch layer built with bidirectional, proj_size or bias=False is refused naming that option', () => {
+  // The state_dict names and shapes of nn.LSTM(8, 16, 2, ...) under the tutorial's module names.
+  const zeros = (shapes: Record<string, number[]>): Map<string, { shape: number[]; data: Float32Array }> =>
+    new Map(Object.entries(shapes).map(([n, shape]) => [n, { shape, data: new Float32Array(shape.reduce((a, d) => a * d, 1)) }]));
+  const lstm = (extra: Record<string, number[]>, drop: string[] = [], hh = 16, ih1 = 16): Uint8Array => {
+    const shapes: Record<string, number[]> = { 'embed.weight': [50, 8], 'linear.weight': [50, 16], 'linear.bias': [50] };
+    for (const l of [0, 1]) {
+      Object.assign(shapes, {
+        [`rnn.weight_ih_l${l}`]: [64, l === 0 ? 8 : ih1], [`rnn.weight_hh_l${l}`]: [64, hh],
+        [`rnn.bias_ih_l${l}`]: [64], [`rnn.bias_hh_l${l}`]: [64],
+      });
+    }
+    for (const name of drop) delete shapes[name];
+    return serializeSafetensors(zeros({ ...shapes, ...extra }), { format: 'pt' });
+  };
+  const refuse = (bytes: Uint8Array, option: string): void =>
+    assert.throws(() => decodeCheckpoint(bytes, 'm.safetensors'), (e: unknown) => e instanceof CheckpointError &&
+      e.message.startsWith(`m.safetensors holds a recurrent layer built with ${option} (`) &&
+      e.message.includes("which textloom's RNN, LSTM and GRU layers do not have; train the PyTorch model without it"));
+  const reverse: Record<string, number[]> = {};
+  for (const l of [0, 1]) {
+    Object.assign(reverse, {
+      [`rnn.weight_ih_l${l}_reverse`]: [64, l === 0 ? 8 : 32], [`rnn.weight_hh_l${l}_reverse`]: [64, 16],
+      [`rnn.bias_ih_l${l}_reverse`]: [64], [`rnn.bias_hh_l${l}_reverse`]: [64],
+    });
+  }
+  // Was: tensor "rnn.weight_ih_l1" has shape [64, 32] but a LSTM ... needs [64, 16].
+  refuse(lstm(reverse, [], 16, 32), 'bidirectional=True');
+  // Was: rnn.weight_hh_l0 has shape [64, 5], which is 12.8 gates.
+  refuse(lstm({ 'rnn.weight_hr_l0': [5, 16], 'rnn.weight_hr_l1': [5, 16] }, [], 5, 5), 'proj_size');
+  refuse(lstm({}, ['rnn.bias_ih_l0', 'rnn.bias_hh_l0', 'rnn.bias_ih_l1', 'rnn.bias_hh_l1']), 'bias=False');
+  assert.equal(decodeCheckpoint(lstm({})).config.numLayers, 2);
+});
+
 test('a NaN or infinite value is refused at load, naming the file, the tensor and the index, and never written', async () => {
   const source = decodeCheckpoint(fixtureBytes('rnn_tiny', 'init.safetensors'));
   const withValue = (tensor: string, index: number, value: number): TensorMap => {

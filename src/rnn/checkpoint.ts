@@ -110,6 +110,19 @@ export function inferConfig(tensors: ReadonlyMap<string, { shape: number[] }>, s
   return { cell, vocabSize: vocabSize!, embedSize: embedSize!, hiddenSize: hiddenSize!, numLayers };
 }
 
+/**
+ * The nn.RNN / LSTM / GRU options that textloom's layers lack, recognized by the tensors they add or
+ * drop. Without this check the error names a symptom: bidirectional=True doubles the input of layer 1
+ * ("has shape [4H, 2H] but ... needs [4H, H]"), proj_size shrinks weight_hh ("13.6 gates").
+ */
+function unsupportedRnnOptions(names: readonly string[]): string[] {
+  const options: string[] = [];
+  if (names.some((n) => /^rnn\.(weight|bias)_(ih|hh)_l\d+_reverse$/.test(n))) options.push('bidirectional=True (rnn.*_reverse tensors)');
+  if (names.some((n) => /^rnn\.weight_hr_l\d+(_reverse)?$/.test(n))) options.push('proj_size (rnn.weight_hr_l* tensors)');
+  if (names.includes('rnn.weight_ih_l0') && !names.some((n) => /^rnn\.bias_(ih|hh)_l\d+/.test(n))) options.push('bias=False (no rnn.bias_* tensors)');
+  return options;
+}
+
 /** Checks that `weights` holds exactly the parameters of `config`, each with its shape. */
 function checkWeights(weights: ReadonlyMap<string, { shape: number[] }>, config: RNNConfig, name = 'checkpoint'): void {
   const expected = parameterShapes(config);
@@ -237,6 +250,13 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     if (key.startsWith(OPTIMIZER_PREFIX)) optimizerTensors.set(key.slice(OPTIMIZER_PREFIX.length), t);
     else if (key.startsWith(HIDDEN_PREFIX)) hidden[Number(key.slice(HIDDEN_PREFIX.length))] = t.data;
     else weights.set(key, { shape: t.shape, data: t.data });
+  }
+  const unsupported = unsupportedRnnOptions([...weights.keys()]);
+  if (unsupported.length) {
+    throw new CheckpointError(
+      `${name} holds a recurrent layer built with ${unsupported.join(' and ')}, which textloom's RNN, LSTM and GRU ` +
+        'layers do not have; train the PyTorch model without it (nn.RNN/LSTM/GRU(embed, hidden, layers) with the defaults)',
+    );
   }
   // Only a textloom checkpoint's metadata is textloom's: a PyTorch user's file may well carry its own
   // "config" or "tokenizer" string, which says nothing about this layout.
