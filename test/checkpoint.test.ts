@@ -190,6 +190,26 @@ test('a PyTorch layer built with bidirectional, proj_size or bias=False is refus
   assert.equal(decodeCheckpoint(lstm({})).config.numLayers, 2);
 });
 
+test("a tied model as safetensors' save_model writes it loads: the dropped name is restored from the metadata", () => {
+  // model.linear.weight = model.embed.weight, then save_model(model, path): embed.weight is stored once
+  // and the metadata says {"linear.weight": "embed.weight"}. It was refused as missing linear.weight.
+  const config: RNNConfig = { cell: 'gru', vocabSize: 7, embedSize: 4, hiddenSize: 4, numLayers: 1 };
+  const weights: TensorMap = new Map();
+  let seed = 1;
+  for (const [name, shape] of parameterShapes(config)) {
+    weights.set(name, { shape, data: Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => (seed = (seed * 48271) % 2147483647) / 2147483647 - 0.5) });
+  }
+  weights.delete('linear.weight');
+  const loaded = decodeCheckpoint(serializeSafetensors(weights, { 'linear.weight': 'embed.weight', note: 'linear.bias' }), 'tied.safetensors');
+  assert.deepEqual(loaded.config, config);
+  const embed = loaded.weights.get('embed.weight')!;
+  assert.deepEqual(loaded.weights.get('linear.weight'), { shape: [7, 4], data: embed.data });
+  assert.notEqual(loaded.weights.get('linear.weight')!.data, embed.data, 'a copy: the two train apart');
+  assert.equal(loaded.weights.size, weights.size + 1, 'only a parameter name is restored, not "note"');
+  assert.throws(() => decodeCheckpoint(serializeSafetensors(weights, { format: 'pt' }), 'untied.safetensors'),
+    /untied\.safetensors is missing tensor "linear\.weight" \[7, 4\]/);
+});
+
 test('a NaN or infinite value is refused at load, naming the file, the tensor and the index, and never written', async () => {
   const source = decodeCheckpoint(fixtureBytes('rnn_tiny', 'init.safetensors'));
   const withValue = (tensor: string, index: number, value: number): TensorMap => {

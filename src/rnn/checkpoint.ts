@@ -123,6 +123,23 @@ function unsupportedRnnOptions(names: readonly string[]): string[] {
   return options;
 }
 
+/** A name of the tutorial's model: what a metadata key must be to stand for a dropped shared tensor. */
+const PARAMETER_NAME = /^(embed\.weight|linear\.(weight|bias)|rnn\.(weight|bias)_(ih|hh)_l\d+)$/;
+
+/**
+ * safetensors refuses to write two names of one storage: its save_model() keeps one and records each
+ * dropped name in the metadata, pointing at the kept one. A model with tie_weights (linear.weight is
+ * embed.weight) is saved as embed.weight plus `{"linear.weight": "embed.weight"}`, and load_model()
+ * puts the name back. So does this, as a copy: textloom's layers are never tied, so training the
+ * model afterwards moves the two apart, as an untied PyTorch model would.
+ */
+function restoreSharedTensors(weights: TensorMap, metadata: Record<string, string>): void {
+  for (const [dropped, kept] of Object.entries(metadata)) {
+    const t = weights.get(kept);
+    if (t && PARAMETER_NAME.test(dropped) && !weights.has(dropped)) weights.set(dropped, { shape: [...t.shape], data: t.data.slice() });
+  }
+}
+
 /** Checks that `weights` holds exactly the parameters of `config`, each with its shape. */
 function checkWeights(weights: ReadonlyMap<string, { shape: number[] }>, config: RNNConfig, name = 'checkpoint'): void {
   const expected = parameterShapes(config);
@@ -251,6 +268,10 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     else if (key.startsWith(HIDDEN_PREFIX)) hidden[Number(key.slice(HIDDEN_PREFIX.length))] = t.data;
     else weights.set(key, { shape: t.shape, data: t.data });
   }
+  // Only a textloom checkpoint's metadata is textloom's: a PyTorch user's file may well carry its own
+  // "config" or "tokenizer" string, which says nothing about this layout.
+  const ours = format === CHECKPOINT_FORMAT;
+  if (!ours) restoreSharedTensors(weights, metadata);
   const unsupported = unsupportedRnnOptions([...weights.keys()]);
   if (unsupported.length) {
     throw new CheckpointError(
@@ -258,9 +279,6 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
         'layers do not have; train the PyTorch model without it (nn.RNN/LSTM/GRU(embed, hidden, layers) with the defaults)',
     );
   }
-  // Only a textloom checkpoint's metadata is textloom's: a PyTorch user's file may well carry its own
-  // "config" or "tokenizer" string, which says nothing about this layout.
-  const ours = format === CHECKPOINT_FORMAT;
   const config = ours && metadata['config'] !== undefined
     ? validateConfig(parseJsonField(metadata, 'config', name), `${name} config`)
     : inferConfig(weights, name);
