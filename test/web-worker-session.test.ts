@@ -114,3 +114,44 @@ test('bad requests get answers that say what to do', async () => {
   assert.match(await h.failure({ type: 'load', bytes: new Uint8Array([1, 2, 3]) }), /not a readable checkpoint/);
   assert.equal(await h.result({ type: 'stop' }), null);
 });
+
+test('requests that come while the model is being built find the run: stop, pause, train, generate', async () => {
+  // The harness sends synchronously, so each of these arrives while train awaits RNNModel.create.
+  const long = { ...training, epochs: 50 };
+  const stopped = harness();
+  const run = stopped.send({ type: 'train', text, model, training: long });
+  assert.equal(await stopped.result({ type: 'stop' }), null);
+  const summary = ((await run) as { result: { reason: string; steps: number } }).result;
+  assert.deepEqual([summary.reason, summary.steps], ['stopped', 0]);
+
+  const h = harness();
+  const trained = h.send({ type: 'train', text, model, training });
+  const second = h.send({ type: 'train', text, model, training });
+  const generated = h.send({ type: 'generate', seed: 'it is', options: {} });
+  const paused = h.send({ type: 'pause' });
+  assert.match(((await second) as { message: string }).message, /a training run is in progress/);
+  assert.match(((await generated) as { message: string }).message, /cannot generate while training runs/);
+  assert.equal(((await paused) as { result: unknown }).result, null);
+  assert.equal(h.messages.filter((m) => m.type === 'progress').length, 0, 'it stepped while paused');
+  assert.equal(await h.result({ type: 'resume' }), null);
+  const resumed = (await trained) as { type: string; result: unknown };
+  assert.equal(resumed.type, 'done');
+
+  // Paused before its first step, it still ends exactly as an uninterrupted run.
+  const straight = harness();
+  assert.deepEqual(withoutSpeed(resumed.result), withoutSpeed(await straight.result({ type: 'train', text, model, training })));
+  assert.deepEqual(await h.result<Uint8Array>({ type: 'save' }), await straight.result<Uint8Array>({ type: 'save' }));
+});
+
+test('a run that fails leaves the worker with the model it had, not an untrained or diverged one', async () => {
+  const h = harness();
+  await h.result({ type: 'train', text, model, training });
+  const saved = await h.result<Uint8Array>({ type: 'save' });
+  const options = { maxNewTokens: 10, doSample: true, seed: 3 };
+  const before = await h.result({ type: 'generate', seed: 'it is a truth', options });
+
+  assert.match(await h.failure({ type: 'train', text, model: { ...model, seed: 9 }, training: { ...training, lr: -1 } }), /lr must be a positive number/);
+  assert.match(await h.failure({ type: 'train', text, model: { ...model, seed: 9 }, training: { ...training, lr: 1e30, clip: 0 } }), /loss became NaN/);
+  assert.deepEqual(await h.result<Uint8Array>({ type: 'save' }), saved);
+  assert.deepEqual(withoutSpeed(await h.result({ type: 'generate', seed: 'it is a truth', options })), withoutSpeed(before));
+});

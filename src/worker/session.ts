@@ -42,7 +42,8 @@ type Emit = (message: WorkerMessage, transfer?: Transferable[]) => void;
 
 interface Run {
   id: number;
-  phase: 'running' | 'paused';
+  /** 'preparing' while the vocabulary and the model are built, before the first step. */
+  phase: 'preparing' | 'running' | 'paused';
   controller: AbortController;
   stopRequested: boolean;
   /** Settles a paused run's wait: resume or stop. */
@@ -103,23 +104,15 @@ export class TrainingSession {
     if (typeof text !== 'string' || text.trim() === '') {
       throw new RangeError('worker: train needs a non-empty text; paste or drop a corpus first');
     }
-    const vocabulary = { ...(spec.maxVocab !== undefined && { maxSize: spec.maxVocab }), ...(spec.minCount !== undefined && { minCount: spec.minCount }) };
-    const tokenizer = spec.tokenizer === 'char'
-      ? CharTokenizer.fromCorpus(text, vocabulary)
-      : spec.tokenizer === 'word'
-        ? WordTokenizer.fromCorpus(text, vocabulary)
-        : fail(`tokenizer must be 'word' or 'char', got ${JSON.stringify(spec.tokenizer)}`);
-    const data = splitValidation(Int32Array.from(tokenizer.encode(text)), training.validationFraction ?? 0.1);
-    const model = await RNNModel.create(
-      { cell: spec.cell, vocabSize: tokenizer.vocabSize, embedSize: spec.embedSize, hiddenSize: spec.hiddenSize, numLayers: spec.numLayers },
-      { seed: spec.seed ?? 0, threads: spec.threads ?? 1 },
-    );
-    this.model?.dispose();
-    this.model = model;
-    this.tokenizer = tokenizer;
-
-    const run: Run = { id, phase: 'running', controller: new AbortController(), stopRequested: false, wake: null, pauseWaiters: [] };
+    // Registered before the first await: a stop, pause or train that arrives while the model is built must
+    // find this run. Otherwise a stop was answered and lost, and a second train ran alongside this one,
+    // disposing its model under it.
+    const run: Run = { id, phase: 'preparing', controller: new AbortController(), stopRequested: false, wake: null, pauseWaiters: [] };
     this.run = run;
+    // Kept until the run ends well: a run that fails (options the trainer refuses, a diverged loss) leaves
+    // the worker with the model it had, not an untrained or NaN one in its place.
+    const previous = { model: this.model, tokenizer: this.tokenizer };
+    let model: RNNModel | null = null;
     let lastSent = -Infinity;
     const onProgress = (event: TrainProgress): void => {
       const t = performance.now();
@@ -144,21 +137,40 @@ export class TrainingSession {
     let steps = 0;
     let lastLoss: number | null = null;
     try {
+      const vocabulary = { ...(spec.maxVocab !== undefined && { maxSize: spec.maxVocab }), ...(spec.minCount !== undefined && { minCount: spec.minCount }) };
+      const tokenizer = spec.tokenizer === 'char'
+        ? CharTokenizer.fromCorpus(text, vocabulary)
+        : spec.tokenizer === 'word'
+          ? WordTokenizer.fromCorpus(text, vocabulary)
+          : fail(`tokenizer must be 'word' or 'char', got ${JSON.stringify(spec.tokenizer)}`);
+      const data = splitValidation(Int32Array.from(tokenizer.encode(text)), training.validationFraction ?? 0.1);
+      model = await RNNModel.create(
+        { cell: spec.cell, vocabSize: tokenizer.vocabSize, embedSize: spec.embedSize, hiddenSize: spec.hiddenSize, numLayers: spec.numLayers },
+        { seed: spec.seed ?? 0, threads: spec.threads ?? 1 },
+      );
+      // Generation while paused uses the model being trained.
+      this.model = model;
+      this.tokenizer = tokenizer;
+
       for (;;) {
         run.phase = 'running';
-        run.controller = new AbortController();
+        // A pause or stop that came while preparing has already aborted the controller: the trainer
+        // then returns before its first step, with a state to resume from.
         const result = await train(model, data, { ...options, signal: run.controller.signal, ...(resume && { resume }) });
         steps += result.losses.length;
         lastLoss = result.losses.at(-1) ?? lastLoss;
-        const finished = (reason: TrainingSummary['reason']): TrainingSummary => ({
-          reason,
-          steps,
-          lastLoss,
-          valLoss: result.valLoss,
-          valPerplexity: result.valPerplexity,
-          tokensPerSecond: result.tokensPerSecond,
-          model: this.summary(),
-        });
+        const finished = (reason: TrainingSummary['reason']): TrainingSummary => {
+          previous.model?.dispose();
+          return {
+            reason,
+            steps,
+            lastLoss,
+            valLoss: result.valLoss,
+            valPerplexity: result.valPerplexity,
+            tokensPerSecond: result.tokensPerSecond,
+            model: this.summary(),
+          };
+        };
         if (result.reason !== 'aborted') return finished(result.reason);
         resume = result.state;
         run.phase = 'paused';
@@ -166,7 +178,13 @@ export class TrainingSession {
         if (!run.stopRequested) await new Promise<void>((wake) => (run.wake = wake));
         run.wake = null;
         if (run.stopRequested) return finished('stopped');
+        run.controller = new AbortController();
       }
+    } catch (e) {
+      model?.dispose();
+      this.model = previous.model;
+      this.tokenizer = previous.tokenizer;
+      throw e;
     } finally {
       for (const waiter of run.pauseWaiters.splice(0)) this.answer(waiter, null);
       this.run = null;
@@ -201,8 +219,9 @@ export class TrainingSession {
   }
 
   private async generate(id: number, seed: string, spec: GenerationSpec): Promise<GenerationSummary> {
+    // While preparing too: the model being built would replace this one under the generation.
+    if (this.run && this.run.phase !== 'paused') throw new Error('worker: cannot generate while training runs; pause or stop it first');
     const { model, tokenizer } = this.requireModel('generate');
-    if (this.run?.phase === 'running') throw new Error('worker: cannot generate while training runs; pause or stop it first');
     const result = await generateText(model, tokenizer, seed, {
       ...spec,
       onText: (piece) => this.emit({ type: 'text', id, piece }),
