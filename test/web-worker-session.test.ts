@@ -143,6 +143,22 @@ test('requests that come while the model is being built find the run: stop, paus
   assert.deepEqual(await h.result<Uint8Array>({ type: 'save' }), await straight.result<Uint8Array>({ type: 'save' }));
 });
 
+test('pause and resume sent together: the run goes on', async () => {
+  const h = harness();
+  const run = h.send({ type: 'train', text, model, training: { ...training, epochs: 50 } });
+  while (!h.messages.some((m) => m.type === 'progress')) await new Promise((r) => setTimeout(r, 1));
+  const paused = h.send({ type: 'pause' });
+  const resumed = h.send({ type: 'resume' });
+  assert.equal(((await paused) as { result: unknown }).result, null);
+  assert.equal(((await resumed) as { result: unknown }).result, null);
+  const progress = (): number => h.messages.filter((m) => m.type === 'progress').length;
+  const seen = progress();
+  for (let waited = 0; progress() === seen && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(progress() > seen, 'the run stayed paused: the resume was dropped');
+  await h.result({ type: 'stop' });
+  assert.equal(((await run) as { result: { reason: string } }).result.reason, 'stopped');
+});
+
 test('a run that fails leaves the worker with the model it had, not an untrained or diverged one', async () => {
   const h = harness();
   await h.result({ type: 'train', text, model, training });

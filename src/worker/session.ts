@@ -50,6 +50,8 @@ interface Run {
   wake: (() => void) | null;
   /** Pause requests answered once the trainer has actually stopped stepping. */
   pauseWaiters: number[];
+  /** A resume that came after a pause the trainer had not reached yet: it continues once paused. */
+  resumeRequested: boolean;
 }
 
 export class TrainingSession {
@@ -107,7 +109,7 @@ export class TrainingSession {
     // Registered before the first await: a stop, pause or train that arrives while the model is built must
     // find this run. Otherwise a stop was answered and lost, and a second train ran alongside this one,
     // disposing its model under it.
-    const run: Run = { id, phase: 'preparing', controller: new AbortController(), stopRequested: false, wake: null, pauseWaiters: [] };
+    const run: Run = { id, phase: 'preparing', controller: new AbortController(), stopRequested: false, wake: null, pauseWaiters: [], resumeRequested: false };
     this.run = run;
     // Kept until the run ends well: a run that fails (options the trainer refuses, a diverged loss) leaves
     // the worker with the model it had, not an untrained or NaN one in its place.
@@ -175,8 +177,9 @@ export class TrainingSession {
         resume = result.state;
         run.phase = 'paused';
         for (const waiter of run.pauseWaiters.splice(0)) this.answer(waiter, null);
-        if (!run.stopRequested) await new Promise<void>((wake) => (run.wake = wake));
+        if (!run.stopRequested && !run.resumeRequested) await new Promise<void>((wake) => (run.wake = wake));
         run.wake = null;
+        run.resumeRequested = false;
         if (run.stopRequested) return finished('stopped');
         run.controller = new AbortController();
       }
@@ -194,6 +197,7 @@ export class TrainingSession {
   private pause(id: number): null | undefined {
     const run = this.requireRun('pause');
     if (run.phase === 'paused') return null;
+    run.resumeRequested = false;
     run.pauseWaiters.push(id);
     run.controller.abort();
     return undefined;
@@ -201,7 +205,11 @@ export class TrainingSession {
 
   private resume(): null {
     const run = this.requireRun('resume');
-    if (run.phase === 'paused' && !run.stopRequested) run.wake?.();
+    if (run.stopRequested) return null;
+    if (run.phase === 'paused') run.wake?.();
+    // pause(); resume(); sent together: the trainer has not reached its step boundary yet, and without
+    // this the resume would be dropped and the run would stay paused.
+    else if (run.controller.signal.aborted) run.resumeRequested = true;
     return null;
   }
 
