@@ -47,12 +47,18 @@ interface Pending {
 export class TrainingWorker {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Set once the worker is gone (terminate(), or it failed): a message to it would never be answered. */
+  private gone: Error | null = null;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(private readonly worker: Worker, url: string | URL) {
     worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => this.receive(event.data));
     worker.addEventListener('error', (event: ErrorEvent) => {
       event.preventDefault();
-      this.failAll(new Error(`training worker failed: ${event.message || 'it could not be loaded'}`));
+      // The session answers every request, errors included, so an error event means the script did not
+      // load or the worker died: either way no answer will come, now or to later requests.
+      const problem = event.message ||
+        `${String(url)} could not be loaded (serve dist/worker.js next to dist/textloom.js, or pass its URL to TrainingWorker.start(url))`;
+      this.close(new Error(`training worker failed: ${problem}; start a new one with TrainingWorker.start()`));
     });
   }
 
@@ -64,7 +70,7 @@ export class TrainingWorker {
     if (typeof Worker !== 'function') {
       throw new Error('TrainingWorker needs Web Workers (browsers, Deno); in Node, call train() on the main thread');
     }
-    return new TrainingWorker(new Worker(url, { type: 'module', name: 'textloom-training' }));
+    return new TrainingWorker(new Worker(url, { type: 'module', name: 'textloom-training' }), url);
   }
 
   /** Builds a tokenizer and model for `text` and trains it; resolves when the run ends (completed, early stopping or stop()). */
@@ -101,14 +107,18 @@ export class TrainingWorker {
   }
 
   /** Loads a checkpoint saved by textloom (page or CLI). The bytes are transferred to the worker. */
-  load(bytes: Uint8Array): Promise<ModelSummary> {
+  async load(bytes: Uint8Array): Promise<ModelSummary> {
+    // Its buffer goes in the transfer list: anything else failed there with postMessage's own words.
+    if (!(bytes instanceof Uint8Array)) {
+      const got = bytes === null ? 'null' : typeof bytes === 'object' ? (bytes as object).constructor?.name ?? 'an object' : typeof bytes;
+      throw new TypeError(`TrainingWorker.load expects the file's bytes as a Uint8Array (new Uint8Array(await file.arrayBuffer())), got ${got}`);
+    }
     return this.request({ type: 'load', bytes }, {}, [bytes.buffer as ArrayBuffer]);
   }
 
-  /** Stops the worker at once; pending requests reject. */
+  /** Stops the worker at once; pending requests reject, and so do later calls. */
   terminate(): void {
-    this.worker.terminate();
-    this.failAll(new Error('training worker terminated'));
+    this.close(new Error('training worker terminated; start a new one with TrainingWorker.start()'));
   }
 
   private request<K extends keyof WorkerResults>(
@@ -116,10 +126,17 @@ export class TrainingWorker {
     callbacks: Pick<Pending, 'onProgress' | 'onText'> = {},
     transfer: Transferable[] = [],
   ): Promise<WorkerResults[K]> {
+    if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
     return new Promise<WorkerResults[K]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, ...callbacks });
-      this.worker.postMessage({ ...message, id } as WorkerRequest, transfer);
+      try {
+        this.worker.postMessage({ ...message, id } as WorkerRequest, transfer);
+      } catch (e) {
+        // Not sent (a value that cannot be cloned): nothing will answer it.
+        this.pending.delete(id);
+        throw e;
+      }
     });
   }
 
@@ -144,7 +161,9 @@ export class TrainingWorker {
     }
   }
 
-  private failAll(error: Error): void {
+  private close(error: Error): void {
+    this.gone ??= error;
+    this.worker.terminate();
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
   }
