@@ -1,6 +1,6 @@
 // TrainingWorker (dist/textloom.js + dist/worker.js) in headless Chromium, called the ways a page can call
 // it out of order: stop or pause right after train, calls after terminate() or after the worker failed to
-// load, and load() given an ArrayBuffer. Each must settle with a clear answer.
+// load, load() given an ArrayBuffer, and callbacks that throw. Each must settle with a clear answer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
@@ -97,6 +97,33 @@ test('load() given an ArrayBuffer says to wrap it; the worker stays usable', asy
   `);
   assert.match(outcome.refused.error!, /TrainingWorker\.load expects the file's bytes as a Uint8Array \(new Uint8Array\(await file\.arrayBuffer\(\)\)\), got ArrayBuffer/);
   assert.equal(outcome.loaded.value!.cell, 'gru');
+});
+
+test('a callback that throws rejects its request with that error, once; a run stops', async () => {
+  const outcome = await inPage<Record<string, unknown>>(`
+    const worker = TrainingWorker.start();
+    try {
+      let progress = 0;
+      const trained = await settle(worker.train(text, model, training, () => {
+        progress++;
+        throw new Error('chart broke');
+      }));
+      const progressCalls = progress;
+      await worker.train(text, model, { ...training, epochs: 1 });
+      let pieces = 0;
+      const generated = await settle(worker.generate('the cat', { maxNewTokens: 8 }, () => {
+        pieces++;
+        throw new Error('output broke');
+      }));
+      const after = await settle(worker.generate('the cat', { maxNewTokens: 3 }));
+      return { trained, progressCalls, generated, pieces, after: typeof after.value?.text };
+    } finally {
+      worker.terminate();
+    }
+  `);
+  assert.deepEqual(outcome, {
+    trained: { error: 'chart broke' }, progressCalls: 1, generated: { error: 'output broke' }, pieces: 1, after: 'string',
+  });
 });
 
 test('no uncaught errors in the page', () => {

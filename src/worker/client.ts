@@ -36,6 +36,8 @@ interface Pending {
   reject(error: Error): void;
   onProgress?: (event: TrainProgress) => void;
   onText?: (piece: string) => void;
+  /** What a callback threw: the request rejects with it once the worker answers. */
+  callbackError?: Error;
 }
 
 /**
@@ -73,7 +75,10 @@ export class TrainingWorker {
     return new TrainingWorker(new Worker(url, { type: 'module', name: 'textloom-training' }), url);
   }
 
-  /** Builds a tokenizer and model for `text` and trains it; resolves when the run ends (completed, early stopping or stop()). */
+  /**
+   * Builds a tokenizer and model for `text` and trains it; resolves when the run ends (completed, early
+   * stopping or stop()). An onProgress that throws stops the run, which then rejects with that error.
+   */
   async train(text: string, model: ModelSpec, training: TrainingSpec, onProgress?: (event: TrainProgress) => void): Promise<TrainingSummary> {
     checkOptionKeys('TrainingWorker.train (model)', model, MODEL_SPEC_KEYS);
     checkOptionKeys('TrainingWorker.train (training)', training, TRAINING_SPEC_KEYS);
@@ -95,7 +100,7 @@ export class TrainingWorker {
     return this.request({ type: 'stop' });
   }
 
-  /** Generates after `seed`, streaming pieces of text through onText. */
+  /** Generates after `seed`, streaming pieces of text through onText; an onText that throws makes it reject with that error. */
   async generate(seed: string, options: GenerationSpec = {}, onText?: (piece: string) => void): Promise<GenerationSummary> {
     checkOptionKeys('TrainingWorker.generate', options, GENERATION_SPEC_KEYS);
     return this.request({ type: 'generate', seed, options }, { ...(onText && { onText }) });
@@ -145,19 +150,35 @@ export class TrainingWorker {
     if (!pending) return;
     switch (message.type) {
       case 'progress':
-        pending.onProgress?.(message.event);
+        this.callback(pending, () => pending.onProgress?.(message.event));
         break;
       case 'text':
-        pending.onText?.(message.piece);
+        this.callback(pending, () => pending.onText?.(message.piece));
         break;
       case 'done':
         this.pending.delete(message.id);
-        pending.resolve(message.result);
+        if (pending.callbackError) pending.reject(pending.callbackError);
+        else pending.resolve(message.result);
         break;
       case 'failed':
         this.pending.delete(message.id);
-        pending.reject(new Error(message.message));
+        pending.reject(pending.callbackError ?? new Error(message.message));
         break;
+    }
+  }
+
+  /**
+   * Runs a progress or text callback. One that throws fails its request, as it fails train() and
+   * generateText() on the main thread, instead of escaping as an uncaught error at every event while the
+   * request goes on to resolve; a training run is stopped, and later events are not delivered.
+   */
+  private callback(pending: Pending, call: () => void): void {
+    if (pending.callbackError) return;
+    try {
+      call();
+    } catch (e) {
+      pending.callbackError = e instanceof Error ? e : new Error(String(e));
+      if (pending.onProgress) this.stop().catch(() => {});
     }
   }
 
