@@ -97,6 +97,8 @@ describe('the demo page', { timeout: 600_000 }, () => {
     await page.waitForTimeout(500);
     assert.equal((await trainingLosses(page)).lastStep, paused.lastStep, 'training went on while paused');
     assert.match((await page.textContent('#train-status')) ?? '', /^paused/);
+    // The worker refuses a load while a run is paused: the control says so by being off.
+    assert.equal(await page.isDisabled('#load'), true, 'Load model is offered while the run is paused');
     await page.click('#resume');
     // The main thread keeps running timers on time while the worker trains.
     const worstGapMs = await page.evaluate(
@@ -136,6 +138,17 @@ describe('the demo page', { timeout: 600_000 }, () => {
     assert.ok(text.split(' ').length >= 25, `short output: ${JSON.stringify(text)}`);
     assert.ok(pieces >= 10, `the text arrived in ${pieces} piece(s), not streamed`);
     assert.equal(await page.locator('#output *').count(), 0, 'the output holds elements, not just text');
+  });
+
+  test('a run that fails keeps the model: generate and save stay on, and it generates the same text', async () => {
+    // One batch of 256 x 513 tokens is more than the corpus holds: the trainer refuses the run.
+    await setFields(page, { batch: '256', seq: '512' });
+    await page.click('#train');
+    await page.waitForFunction(() => document.getElementById('train-status')!.classList.contains('error'), null, { timeout: 60_000 });
+    assert.match((await page.textContent('#train-status')) ?? '', /one batch needs batchSize 256/);
+    for (const id of ['#train', '#generate', '#save', '#load']) assert.equal(await page.isEnabled(id), true, `${id} is off after the failed run`);
+    await setFields(page, { batch: '8', seq: '16' });
+    assert.equal((await generate(page)).text, firstText);
   });
 
   test('saves the model to a file and loads it back: the same seed gives the same text', async () => {

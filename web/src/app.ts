@@ -14,7 +14,7 @@ const trainingWorker = (): TrainingWorker => (worker ??= TrainingWorker.start())
 
 const corpus = new CorpusPanel();
 const generatePanel = new GeneratePanel(trainingWorker);
-new TrainPanel(trainingWorker, () => corpus.text(), (phase, hasModel) => generatePanel.follow(phase === 'running', hasModel));
+new TrainPanel(trainingWorker, () => corpus.text(), (phase, trained) => generatePanel.follow(phase, trained));
 new Gpt2Panel();
 
 const runtime = byId<HTMLElement>('runtime-status');

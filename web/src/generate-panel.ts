@@ -9,7 +9,7 @@ export class GeneratePanel {
   private readonly saveButton = byId<HTMLButtonElement>('save');
   private readonly loadInput = byId<HTMLInputElement>('load');
   private generating = false;
-  private trainingRuns = false;
+  private phase: 'idle' | 'running' | 'paused' = 'idle';
   private hasModel = false;
 
   constructor(private readonly worker: () => TrainingWorker) {
@@ -18,18 +18,21 @@ export class GeneratePanel {
     this.loadInput.addEventListener('change', () => void this.load());
   }
 
-  /** Follows the training panel: generating and loading wait while the trainer steps. */
-  follow(trainingRuns: boolean, hasModel: boolean): void {
-    this.trainingRuns = trainingRuns;
-    this.hasModel = hasModel;
+  /**
+   * Follows the training panel: generating and saving wait while the trainer steps, and loading until the
+   * run has ended (the worker refuses it while one is paused). `trained` says the worker now holds the run's
+   * model; a run that failed leaves the model it had, so it changes nothing.
+   */
+  follow(phase: 'idle' | 'running' | 'paused', trained: boolean): void {
+    this.phase = phase;
+    if (trained) this.hasModel = true;
     this.refresh();
   }
 
   private refresh(): void {
-    const ready = this.hasModel && !this.trainingRuns && !this.generating;
-    enable(ready, this.generateButton);
-    enable(this.hasModel && !this.generating, this.saveButton);
-    enable(!this.trainingRuns && !this.generating, this.loadInput);
+    const ready = this.hasModel && this.phase !== 'running' && !this.generating;
+    enable(ready, this.generateButton, this.saveButton);
+    enable(this.phase === 'idle' && !this.generating, this.loadInput);
   }
 
   private async generate(): Promise<void> {

@@ -15,11 +15,11 @@ export class TrainPanel {
   /** So that validation points sit at the end of their epoch on the step axis. */
   private stepsPerEpoch = 1;
 
-  /** `onPhase` lets the generate panel follow: it may only run while training is not. */
+  /** `onPhase` lets the generate panel follow: it may only run while training is not; `trained` once the worker holds this run's model. */
   constructor(
     private readonly worker: () => TrainingWorker,
     private readonly text: () => string,
-    private readonly onPhase: (phase: Phase, hasModel: boolean) => void,
+    private readonly onPhase: (phase: Phase, trained: boolean) => void,
   ) {
     this.trainButton.addEventListener('click', () => void this.train());
     this.pauseButton.addEventListener('click', () => void this.control('pause'));
@@ -100,11 +100,11 @@ export class TrainPanel {
     }
   }
 
-  private setPhase(phase: Phase, hasModel: boolean): void {
+  private setPhase(phase: Phase, trained: boolean): void {
     enable(phase === 'idle', this.trainButton);
     enable(phase === 'running', this.pauseButton);
     enable(phase === 'paused', this.resumeButton);
     enable(phase !== 'idle', this.stopButton);
-    this.onPhase(phase, hasModel || phase === 'paused');
+    this.onPhase(phase, trained || phase === 'paused');
   }
 }
