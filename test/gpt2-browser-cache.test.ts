@@ -5,9 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { reference, TINY } from './helpers/gpt2-fixtures.js';
-import { launchChromium, recordPageErrors, requestedPaths, startServer, type Server } from './runtimes/chromium.js';
+import { openBlankPage, requestedPaths, type BlankPage, type Server } from './runtimes/chromium.js';
 
 const MODEL_PATH = '/test/fixtures/gpt2-tiny';
 const ONNX_FILE = 'onnx/model.onnx';
@@ -64,8 +64,8 @@ function cacheEntries(page: Page): Promise<{ cache: string; url: string; bytes: 
 }
 
 describe('GPT-2 downloads in Chromium and the Cache API', { timeout: 120_000 }, () => {
+  let blank: BlankPage;
   let server: Server;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
 
@@ -75,17 +75,11 @@ describe('GPT-2 downloads in Chromium and the Cache API', { timeout: 120_000 }, 
   }
 
   before(async () => {
-    server = await startServer({ testHooks: true });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    errors = recordPageErrors(page);
-    await page.goto(`${server.origin}/test/runtimes/blank.html`);
+    blank = await openBlankPage({ testHooks: true });
+    ({ server, page, errors } = blank);
   });
 
-  after(async () => {
-    await browser?.close();
-    server?.stop();
-  });
+  after(() => blank?.close());
 
   test('the first load downloads the model, gives the reference greedy ids and caches the ONNX file', async () => {
     assert.deepEqual(await cacheEntries(page), [], 'a fresh page starts with an empty Cache API');

@@ -3,26 +3,19 @@
 // load, load() given an ArrayBuffer, and callbacks that throw. Each must settle with a clear answer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, recordPageErrors, startServer, type Server } from './runtimes/chromium.js';
+import type { Page } from 'playwright-core';
+import { openBlankPage, type BlankPage } from './runtimes/chromium.js';
 
-let server: Server;
-let browser: Browser;
+let blank: BlankPage;
 let page: Page;
 let errors: string[];
 
 before(async () => {
-  server = await startServer();
-  browser = await launchChromium();
-  page = await browser.newPage();
-  errors = recordPageErrors(page);
-  await page.goto(`${server.origin}/test/runtimes/blank.html`);
+  blank = await openBlankPage();
+  ({ page, errors } = blank);
 });
 
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+after(() => blank?.close());
 
 /** Runs `body` in the page with TrainingWorker, a small corpus and specs; each promise it awaits is raced against a 30 s hang. */
 function inPage<T>(body: string): Promise<T> {

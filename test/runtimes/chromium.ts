@@ -69,6 +69,32 @@ export async function startServer(options: { testHooks?: boolean; root?: string 
   return { origin, stop: () => child.kill() };
 }
 
+/** A served blank page in Chromium: the server, the browser, the page and the page's recorded errors. */
+export interface BlankPage {
+  server: Server;
+  browser: Browser;
+  page: Page;
+  errors: string[];
+  /** Closes the browser and stops the server. */
+  close(): Promise<void>;
+}
+
+/** Starts the server and Chromium and opens test/runtimes/blank.html, recording its errors. */
+export async function openBlankPage(options: { testHooks?: boolean } = {}): Promise<BlankPage> {
+  const server = await startServer(options);
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  const errors = recordPageErrors(page);
+  await page.goto(`${server.origin}/test/runtimes/blank.html`);
+  return {
+    server, browser, page, errors,
+    close: async () => {
+      await browser.close();
+      server.stop();
+    },
+  };
+}
+
 /** Every path the server was asked for so far, in order; needs a server started with `testHooks`. */
 export async function requestedPaths(server: Server): Promise<string[]> {
   const response = await fetch(`${server.origin}/__test/requests`);
