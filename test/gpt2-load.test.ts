@@ -163,6 +163,12 @@ test('a download cut off once is retried; progress reports the whole file', asyn
   assert.equal(done.total, (await readFile(join(TINY, 'onnx/model_fp16.onnx'))).byteLength);
 });
 
+test('progress names each file relative to the model root, with one final report per file', async () => {
+  const progress: DownloadProgress[] = [];
+  await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, onProgress: (p) => progress.push(p) });
+  assert.deepEqual(progress.filter((p) => p.done).map((p) => p.file), ['config.json', 'generation_config.json', 'onnx/model.onnx']);
+});
+
 test('a download that keeps failing is reported and never cached', async () => {
   const cacheDir = join(temp, 'cache-failing');
   server.cutOff('/gpt2-tiny/onnx/model_quantized.onnx', 3);

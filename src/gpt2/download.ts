@@ -42,6 +42,8 @@ export interface DownloadCache {
 }
 
 export interface DownloadOptions {
+  /** The name progress reports give the file; default: the URL's last two path segments. */
+  file?: string;
   /** Attempts per file for network errors, 5xx answers and cut-off bodies. Default 3. */
   attempts?: number;
   /** Milliseconds before the second attempt; doubles each time. Default 200. */
@@ -163,7 +165,7 @@ async function attempt(url: string, options: DownloadOptions): Promise<Uint8Arra
   // always shows Content-Length: a gzipped file then looks shorter than its body. There the length
   // only guides progress; the browser itself fails a body shorter than what the server sent.
   const exact = response.type !== 'cors';
-  const file = fileName(url);
+  const file = options.file ?? fileName(url);
   // With a known length the bytes go straight into one buffer: a 500 MB model is not held twice.
   let buffer = new Uint8Array(total ?? 1 << 20);
   let loaded = 0;
@@ -203,7 +205,7 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
   const cache = options.cache ?? null;
   const cached = cache ? await cache.get(url) : null;
   if (cached) {
-    options.onProgress?.({ file: fileName(url), loaded: cached.byteLength, total: cached.byteLength, done: true, fromCache: true });
+    options.onProgress?.({ file: options.file ?? fileName(url), loaded: cached.byteLength, total: cached.byteLength, done: true, fromCache: true });
     return cached;
   }
   const attempts = options.attempts ?? 3;
@@ -217,7 +219,7 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
     try {
       const bytes = await attempt(url, options);
       if (bytes === null) return null;
-      options.onProgress?.({ file: fileName(url), loaded: bytes.byteLength, total: bytes.byteLength, done: true, fromCache: false });
+      options.onProgress?.({ file: options.file ?? fileName(url), loaded: bytes.byteLength, total: bytes.byteLength, done: true, fromCache: false });
       if (cache) await cache.put(url, bytes);
       return bytes;
     } catch (e) {

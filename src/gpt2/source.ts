@@ -76,6 +76,8 @@ class RemoteFiles implements ModelFiles {
 
   read(name: string): Promise<Uint8Array | null> {
     return download(this.prefix + name, {
+      // Relative to the model root: the URL's last segments would be `main/config.json` on the Hub.
+      file: name,
       cache: this.cache,
       onProgress: this.options.onProgress,
       attempts: this.options.downloadAttempts,
