@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { download, type DownloadProgress } from '../src/gpt2/download.js';
+import { download, type DownloadCache, type DownloadProgress } from '../src/gpt2/download.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let handler: Handler = (_req, res) => void res.writeHead(404).end();
@@ -46,4 +46,18 @@ test('a gzipped cross-origin body whose Content-Encoding the browser hides is ta
   } finally {
     globalThis.fetch = realFetch;
   }
+});
+
+test('a cache that cannot be read or written is a warning: the file still downloads', async () => {
+  handler = (_req, res) => void res.writeHead(200, { 'Content-Length': String(json.byteLength) }).end(json);
+  const broken: DownloadCache = {
+    get: () => Promise.reject(new DOMException('The operation is insecure.', 'SecurityError')),
+    put: () => Promise.reject(new DOMException('Quota exceeded.', 'QuotaExceededError')),
+  };
+  const warnings: string[] = [];
+  const bytes = await download(`${origin}/m/config.json`, { cache: broken, onWarning: (w) => warnings.push(w) });
+  assert.deepEqual(bytes, json);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[0]!, /cannot read .*config\.json from the download cache \(The operation is insecure\.\); downloading it/);
+  assert.match(warnings[1]!, /cannot keep .*config\.json in the download cache \(Quota exceeded\.\); it will be downloaded again next time/);
 });

@@ -192,6 +192,22 @@ test('the download cache serves a second load without requests', async () => {
   assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
 });
 
+test('a cache folder that cannot be written is one warning, and the model still loads', async () => {
+  // A file where the folder should be fails even for root, which ignores permissions.
+  const blocked = join(temp, 'cache-blocked');
+  await writeFile(blocked, 'not a folder');
+  const warnings: string[] = [];
+  process.env.TEXTLOOM_CACHE = blocked;
+  try {
+    const logits = await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, cache: undefined, onWarning: (w) => warnings.push(w) });
+    assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
+  } finally {
+    delete process.env.TEXTLOOM_CACHE;
+  }
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /cannot keep .*config\.json in the download cache .*set TEXTLOOM_CACHE to a writable folder/);
+});
+
 test('an aborted load rejects with the abort reason and downloads nothing', async () => {
   const before = server.requests.length;
   const controller = new AbortController();

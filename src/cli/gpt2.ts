@@ -141,6 +141,7 @@ async function openModel(parsed: Parsed, output: Output): Promise<Gpt2Pipeline> 
     revision: stringFlag(parsed, 'revision'),
     hubUrl,
     onProgress: progressPrinter(output),
+    onWarning: (w) => output.err(`warning: ${w}\n`),
     ...(booleanFlag(parsed, 'no-cache') ? { cache: null } : {}),
   };
   return loadGpt2(model, options);

@@ -51,6 +51,8 @@ export interface DownloadOptions {
   onProgress?: ProgressCallback;
   cache?: DownloadCache | null;
   signal?: AbortSignal;
+  /** Told when the cache cannot be read or written; the download goes on without it. Default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 /** A URL path segment as the server reads it; one with a malformed escape (`%A`) stays as written. */
@@ -203,7 +205,15 @@ async function attempt(url: string, options: DownloadOptions): Promise<Uint8Arra
  */
 export async function download(url: string, options: DownloadOptions = {}): Promise<Uint8Array | null> {
   const cache = options.cache ?? null;
-  const cached = cache ? await cache.get(url) : null;
+  const warn = options.onWarning ?? ((message: string) => console.warn(`textloom: ${message}`));
+  // The cache only saves downloads: one that cannot be read (a browser that refuses the Cache API) or
+  // written (a read-only folder, a full quota) must not fail a load whose files the server has.
+  let cached: Uint8Array | null = null;
+  try {
+    cached = cache ? await cache.get(url) : null;
+  } catch (e) {
+    warn(`cannot read ${url} from the download cache (${(e as Error).message}); downloading it`);
+  }
   if (cached) {
     options.onProgress?.({ file: options.file ?? fileName(url), loaded: cached.byteLength, total: cached.byteLength, done: true, fromCache: true });
     return cached;
@@ -220,7 +230,12 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
       const bytes = await attempt(url, options);
       if (bytes === null) return null;
       options.onProgress?.({ file: options.file ?? fileName(url), loaded: bytes.byteLength, total: bytes.byteLength, done: true, fromCache: false });
-      if (cache) await cache.put(url, bytes);
+      if (cache) {
+        await cache.put(url, bytes).catch((e: unknown) => warn(
+          `cannot keep ${url} in the download cache (${(e as Error).message}); it will be downloaded again next time `
+          + '(set TEXTLOOM_CACHE to a writable folder, or turn the cache off with cache: null or --no-cache)',
+        ));
+      }
       return bytes;
     } catch (e) {
       if (!(e instanceof Transient)) throw e;

@@ -35,6 +35,8 @@ export interface SourceOptions {
   retryDelayMs?: number;
   /** Aborts downloads in progress and the waits between attempts. */
   signal?: AbortSignal;
+  /** Told once when the download cache cannot be read or written (the model still loads). Default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -67,6 +69,9 @@ class FolderFiles implements ModelFiles {
 }
 
 class RemoteFiles implements ModelFiles {
+  /** A cache that fails for one file fails for the others: one warning says it. */
+  private warned = false;
+
   constructor(
     readonly location: string,
     private readonly prefix: string,
@@ -83,6 +88,11 @@ class RemoteFiles implements ModelFiles {
       attempts: this.options.downloadAttempts,
       retryDelayMs: this.options.retryDelayMs,
       signal: this.options.signal,
+      onWarning: (message) => {
+        if (this.warned) return;
+        this.warned = true;
+        (this.options.onWarning ?? ((m: string) => console.warn(`textloom: ${m}`)))(message);
+      },
     });
   }
 
