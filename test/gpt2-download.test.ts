@@ -61,3 +61,20 @@ test('a cache that cannot be read or written is a warning: the file still downlo
   assert.match(warnings[0]!, /cannot read .*config\.json from the download cache \(The operation is insecure\.\); downloading it/);
   assert.match(warnings[1]!, /cannot keep .*config\.json in the download cache \(Quota exceeded\.\); it will be downloaded again next time/);
 });
+
+test('a Hub repository or revision that does not exist is an error saying which, not a missing file', async () => {
+  // As the Hub answers: 401 for a repository it will not show, 404 for a revision, each with X-Error-Code.
+  handler = (req, res) => {
+    const revision = /\/resolve\/([^/]+)\//.exec(req.url ?? '')?.[1];
+    if (req.url?.startsWith('/nobody/')) res.writeHead(401, { 'X-Error-Code': 'RepoNotFound', 'X-Error-Message': 'Repository not found' }).end();
+    else if (revision !== 'main') res.writeHead(404, { 'X-Error-Code': 'RevisionNotFound', 'X-Error-Message': `Invalid rev id: ${revision}` }).end();
+    else res.writeHead(404, { 'X-Error-Code': 'EntryNotFound', 'X-Error-Message': 'Entry not found' }).end();
+  };
+  await assert.rejects(download(`${origin}/nobody/gpt2/resolve/main/config.json`), (e: Error) =>
+    e.name === 'DownloadError' && /no repository by this id, or it is private \(HTTP 401: Repository not found\); check the id/.test(e.message));
+  await assert.rejects(download(`${origin}/someone/gpt2/resolve/v9/config.json`), (e: Error) =>
+    e.name === 'DownloadError' && /has no such revision \(HTTP 404: Invalid rev id: v9\); give an existing branch, tag or commit/.test(e.message));
+  // A file that the revision lacks stays absent: generation_config.json and tokenizer.json are optional.
+  assert.equal(await download(`${origin}/someone/gpt2/resolve/main/tokenizer.json`), null);
+});
+

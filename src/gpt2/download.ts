@@ -136,6 +136,24 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** An attempt that may succeed if repeated (network error, 5xx, cut-off body). */
 class Transient extends Error {}
 
+/**
+ * The Hub names why a request failed in X-Error-Code. A repository or revision that does not exist is
+ * no model at all, not one without an optional file, although the Hub answers 404 (or 401, for a
+ * repository it will not show without a token) as for a missing file.
+ */
+function hubRefusal(url: string, response: Response): DownloadError | null {
+  const code = response.headers.get('x-error-code');
+  const said = response.headers.get('x-error-message');
+  const status = `HTTP ${response.status}${said ? `: ${said}` : ''}`;
+  if (code === 'RepoNotFound') {
+    return new DownloadError(`cannot download ${url}: the Hub has no repository by this id, or it is private (${status}); check the id, or download a private model's files and pass the folder`, url, response.status);
+  }
+  if (code === 'RevisionNotFound') {
+    return new DownloadError(`cannot download ${url}: the repository has no such revision (${status}); give an existing branch, tag or commit as the revision`, url, response.status);
+  }
+  return null;
+}
+
 async function attempt(url: string, options: DownloadOptions): Promise<Uint8Array | null> {
   let response: Response;
   try {
@@ -143,6 +161,11 @@ async function attempt(url: string, options: DownloadOptions): Promise<Uint8Arra
   } catch (e) {
     if (options.signal?.aborted) throw e;
     throw new Transient(`cannot reach ${url}: ${(e as Error).message}`);
+  }
+  const refusal = hubRefusal(url, response);
+  if (refusal) {
+    await response.body?.cancel();
+    throw refusal;
   }
   if (response.status === 404) {
     await response.body?.cancel();
