@@ -78,3 +78,10 @@ test('a Hub repository or revision that does not exist is an error saying which,
   assert.equal(await download(`${origin}/someone/gpt2/resolve/main/tokenizer.json`), null);
 });
 
+test('a server that cannot be reached is reported with the reason, not only "fetch failed"', async () => {
+  const closed = createServer();
+  await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+  const port = (closed.address() as { port: number }).port;
+  await new Promise<void>((done) => closed.close(() => done()));
+  await assert.rejects(download(`http://127.0.0.1:${port}/m/config.json`, { attempts: 2, retryDelayMs: 1 }), /cannot reach .*: fetch failed: connect ECONNREFUSED .*gave up after 2 attempts/);
+});

@@ -136,6 +136,12 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** An attempt that may succeed if repeated (network error, 5xx, cut-off body). */
 class Transient extends Error {}
 
+/** An error's message with its cause's: Node's fetch says only "fetch failed" and puts the reason (refused, unknown host, bad certificate) in `cause`. */
+function reason(e: Error): string {
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error && !e.message.includes(cause.message) ? `${e.message}: ${cause.message}` : e.message;
+}
+
 /**
  * The Hub names why a request failed in X-Error-Code. A repository or revision that does not exist is
  * no model at all, not one without an optional file, although the Hub answers 404 (or 401, for a
@@ -160,7 +166,7 @@ async function attempt(url: string, options: DownloadOptions): Promise<Uint8Arra
     response = await fetch(url, { signal: options.signal });
   } catch (e) {
     if (options.signal?.aborted) throw e;
-    throw new Transient(`cannot reach ${url}: ${(e as Error).message}`);
+    throw new Transient(`cannot reach ${url}: ${reason(e as Error)}`);
   }
   const refusal = hubRefusal(url, response);
   if (refusal) {
@@ -214,7 +220,7 @@ async function attempt(url: string, options: DownloadOptions): Promise<Uint8Arra
   } catch (e) {
     if (options.signal?.aborted || !(e instanceof Error)) throw e;
     if (e instanceof Transient) throw e;
-    throw new Transient(`download of ${url} was interrupted after ${loaded}${total === null ? '' : ` of ${total}`} bytes: ${e.message}`);
+    throw new Transient(`download of ${url} was interrupted after ${loaded}${total === null ? '' : ` of ${total}`} bytes: ${reason(e)}`);
   }
   if (total !== null && exact && loaded !== total) {
     throw new Transient(`download of ${url} was cut off: ${loaded} of ${total} bytes arrived`);
