@@ -85,3 +85,36 @@ test('a server that cannot be reached is reported with the reason, not only "fet
   await new Promise<void>((done) => closed.close(() => done()));
   await assert.rejects(download(`http://127.0.0.1:${port}/m/config.json`, { attempts: 2, retryDelayMs: 1 }), /cannot reach .*: fetch failed: connect ECONNREFUSED .*gave up after 2 attempts/);
 });
+
+test('a body that stalls is retried after stallTimeoutMs, and the retry gets the whole file', async () => {
+  let requests = 0;
+  handler = (_req, res) => {
+    res.writeHead(200, { 'Content-Length': String(json.byteLength) });
+    // The first answer sends a little and then nothing, its connection left open.
+    if (++requests === 1) res.write(json.subarray(0, 10));
+    else res.end(json);
+  };
+  const bytes = await download(`${origin}/m/config.json`, { stallTimeoutMs: 200, retryDelayMs: 1 });
+  assert.deepEqual(bytes, json);
+  assert.equal(requests, 2);
+  requests = 0;
+  handler = (_req, res) => {
+    requests++;
+    res.writeHead(200, { 'Content-Length': String(json.byteLength) });
+    res.write(json.subarray(0, 10));
+  };
+  await assert.rejects(download(`${origin}/m/config.json`, { stallTimeoutMs: 100, attempts: 2, retryDelayMs: 1 }), /config\.json sent nothing for 0\.1 s \(gave up after 2 attempts/);
+  assert.equal(requests, 2);
+});
+
+test('an abort while the body arrives rejects with its reason at once', async () => {
+  handler = (_req, res) => {
+    res.writeHead(200, { 'Content-Length': String(json.byteLength) });
+    res.write(json.subarray(0, 10));
+  };
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('user went away')), 50);
+  const started = Date.now();
+  await assert.rejects(download(`${origin}/m/config.json`, { signal: controller.signal }), /^Error: user went away$/);
+  assert.ok(Date.now() - started < 5000);
+});

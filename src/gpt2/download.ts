@@ -51,6 +51,12 @@ export interface DownloadOptions {
   onProgress?: ProgressCallback;
   cache?: DownloadCache | null;
   signal?: AbortSignal;
+  /**
+   * Milliseconds without a byte (or, before the body, without an answer) after which an attempt
+   * counts as failed and is retried. Default 30000: browsers and Deno never give up on a connection
+   * that stalls, and Node only after five minutes.
+   */
+  stallTimeoutMs?: number;
   /** Told when the cache cannot be read or written; the download goes on without it. Default console.warn. */
   onWarning?: (message: string) => void;
 }
@@ -161,11 +167,36 @@ function hubRefusal(url: string, response: Response): DownloadError | null {
 }
 
 async function attempt(url: string, options: DownloadOptions): Promise<Uint8Array | null> {
+  options.signal?.throwIfAborted(); // an abort before this point fires no event
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(options.signal!.reason);
+  options.signal?.addEventListener('abort', forward, { once: true });
+  const stallMs = options.stallTimeoutMs ?? 30_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const watch = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new Transient(`${url} sent nothing for ${stallMs / 1000} s`)), stallMs);
+  };
+  watch();
+  try {
+    return await attemptWatched(url, options, controller.signal, watch);
+  } catch (e) {
+    // The stall's own error, rather than the fetch's "This operation was aborted".
+    if (!options.signal?.aborted && controller.signal.reason instanceof Transient) throw controller.signal.reason;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', forward);
+  }
+}
+
+/** One attempt; `watch` is called as bytes arrive, and `signal` aborts on the caller's signal or a stall. */
+async function attemptWatched(url: string, options: DownloadOptions, signal: AbortSignal, watch: () => void): Promise<Uint8Array | null> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: options.signal });
+    response = await fetch(url, { signal });
   } catch (e) {
-    if (options.signal?.aborted) throw e;
+    if (signal.aborted) throw e;
     throw new Transient(`cannot reach ${url}: ${reason(e as Error)}`);
   }
   const refusal = hubRefusal(url, response);
@@ -206,6 +237,7 @@ async function attempt(url: string, options: DownloadOptions): Promise<Uint8Arra
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      watch();
       if (loaded + value.byteLength > buffer.byteLength) {
         if (total !== null && exact) throw new Transient(`${url} sent more than the ${total} bytes it announced`);
         total = null;
@@ -218,7 +250,7 @@ async function attempt(url: string, options: DownloadOptions): Promise<Uint8Arra
       options.onProgress?.({ file, loaded, total, done: false, fromCache: false });
     }
   } catch (e) {
-    if (options.signal?.aborted || !(e instanceof Error)) throw e;
+    if (signal.aborted || !(e instanceof Error)) throw e;
     if (e instanceof Transient) throw e;
     throw new Transient(`download of ${url} was interrupted after ${loaded}${total === null ? '' : ` of ${total}`} bytes: ${reason(e)}`);
   }

@@ -127,7 +127,7 @@ function checkLayout(layout: unknown): LayoutKind | 'auto' {
 
 const LOAD_OPTION_KEYS = optionKeys<LoadModelOptions>({
   dtype: true, layout: true, device: true, threads: true, onnxruntimeNode: true, hubUrl: true, revision: true, cache: true,
-  onProgress: true, downloadAttempts: true, retryDelayMs: true, signal: true, onWarning: true,
+  onProgress: true, downloadAttempts: true, retryDelayMs: true, stallTimeoutMs: true, signal: true, onWarning: true,
 });
 
 /**

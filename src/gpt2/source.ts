@@ -33,6 +33,8 @@ export interface SourceOptions {
   downloadAttempts?: number;
   /** Milliseconds before the second attempt; doubles each time. Default 200. */
   retryDelayMs?: number;
+  /** Milliseconds without a byte before a download attempt counts as failed and is retried. Default 30000. */
+  stallTimeoutMs?: number;
   /** Aborts downloads in progress and the waits between attempts. */
   signal?: AbortSignal;
   /** Told once when the download cache cannot be read or written (the model still loads). Default console.warn. */
@@ -87,6 +89,7 @@ class RemoteFiles implements ModelFiles {
       onProgress: this.options.onProgress,
       attempts: this.options.downloadAttempts,
       retryDelayMs: this.options.retryDelayMs,
+      stallTimeoutMs: this.options.stallTimeoutMs,
       signal: this.options.signal,
       onWarning: (message) => {
         if (this.warned) return;
