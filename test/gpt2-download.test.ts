@@ -118,3 +118,22 @@ test('an abort while the body arrives rejects with its reason at once', async ()
   await assert.rejects(download(`${origin}/m/config.json`, { signal: controller.signal }), /^Error: user went away$/);
   assert.ok(Date.now() - started < 5000);
 });
+
+test('a 429 with Retry-After is retried after the wait it asks for; a wait too long to make is reported at once', async () => {
+  const times: number[] = [];
+  handler = (_req, res) => {
+    times.push(Date.now());
+    if (times.length === 1) res.writeHead(429, { 'Retry-After': '1' }).end();
+    else res.writeHead(200, { 'Content-Length': String(json.byteLength) }).end(json);
+  };
+  assert.deepEqual(await download(`${origin}/m/config.json`, { retryDelayMs: 1 }), json);
+  assert.ok(times[1]! - times[0]! >= 950, `waited ${times[1]! - times[0]!} ms`);
+  times.length = 0;
+  handler = (_req, res) => {
+    times.push(Date.now());
+    res.writeHead(429, { 'Retry-After': '3600' }).end();
+  };
+  await assert.rejects(download(`${origin}/m/config.json`, { retryDelayMs: 1 }), (e: Error) =>
+    e.name === 'DownloadError' && /HTTP 429 Too Many Requests, and the server asks to wait 3600 s before trying again/.test(e.message));
+  assert.equal(times.length, 1);
+});

@@ -140,7 +140,21 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** An attempt that may succeed if repeated (network error, 5xx, cut-off body). */
-class Transient extends Error {}
+class Transient extends Error {
+  /** What the server asked to wait (Retry-After) before the next attempt, in milliseconds. */
+  retryAfterMs = 0;
+}
+
+/** Longest Retry-After honoured; a server asking for more is reported at once rather than waited for. */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Retry-After as milliseconds (it is seconds or an HTTP date), or 0 without one. */
+function retryAfter(response: Response): number {
+  const value = response.headers.get('retry-after');
+  if (value === null) return 0;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, ms) : 0;
+}
 
 /** An error's message with its cause's: Node's fetch says only "fetch failed" and puts the reason (refused, unknown host, bad certificate) in `cause`. */
 function reason(e: Error): string {
@@ -210,7 +224,13 @@ async function attemptWatched(url: string, options: DownloadOptions, signal: Abo
   }
   if (response.status >= 500 || response.status === 429) {
     await response.body?.cancel();
-    throw new Transient(`${url} answered HTTP ${response.status} ${response.statusText}`);
+    const wait = retryAfter(response);
+    if (wait > MAX_RETRY_AFTER_MS) {
+      throw new DownloadError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}, and the server asks to wait ${Math.ceil(wait / 1000)} s before trying again`, url, response.status);
+    }
+    const busy = new Transient(`${url} answered HTTP ${response.status} ${response.statusText}${response.status === 429 ? ' (too many requests)' : ''}`);
+    busy.retryAfterMs = wait;
+    throw busy;
   }
   if (!response.ok) {
     await response.body?.cancel();
@@ -281,10 +301,11 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
   }
   const attempts = options.attempts ?? 3;
   let delay = options.retryDelayMs ?? 200;
-  let last: Error | undefined;
+  let last: Transient | undefined;
   for (let i = 0; i < attempts; i++) {
     if (i > 0) {
-      await sleep(delay, options.signal);
+      // A rate-limited server says how long to wait; retrying sooner only meets another 429.
+      await sleep(Math.max(delay, last!.retryAfterMs), options.signal);
       delay *= 2;
     }
     try {
