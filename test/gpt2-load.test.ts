@@ -255,4 +255,8 @@ test('bad sources and options are errors that say what would be valid', async ()
   await assert.rejects(loadGpt2Model(TINY, { ...base, device: 'tpu' as never }), /device must be 'auto', 'wasm', 'webgpu' or 'native'/);
   await assert.rejects(loadGpt2Model(TINY, { ...base, device: 'webgpu' }), /no WebGPU adapter/);
   await assert.rejects(loadGpt2Model(TINY, { ...base, threads: 2 }), /already runs with 1 thread\(s\) in this process and cannot change to 2/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, downloadAttempts: 0 }), /loadGpt2: downloadAttempts must be an integer >= 1 \(default 3\), got 0/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, retryDelayMs: -1 }), /loadGpt2: retryDelayMs must be a number of milliseconds >= 0/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, stallTimeoutMs: '30s' as never }), /loadGpt2: stallTimeoutMs must be a number of milliseconds > 0 \(default 30000\), got "30s"/);
+  await assert.rejects(loadGpt2Model(TINY, { ...base, onWarning: 'log' as never }), /loadGpt2: onWarning must be a function/);
 });

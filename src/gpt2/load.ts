@@ -118,6 +118,20 @@ function checkDtype(dtype: unknown): Dtype {
   return dtype as Dtype;
 }
 
+/** The download options: a wrong one would show only once a download fails or stalls, as odd behaviour. */
+function checkDownloadOptions(options: LoadModelOptions): void {
+  const number = (key: 'downloadAttempts' | 'retryDelayMs' | 'stallTimeoutMs', ok: (v: number) => boolean, what: string): void => {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'number' || !ok(v))) throw new RangeError(`loadGpt2: ${key} must be ${what}, got ${JSON.stringify(v)}`);
+  };
+  number('downloadAttempts', (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1 (default 3)');
+  number('retryDelayMs', (v) => Number.isFinite(v) && v >= 0, 'a number of milliseconds >= 0 (default 200)');
+  number('stallTimeoutMs', (v) => Number.isFinite(v) && v > 0, 'a number of milliseconds > 0 (default 30000)');
+  for (const key of ['onProgress', 'onWarning'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'function') throw new TypeError(`loadGpt2: ${key} must be a function`);
+  }
+}
+
 function checkLayout(layout: unknown): LayoutKind | 'auto' {
   if (layout !== 'auto' && !LAYOUT_ORDER.includes(layout as LayoutKind)) {
     throw new ModelSourceError(`layout must be 'auto', 'single', 'merged' or 'pair', got ${JSON.stringify(layout)}`);
@@ -138,6 +152,7 @@ export async function loadGpt2Model(source: string | URL | ModelFileSet, options
   checkOptionKeys('loadGpt2', options, LOAD_OPTION_KEYS);
   const dtype = checkDtype(options.dtype ?? 'fp32');
   const layout = checkLayout(options.layout ?? 'auto');
+  checkDownloadOptions(options);
   // A URL object is a place like its string (`new URL('./gpt2/', import.meta.url)`), not files in hand.
   const files = typeof source === 'object' && source !== null && !(source instanceof URL)
     ? openFileSet(source)
