@@ -324,6 +324,36 @@ test('Ctrl-C stops training at a step boundary, saves a resumable checkpoint and
   assert.ok(done.steps > result.steps || info.training.batch === 0);
 });
 
+test('Ctrl-C under --time-limit is still an interruption: resumable checkpoint, exit 130; demo stops there too', async () => {
+  const script = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const interruptAfterFirstStep = async (args: string[]): Promise<{ code: number | null; lines: { type: string; [key: string]: unknown }[] }> => {
+    const child = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', script, ...args]);
+    let stdout = '';
+    let signalled = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!signalled && stdout.includes('"type":"step"')) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { code, lines: stdout.trim().split('\n').map((line) => JSON.parse(line)) };
+  };
+  const model = join(dir, 'interrupted-time-limit.safetensors');
+  const trained = await interruptAfterFirstStep(['train', corpusPath, '-o', model, '--epochs', '50', '--time-limit', '600', '--json', ...tiny]);
+  assert.equal(trained.code, 130);
+  const result = trained.lines.find((e) => e.type === 'result')!;
+  assert.equal(result['reason'], 'aborted');
+  assert.equal(result['resumable'], true);
+  assert.ok(JSON.parse((await run('info', model, '--json')).stdout).training.epoch < 50);
+  const demoModel = join(dir, 'interrupted-demo.safetensors');
+  const demo = await interruptAfterFirstStep(['demo', '-o', demoModel, '--epochs', '50', '--json']);
+  assert.equal(demo.code, 130);
+  assert.equal(demo.lines.find((e) => e.type === 'result')!['resumable'], true);
+  assert.equal(demo.lines.some((e) => e.type === 'demo'), false, 'no samples after Ctrl-C');
+});
+
 test('a reader that goes away (textloom ... | head) stops the command without a stack trace; training saves first', async () => {
   const script = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const closeAfter = async (args: string[], marker: string): Promise<{ code: number | null; stderr: string }> => {

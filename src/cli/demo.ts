@@ -88,8 +88,10 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     threads: 1,
     json,
   };
-  const { model, tokenizer, result, data } = await runTraining(settings, output);
+  const { exitCode, model, tokenizer, result, data } = await runTraining(settings, output);
   try {
+    // Ctrl-C stops the demo, not just its training: the run is saved (resumable) and nothing more is printed.
+    if (exitCode !== EXIT_OK) return exitCode;
     const unigram = unigramPerplexity(data.train, data.validation, tokenizer.vocabSize);
     const samples = [];
     for (const [i, text] of DEMO_SETTINGS.seeds.entries()) {

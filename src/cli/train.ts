@@ -276,9 +276,15 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
   say(`model: ${describeConfig(config)}, ${model.kernelVariant} SIMD kernels${threads}${resumed ? `, resuming at epoch ${resumed.training!.trainer.epoch + 1}` : ''}`);
 
   const controller = new AbortController();
+  // Which of the two stopped the run decides whether it counts as interrupted (resumable, exit 130) or
+  // as having reached its time limit: a Ctrl-C under --time-limit is still a Ctrl-C.
+  let timedOut = false;
   const interrupt = (): void => controller.abort();
   process.once('SIGINT', interrupt);
-  const timer = settings.timeLimitSeconds === undefined ? null : setTimeout(interrupt, settings.timeLimitSeconds * 1000);
+  const timer = settings.timeLimitSeconds === undefined ? null : setTimeout(() => {
+    timedOut = !controller.signal.aborted;
+    interrupt();
+  }, settings.timeLimitSeconds * 1000);
   const reporter = progressReporter(output, settings.json);
   let result: TrainResult;
   try {
@@ -290,7 +296,7 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
     process.removeListener('SIGINT', interrupt);
     if (timer !== null) clearTimeout(timer);
   }
-  const interrupted = result.reason === 'aborted' && settings.timeLimitSeconds === undefined;
+  const interrupted = result.reason === 'aborted' && !timedOut;
   // A stopped run has trained past its last epoch-end validation; measure the model as saved.
   if (result.reason === 'aborted' && data.validation.length > 0) {
     const loss = await evaluateLoss(model, data.validation, options.batchSize, options.seqLen);
