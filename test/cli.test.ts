@@ -11,6 +11,7 @@ import { chatCommand } from '../src/cli/chat.js';
 import type { Output } from '../src/cli/args.js';
 import { progressReporter, formatDuration } from '../src/cli/progress.js';
 import { loadCheckpoint } from '../src/rnn/checkpoint.js';
+import { RNNModel } from '../src/rnn/model.js';
 
 interface Captured extends Output {
   stdout: string;
@@ -352,6 +353,36 @@ test('Ctrl-C under --time-limit is still an interruption: resumable checkpoint, 
   assert.equal(demo.code, 130);
   assert.equal(demo.lines.find((e) => e.type === 'result')!['resumable'], true);
   assert.equal(demo.lines.some((e) => e.type === 'demo'), false, 'no samples after Ctrl-C');
+});
+
+test('Ctrl-C during the epoch-end validation saves without measuring the same model a second time', async () => {
+  const evaluate = RNNModel.prototype.evaluate;
+  let evaluations = 0;
+  let atEpochEnd = -1;
+  RNNModel.prototype.evaluate = function (this: RNNModel, ...args: Parameters<RNNModel['evaluate']>) {
+    evaluations++;
+    return evaluate.apply(this, args);
+  };
+  try {
+    const output = capture();
+    output.out = (text) => {
+      output.stdout += text;
+      const event = JSON.parse(text);
+      // The last step of epoch 1: the signal arrives as its validation starts.
+      if (event.type === 'step' && event.step === event.stepsPerEpoch) process.emit('SIGINT', 'SIGINT');
+      if (event.type === 'epoch') atEpochEnd = evaluations;
+    };
+    const model = join(dir, 'interrupted-validation.safetensors');
+    const code = await main(['train', corpusPath, '-o', model, '--epochs', '5', '--json', ...tiny], output);
+    assert.equal(code, 130, output.stderr);
+    const result = JSON.parse(output.stdout.trim().split('\n').pop()!);
+    assert.equal(result.resumable, true);
+    assert.ok(atEpochEnd > 0);
+    assert.equal(evaluations, atEpochEnd, 'the model saved is the one the epoch-end validation measured');
+    assert.equal(JSON.parse((await run('info', model, '--json')).stdout).training.epoch, 2);
+  } finally {
+    RNNModel.prototype.evaluate = evaluate;
+  }
 });
 
 test('a reader that goes away (textloom ... | head) stops the command without a stack trace; training saves first', async () => {

@@ -275,17 +275,24 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
   const threads = model.threads > 1 ? ` on ${model.threads} threads` : '';
   say(`model: ${describeConfig(config)}, ${model.kernelVariant} SIMD kernels${threads}${resumed ? `, resuming at epoch ${resumed.training!.trainer.epoch + 1}` : ''}`);
 
+  const reporter = progressReporter(output, settings.json);
   const controller = new AbortController();
   // Which of the two stopped the run decides whether it counts as interrupted (resumable, exit 130) or
   // as having reached its time limit: a Ctrl-C under --time-limit is still a Ctrl-C.
   let timedOut = false;
   const interrupt = (): void => controller.abort();
-  process.once('SIGINT', interrupt);
+  // The step or epoch-end validation under way finishes first, then the model is measured and saved: on
+  // a large corpus that takes a while, and a second Ctrl-C (which quits at once) would lose the run.
+  const onSigint = (): void => {
+    reporter.finish();
+    say('stopping after the current step: measuring the validation loss, then saving a resumable checkpoint (Ctrl-C again quits without saving)');
+    interrupt();
+  };
+  process.once('SIGINT', onSigint);
   const timer = settings.timeLimitSeconds === undefined ? null : setTimeout(() => {
     timedOut = !controller.signal.aborted;
     interrupt();
   }, settings.timeLimitSeconds * 1000);
-  const reporter = progressReporter(output, settings.json);
   let result: TrainResult;
   try {
     const run: TrainOptions = { ...options, signal: controller.signal, onProgress: (e) => reporter.onProgress(e) };
@@ -293,12 +300,14 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
     result = await train(model, data, run);
   } finally {
     reporter.finish();
-    process.removeListener('SIGINT', interrupt);
+    process.removeListener('SIGINT', onSigint);
     if (timer !== null) clearTimeout(timer);
   }
   const interrupted = result.reason === 'aborted' && !timedOut;
-  // A stopped run has trained past its last epoch-end validation; measure the model as saved.
-  if (result.reason === 'aborted' && data.validation.length > 0) {
+  // A stopped run has trained past its last epoch-end validation; measure the model as saved, unless it
+  // stopped right after that validation (a Ctrl-C during it), which already measured this model.
+  const measured = result.valLoss !== null && result.state.batchIndex === 0;
+  if (result.reason === 'aborted' && data.validation.length > 0 && !measured) {
     const loss = await evaluateLoss(model, data.validation, options.batchSize, options.seqLen);
     result = { ...result, valLoss: loss, valPerplexity: Math.exp(loss) };
   }
