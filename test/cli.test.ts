@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 import { chatCommand } from '../src/cli/chat.js';
 import type { Output } from '../src/cli/args.js';
-import { progressReporter, formatDuration } from '../src/cli/progress.js';
+import { progressReporter, formatDuration, PLAIN_STEP_MS } from '../src/cli/progress.js';
 import { loadCheckpoint } from '../src/rnn/checkpoint.js';
 import { RNNModel } from '../src/rnn/model.js';
 
@@ -279,6 +279,25 @@ test('progress: a bar redrawn in place on a terminal, one line per epoch, JSON l
   const piped = capture();
   progressReporter(piped, false).onProgress(step);
   assert.equal(piped.stderr, '');
+  // In a pipe, a long epoch still shows a step line each minute (none at an epoch's end: its line follows).
+  const realNow = Date.now;
+  let clock = realNow();
+  Date.now = () => clock;
+  try {
+    const log = capture();
+    const logReporter = progressReporter(log, false);
+    const midEpoch = { ...step, step: 4, globalStep: 4 };
+    logReporter.onProgress(midEpoch);
+    clock += PLAIN_STEP_MS;
+    logReporter.onProgress(midEpoch);
+    logReporter.onProgress(midEpoch);
+    assert.equal(log.stderr, 'epoch 1/2, step 4/10 (20% of the run): loss 2.500 ppl 12.2, 12.3k tok/s, ETA 01:05\n');
+    clock += PLAIN_STEP_MS;
+    logReporter.onProgress(step);
+    assert.equal(log.stderr.split('\n').length, 2, 'no step line at the end of an epoch');
+  } finally {
+    Date.now = realNow;
+  }
   const json = capture();
   progressReporter(json, true).onProgress(step);
   assert.deepEqual(JSON.parse(json.stdout), step);

@@ -1,12 +1,15 @@
 /**
  * Training progress on the command line: a progress bar redrawn in place on a terminal, a line per
- * epoch otherwise, or every event as one JSON line (`--json`) for programs.
+ * epoch otherwise (and a step line each minute of a long epoch), or every event as one JSON line
+ * (`--json`) for programs.
  */
 import type { TrainProgress, StepProgress } from '../index.js';
 import type { Output } from './args.js';
 
 const BAR_WIDTH = 24;
 const REDRAW_MS = 100;
+/** In a pipe or log, a plain step line at most this often: an epoch of a large corpus runs for hours. */
+export const PLAIN_STEP_MS = 60_000;
 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '--:--';
@@ -37,6 +40,15 @@ function stepLine(e: StepProgress): string {
   );
 }
 
+/** The step line for a log: no bar, no redraw. */
+function plainStepLine(e: StepProgress): string {
+  const percent = ((100 * e.globalStep) / e.totalSteps).toFixed(0);
+  return (
+    `epoch ${e.epoch}/${e.epochs}, step ${e.step}/${e.stepsPerEpoch} (${percent}% of the run): ` +
+    `loss ${e.averageLoss.toFixed(3)} ppl ${Math.exp(e.averageLoss).toFixed(1)}, ${formatRate(e.tokensPerSecond)}, ETA ${formatDuration(e.etaMs)}`
+  );
+}
+
 export interface ProgressReporter {
   onProgress(event: TrainProgress): void;
   /** Ends a bar left on the line. */
@@ -51,6 +63,7 @@ export function progressReporter(output: Output, json: boolean): ProgressReporte
     };
   }
   let lastDraw = 0;
+  let lastPlain = Date.now();
   let barShown = false;
   const clear = (): void => {
     if (barShown) output.err('\r\x1b[2K');
@@ -60,13 +73,22 @@ export function progressReporter(output: Output, json: boolean): ProgressReporte
     onProgress(event) {
       if (event.type === 'step') {
         const t = Date.now();
-        if (!output.interactive || (t - lastDraw < REDRAW_MS && event.globalStep !== event.totalSteps)) return;
+        if (!output.interactive) {
+          // Without a bar, a run whose epochs are long would show nothing for hours after its start.
+          if (t - lastPlain >= PLAIN_STEP_MS && event.step !== event.stepsPerEpoch) {
+            lastPlain = t;
+            output.err(plainStepLine(event) + '\n');
+          }
+          return;
+        }
+        if (t - lastDraw < REDRAW_MS && event.globalStep !== event.totalSteps) return;
         lastDraw = t;
         output.err('\r\x1b[2K' + stepLine(event));
         barShown = true;
         return;
       }
       clear();
+      lastPlain = Date.now();
       const validation = event.valLoss === null ? '' : `, validation loss ${event.valLoss.toFixed(3)} ppl ${event.valPerplexity!.toFixed(1)}`;
       output.err(
         `epoch ${event.epoch}/${event.epochs}: train loss ${event.trainLoss.toFixed(3)} ppl ${event.trainPerplexity.toFixed(1)}` +
