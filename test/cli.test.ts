@@ -170,7 +170,11 @@ test('a resumable checkpoint records where training stopped', async () => {
   const other = join(dir, 'other.txt');
   writeFileSync(other, 'a completely different text about birds and trees. '.repeat(50));
   const wrong = await run('train', other, '--resume', model);
-  assert.match(wrong.stderr, /was trained on a different corpus/);
+  assert.match(wrong.stderr, /was trained on a different corpus \(.*corpus\.txt\) \(\d+:[0-9a-f]{8} tokens:hash, now \d+:[0-9a-f]{8}\); pass the same corpus files/);
+  // Without corpus arguments the built-in corpus is read; the message says so and names the run's corpus.
+  const noCorpus = await run('train', '--resume', model);
+  assert.equal(noCorpus.code, 1);
+  assert.match(noCorpus.stderr, /trained on a different corpus \(.*corpus\.txt\) .*; no corpus files were given, so the built-in corpus was read; pass the same corpus files: textloom train FILE\.\.\. --resume /);
 });
 
 test('bad files exit 1 with a message; a failed run leaves the previous checkpoint', async () => {

@@ -252,8 +252,13 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
   }
   const fingerprint = tokenFingerprint(ids);
   if (resumed && resumed.metadata['corpus_fingerprint'] !== fingerprint) {
+    // The checkpoint names its corpus; without corpus arguments the built-in corpus was read instead, which
+    // "a different corpus" alone does not tell.
+    const trainedOn = resumed.metadata['corpus'] === undefined ? '' : ` (${resumed.metadata['corpus']})`;
+    const given = settings.corpus.length === 0 ? 'no corpus files were given, so the built-in corpus was read; ' : '';
     throw new CheckpointError(
-      `${settings.resume} was trained on a different corpus (${resumed.metadata['corpus_fingerprint']} tokens:hash, now ${fingerprint}); pass the same corpus files`,
+      `${settings.resume} was trained on a different corpus${trainedOn} (${resumed.metadata['corpus_fingerprint']} tokens:hash, now ${fingerprint}); ` +
+        `${given}pass the same corpus files: textloom train FILE... --resume ${settings.resume}`,
     );
   }
   const config: RNNConfig = resumed ? resumed.config : { ...settings.config, vocabSize: tokenizer.vocabSize };
