@@ -144,6 +144,14 @@ test('train --threads 2 says so and trains the same weights as one thread', asyn
   assert.match((await run('train', corpusPath, '--threads', '0')).stderr, /--threads must be a positive integer, got "0"/);
 });
 
+test('info on a file without training state does not call its training finished', async () => {
+  const pytorch = fileURLToPath(new URL('../../test/fixtures/rnn/lstm_tiny/final.safetensors', import.meta.url));
+  const r = await run('info', pytorch);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /format: {5}PyTorch state_dict/);
+  assert.match(r.stdout, /training: {3}not resumable \(no optimizer state saved\)\n$/);
+});
+
 test('a resumable checkpoint records where training stopped', async () => {
   const model = join(dir, 'resumable.safetensors');
   const r = await run('train', corpusPath, '-o', model, '--epochs', '1', '--resumable', '--validation', '0.3', ...tiny);

@@ -64,7 +64,9 @@ export async function infoCommand(argv: string[], output: Output): Promise<numbe
   const t = info.training;
   lines.push(
     t === null
-      ? 'training:   finished (not resumable)'
+      // Saved without --resumable (a finished run, one stopped by --time-limit) or written by PyTorch: all
+      // that is known is that there is no state to continue from.
+      ? 'training:   not resumable (no optimizer state saved)'
       : t.finished
         ? `training:   finished all ${t.epochs} epochs (step ${t.step}); --resume with a larger --epochs continues it`
         : `training:   resumable at epoch ${t.epoch}${t.epochs === null ? '' : ` of ${t.epochs}`}, batch ${t.batch} (step ${t.step})`,
