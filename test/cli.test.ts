@@ -59,6 +59,7 @@ test('bad flags and values exit 2 with a message naming the flag', async () => {
     [['train', '--hidden', '0'], /--hidden must be a positive integer, got "0"/],
     [['train', '--lr', 'fast'], /--lr must be a positive number, got "fast"/],
     [['train', '--cell', 'transformer'], /--cell must be one of rnn, lstm, gru, got "transformer"/],
+    [['train', '--tokenizer', 'bpe', '--bpe', 'gpt2', '--vocab-size', '100'], /--vocab-size only apply to the word and char tokenizers; with --tokenizer bpe the vocabulary is the one in --bpe DIR/],
     [['train', '--validation', '1'], /--validation must be a fraction in \[0, 1\), got "1"/],
     [['train', '--tokenizer', 'bpe'], /--tokenizer bpe needs --bpe DIR/],
     [['train', '--seed', '4294967296'], /--seed must be an integer from 0 to 4294967295, got "4294967296"/],

@@ -161,6 +161,11 @@ function trainSettings(parsed: Parsed): TrainSettings {
     throw new UsageError('--tokenizer bpe needs --bpe DIR, a folder with vocab.json and merges.txt');
   }
   if (tokenizer !== 'bpe' && bpeDir !== undefined) throw new UsageError('--bpe only applies with --tokenizer bpe');
+  // A BPE vocabulary is the one in --bpe DIR; these would be ignored without a word.
+  const unused = ['vocab-size', 'min-count'].filter((flag) => tokenizer === 'bpe' && parsed.values[flag] !== undefined);
+  if (unused.length > 0) {
+    throw new UsageError(`${unused.map((f) => `--${f}`).join(' and ')} only apply to the word and char tokenizers; with --tokenizer bpe the vocabulary is the one in --bpe DIR`);
+  }
   const validation = optionalNumber(parsed, 'validation', 'fraction in [0, 1)');
   const resume = stringFlag(parsed, 'resume');
   const fixed = RESUME_FIXED_FLAGS.filter((flag) => parsed.values[flag] !== undefined);
