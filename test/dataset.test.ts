@@ -92,7 +92,10 @@ test('corpus sources: strings, parts, bytes and async chunk streams', async () =
 
 test('empty and binary corpora get errors that say so', async () => {
   await assert.rejects(corpusText('   \n\t '), /corpus is empty/);
-  await assert.rejects(corpusText(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0xff, 0xfe])), /not valid UTF-8/);
+  await assert.rejects(corpusText(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0xff, 0xfe])), /not valid UTF-8 \(a binary file, or text in another encoding/);
+  await assert.rejects(corpusText(new Uint8Array([0xff, 0xfe, 0x61, 0x00, 0x62, 0x00]), 'notes.txt'), /notes\.txt is UTF-16 text \(it starts with a UTF-16 byte-order mark\); save it as UTF-8/);
+  // "café ok" in Latin-1.
+  await assert.rejects(corpusText(Uint8Array.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x6f, 0x6b])), /text in another encoding such as Latin-1/);
   await assert.rejects(corpusText('text\u0000with a NUL'), /NUL character at position 4/);
   await assert.rejects(corpusText('\u0001\u0002\u0003 mostly control'), /3 of its 18 characters are control characters/);
   const dir = mkdtempSync(join(tmpdir(), 'textloom-corpus-'));

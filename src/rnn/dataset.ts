@@ -49,7 +49,12 @@ function decodeUtf8(bytes: Uint8Array, name: string, decoder = new TextDecoder('
   try {
     return decoder.decode(bytes, { stream });
   } catch {
-    throw new CorpusError(`${name} is not text: its bytes are not valid UTF-8 (a binary file?); pass UTF-8 text`);
+    // Windows editors save text as UTF-16 or in a legacy code page: say so rather than guess "binary".
+    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+    throw new CorpusError(utf16
+      ? `${name} is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8 and pass it again`
+      : `${name} is not text: its bytes are not valid UTF-8 (a binary file, or text in another encoding such as Latin-1 ` +
+        'or Windows-1252); convert text to UTF-8 (e.g. iconv -f latin1 -t utf-8) and pass it again');
   }
 }
 
