@@ -4,6 +4,7 @@
  * to a set of two entries and a miss replaces the less recently used one, so memory is fixed and
  * frequent pieces stay.
  */
+import { ownString } from '../util/strings.js';
 import type { IdBuffer } from './id-buffer.js';
 
 export class PieceCache {
@@ -67,7 +68,8 @@ export class PieceCache {
     const way = this.recent[set] ^ 1;
     const entry = 2 * set + way;
     this.recent[set] = way;
-    this.keys[entry] = text.slice(from, to);
+    // A copy: a slice of a long piece would keep the whole text being encoded alive while it is cached.
+    this.keys[entry] = ownString(text, from, to);
     this.hashes[entry] = hash;
     this.single[entry] = ids.length === 1 ? ids[0] : -1;
     this.multi[entry] = ids.length === 1 ? undefined : ids.slice();
