@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BpeTokenizer } from '../src/text/bpe.js';
+import { WordTokenizer } from '../src/text/word.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -37,6 +38,14 @@ function word(i: number): string {
   for (let n = i + 1; n > 0; n = Math.floor(n / 26)) s += String.fromCharCode(97 + (n % 26));
   return s;
 }
+
+test('a word vocabulary built from a corpus keeps its words, not the corpus', () => {
+  const base = 'it is a truth universally acknowledged that a single man in possession of a good fortune must be in want of a wife ';
+  // About 4.6 MB, made inside the measured call so that only what the tokenizer holds of it remains;
+  // its longest word is kept in the vocabulary.
+  const retained = retainedBy(() => WordTokenizer.fromCorpus(`${base.repeat(40_000)}notwithstanding`));
+  assert.ok(retained < 2 * MIB, `${(retained / MIB).toFixed(1)} MiB kept by the tokenizer of a 4.6 MB corpus`);
+});
 
 test('encoding a text leaves nothing of it in the BPE piece cache but its pieces', () => {
   const fixture = (name: string): string => readFileSync(new URL(`../../test/fixtures/gpt2/${name}`, import.meta.url), 'utf8');

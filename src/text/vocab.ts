@@ -7,6 +7,7 @@
  * changes from run to run; we do not copy that.)
  */
 import { checkOptionKeys } from '../util/options.js';
+import { ownString } from '../util/strings.js';
 import { describe } from './tokenizer.js';
 
 /** The unknown token: entry 0 of every word and character vocabulary, standing for every token outside it. */
@@ -106,7 +107,7 @@ export class Vocabulary {
       throw new TypeError(`Vocabulary: the first token must be "${UNK_TOKEN}", got ${describe(tokens[0])}`);
     }
     const index = new Map<string, number>();
-    tokens.forEach((token, id) => {
+    const list = tokens.map((token, id) => {
       if (typeof token !== 'string' || token.length === 0) {
         throw new TypeError(`Vocabulary: token ${id} must be a non-empty string, got ${describe(token)}`);
       }
@@ -114,9 +115,12 @@ export class Vocabulary {
       if (previous !== undefined) {
         throw new TypeError(`Vocabulary: token ${JSON.stringify(token)} appears twice (ids ${previous} and ${id})`);
       }
-      index.set(token, id);
+      // Copied: a token split from a corpus may be a slice that keeps the whole corpus alive.
+      const own = ownString(token);
+      index.set(own, id);
+      return own;
     });
-    this.list = Object.freeze(tokens.slice());
+    this.list = Object.freeze(list);
     this.index = index;
   }
 
