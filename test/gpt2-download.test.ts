@@ -4,6 +4,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { download, type DownloadCache, type DownloadProgress } from '../src/gpt2/download.js';
@@ -117,6 +118,19 @@ test('an abort while the body arrives rejects with its reason at once', async ()
   const started = Date.now();
   await assert.rejects(download(`${origin}/m/config.json`, { signal: controller.signal }), /^Error: user went away$/);
   assert.ok(Date.now() - started < 5000);
+});
+
+test('retries leave no listener on the caller\'s signal: one signal serves any number of loads', async () => {
+  let requests = 0;
+  handler = (_req, res) => {
+    // Every other request fails, so that each download waits once before its second attempt.
+    if (requests++ % 2 === 0) res.writeHead(503).end();
+    else res.writeHead(200, { 'Content-Length': String(json.byteLength) }).end(json);
+  };
+  const controller = new AbortController();
+  for (let i = 0; i < 3; i++) assert.deepEqual(await download(`${origin}/m/config.json`, { signal: controller.signal, retryDelayMs: 1 }), json);
+  assert.equal(requests, 6);
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
 });
 
 test('a 429 with Retry-After is retried after the wait it asks for; a wait too long to make is reported at once', async () => {
