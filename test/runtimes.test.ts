@@ -123,3 +123,10 @@ test('TrainingWorker in Deno: a misspelt spec key is refused before the worker s
   assert.ok(r.steps > 0, `${r.steps} steps`);
   assert.equal(r.words, 5);
 });
+
+test('TrainingWorker in Deno: terminate() leaves no kernel thread of a model on several threads running', { skip: process.platform !== 'linux' && 'counts threads in /proc' }, async () => {
+  const script = new URL('build/test/runtimes/deno-training-worker-threads.js', repoRoot);
+  const r = await runDeno<{ before: number; after: number; runs: number; kernelThreadsPerRun: number }>(script, [], 120_000, ['--allow-all']);
+  // Left running, the kernel threads alone would add runs x kernelThreadsPerRun (12).
+  assert.ok(r.after <= r.before + 2, `${r.before} threads before ${r.runs} runs on 4 threads, ${r.after} after`);
+});

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import type { RNNModel } from '../src/rnn/model.js';
 import { TrainingSession } from '../src/worker/session.js';
 import type { ModelSpec, TrainingSpec, WorkerMessage, WorkerRequest } from '../src/worker/protocol.js';
 
@@ -44,7 +45,7 @@ function harness() {
     assert.equal(m.type, 'failed');
     return (m as { message: string }).message;
   };
-  return { messages, send, result, failure };
+  return { session, messages, send, result, failure };
 }
 
 test('a run paused and resumed ends with exactly the weights of an uninterrupted run', async () => {
@@ -170,4 +171,20 @@ test('a run that fails leaves the worker with the model it had, not an untrained
   assert.match(await h.failure({ type: 'train', text, model: { ...model, seed: 9 }, training: { ...training, lr: 1e30, clip: 0 } }), /loss became NaN/);
   assert.deepEqual(await h.result<Uint8Array>({ type: 'save' }), saved);
   assert.deepEqual(withoutSpeed(await h.result({ type: 'generate', seed: 'it is a truth', options })), withoutSpeed(before));
+});
+
+test('close ends a run and disposes every model with its kernel threads, the one in training and the one it replaces', async () => {
+  const h = harness();
+  const threaded = { ...model, threads: 2 };
+  const held = (): RNNModel | null => (h.session as unknown as { model: RNNModel | null }).model;
+  await h.result({ type: 'train', text, model: threaded, training });
+  const first = held()!;
+  const run = h.send({ type: 'train', text, model: threaded, training: { ...training, epochs: 50 } });
+  while (held() === first) await new Promise((r) => setTimeout(r, 1));
+  const second = held()!;
+  assert.equal(await h.result({ type: 'close' }), null);
+  assert.equal(((await run) as { result: { reason: string } }).result.reason, 'stopped');
+  for (const m of [first, second]) assert.throws(() => m.memoryBytes, /has been disposed/);
+  assert.equal(held(), null);
+  assert.match(await h.failure({ type: 'generate', seed: 'it is', options: {} }), /train a model or load one first/);
 });

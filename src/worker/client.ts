@@ -51,6 +51,8 @@ export class TrainingWorker {
   private readonly pending = new Map<number, Pending>();
   /** Set once the worker is gone (terminate(), or it failed): a message to it would never be answered. */
   private gone: Error | null = null;
+  /** Whether a model on several threads was asked for: its kernel threads are workers of the worker. */
+  private threaded = false;
 
   private constructor(private readonly worker: Worker, url: string | URL) {
     worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => this.receive(event.data));
@@ -82,6 +84,7 @@ export class TrainingWorker {
   async train(text: string, model: ModelSpec, training: TrainingSpec, onProgress?: (event: TrainProgress) => void): Promise<TrainingSummary> {
     checkOptionKeys('TrainingWorker.train (model)', model, MODEL_SPEC_KEYS);
     checkOptionKeys('TrainingWorker.train (training)', training, TRAINING_SPEC_KEYS);
+    if ((model.threads ?? 1) > 1) this.threaded = true;
     return this.request({ type: 'train', text, model, training }, { ...(onProgress && { onProgress }) });
   }
 
@@ -121,9 +124,20 @@ export class TrainingWorker {
     return this.request({ type: 'load', bytes }, {}, [bytes.buffer as ArrayBuffer]);
   }
 
-  /** Stops the worker at once; pending requests reject, and so do later calls. */
+  /**
+   * Stops the worker; pending requests reject at once, and so do later calls. A worker asked to train
+   * on several threads first disposes its model, at the end of the step in progress, then ends itself.
+   */
   terminate(): void {
-    this.close(new Error('training worker terminated; start a new one with TrainingWorker.start()'));
+    const error = new Error('training worker terminated; start a new one with TrainingWorker.start()');
+    if (this.threaded && !this.gone) {
+      // The kernel threads are workers started by the worker. Deno does not end them with it, and
+      // they would hold their threads and memory until the process exits; disposing the model ends them.
+      this.worker.postMessage({ type: 'close', id: this.nextId++ } satisfies WorkerRequest);
+      this.close(error, false);
+    } else {
+      this.close(error, true);
+    }
   }
 
   private request<K extends keyof WorkerResults>(
@@ -182,9 +196,9 @@ export class TrainingWorker {
     }
   }
 
-  private close(error: Error): void {
+  private close(error: Error, end = true): void {
     this.gone ??= error;
-    this.worker.terminate();
+    if (end) this.worker.terminate();
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
   }

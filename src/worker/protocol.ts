@@ -81,7 +81,9 @@ export type WorkerRequest =
   | { type: 'stop'; id: number }
   | { type: 'generate'; id: number; seed: string; options: GenerationSpec }
   | { type: 'save'; id: number }
-  | { type: 'load'; id: number; bytes: Uint8Array };
+  | { type: 'load'; id: number; bytes: Uint8Array }
+  /** Ends any run and disposes every model (ending their kernel threads); the worker then closes itself. */
+  | { type: 'close'; id: number };
 
 /** The value a `done` answer carries, per request type. */
 export interface WorkerResults {
@@ -92,6 +94,7 @@ export interface WorkerResults {
   generate: GenerationSummary;
   save: Uint8Array;
   load: ModelSummary;
+  close: null;
 }
 
 export type WorkerMessage =

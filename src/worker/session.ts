@@ -52,6 +52,8 @@ interface Run {
   pauseWaiters: number[];
   /** A resume that came after a pause the trainer had not reached yet: it continues once paused. */
   resumeRequested: boolean;
+  /** Resolves once the run has ended and disposed what it replaced. */
+  ended: Promise<void>;
 }
 
 export class TrainingSession {
@@ -93,10 +95,12 @@ export class TrainingSession {
         return this.save();
       case 'load':
         return this.load(request.bytes);
+      case 'close':
+        return this.close();
       default:
         throw new TypeError(
           `worker: unknown request ${JSON.stringify((request as { type?: unknown })?.type)}; ` +
-            'expected train, pause, resume, stop, generate, save or load',
+            'expected train, pause, resume, stop, generate, save, load or close',
         );
     }
   }
@@ -109,7 +113,11 @@ export class TrainingSession {
     // Registered before the first await: a stop, pause or train that arrives while the model is built must
     // find this run. Otherwise a stop was answered and lost, and a second train ran alongside this one,
     // disposing its model under it.
-    const run: Run = { id, phase: 'preparing', controller: new AbortController(), stopRequested: false, wake: null, pauseWaiters: [], resumeRequested: false };
+    let ended!: () => void;
+    const run: Run = {
+      id, phase: 'preparing', controller: new AbortController(), stopRequested: false, wake: null, pauseWaiters: [], resumeRequested: false,
+      ended: new Promise((resolve) => (ended = resolve)),
+    };
     this.run = run;
     // Kept until the run ends well: a run that fails (options the trainer refuses, a diverged loss) leaves
     // the worker with the model it had, not an untrained or NaN one in its place.
@@ -191,6 +199,7 @@ export class TrainingSession {
     } finally {
       for (const waiter of run.pauseWaiters.splice(0)) this.answer(waiter, null);
       this.run = null;
+      ended();
     }
   }
 
@@ -218,6 +227,21 @@ export class TrainingSession {
     this.run.stopRequested = true;
     this.run.controller.abort();
     this.run.wake?.();
+    return null;
+  }
+
+  /**
+   * Stops a run and disposes every model, so that no kernel thread outlives the worker: a model on
+   * several threads runs workers of its own, which Deno does not end with this one.
+   */
+  private async close(): Promise<null> {
+    const run = this.run;
+    this.stop();
+    // The run disposes the model it replaces when it ends (or the one it built, when it fails).
+    await run?.ended;
+    this.model?.dispose();
+    this.model = null;
+    this.tokenizer = null;
     return null;
   }
 

@@ -16,11 +16,12 @@ import { repoRoot } from './paths.js';
 
 export const DENO_PATH = fileURLToPath(new URL('node_modules/.bin/deno', repoRoot));
 
-export function runDeno<T>(script: URL, args: string[] = [], timeoutMs = 120_000): Promise<T> {
+/** `permissions` replaces the flags above (a script that reads /proc/self needs --allow-all). */
+export function runDeno<T>(script: URL, args: string[] = [], timeoutMs = 120_000, permissions?: string[]): Promise<T> {
   // WebGPU's Vulkan loader wants a runtime directory; Deno warns on every adapter request without one.
   const runtimeDir = mkdtempSync(join(tmpdir(), 'textloom-deno-'));
   const root = fileURLToPath(repoRoot);
-  const argv = ['run', `--allow-read=${root}`, '--allow-env', '--allow-sys', fileURLToPath(script), ...args];
+  const argv = ['run', ...(permissions ?? [`--allow-read=${root}`, '--allow-env', '--allow-sys']), fileURLToPath(script), ...args];
   return new Promise<T>((resolve, reject) => {
     execFile(
       DENO_PATH,
