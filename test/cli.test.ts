@@ -329,10 +329,11 @@ test('train --tokenizer bpe reads GPT-2 vocabulary files and stores the tokenize
   assert.equal(generated.ids.length, 3);
 });
 
-test('Ctrl-C stops training at a step boundary, saves a resumable checkpoint and exits 130', async () => {
+/** Runs the built command with `args` as a process, sends Ctrl-C once its first step is out, and
+ *  returns its exit code and its JSON lines. */
+async function interruptAfterFirstStep(args: string[]): Promise<{ code: number | null; lines: { type: string; [key: string]: unknown }[] }> {
   const script = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const model = join(dir, 'interrupted.safetensors');
-  const child = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', script, 'train', corpusPath, '-o', model, '--epochs', '50', '--json', ...tiny]);
+  const child = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', script, ...args]);
   let stdout = '';
   let signalled = false;
   child.stdout.on('data', (chunk: Buffer) => {
@@ -343,8 +344,14 @@ test('Ctrl-C stops training at a step boundary, saves a resumable checkpoint and
     }
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 130);
-  const result = JSON.parse(stdout.trim().split('\n').pop()!);
+  return { code, lines: stdout.trim().split('\n').map((line) => JSON.parse(line)) };
+}
+
+test('Ctrl-C stops training at a step boundary, saves a resumable checkpoint and exits 130', async () => {
+  const model = join(dir, 'interrupted.safetensors');
+  const interrupted = await interruptAfterFirstStep(['train', corpusPath, '-o', model, '--epochs', '50', '--json', ...tiny]);
+  assert.equal(interrupted.code, 130);
+  const result = interrupted.lines.at(-1)! as unknown as { reason: string; resumable: boolean; steps: number };
   assert.equal(result.reason, 'aborted');
   assert.equal(result.resumable, true);
   const info = JSON.parse((await run('info', model, '--json')).stdout);
@@ -358,21 +365,6 @@ test('Ctrl-C stops training at a step boundary, saves a resumable checkpoint and
 });
 
 test('Ctrl-C under --time-limit is still an interruption: resumable checkpoint, exit 130; demo stops there too', async () => {
-  const script = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const interruptAfterFirstStep = async (args: string[]): Promise<{ code: number | null; lines: { type: string; [key: string]: unknown }[] }> => {
-    const child = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', script, ...args]);
-    let stdout = '';
-    let signalled = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!signalled && stdout.includes('"type":"step"')) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    return { code, lines: stdout.trim().split('\n').map((line) => JSON.parse(line)) };
-  };
   const model = join(dir, 'interrupted-time-limit.safetensors');
   const trained = await interruptAfterFirstStep(['train', corpusPath, '-o', model, '--epochs', '50', '--time-limit', '600', '--json', ...tiny]);
   assert.equal(trained.code, 130);

@@ -2,12 +2,13 @@
  * Corpus files for the CLI: the paths given (a directory stands for its *.txt files) or, with none, the
  * built-in public-domain corpus shipped in corpus/.
  */
-import { access, constants, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { isDirectory, listFiles } from '../platform/index.js';
 import { CorpusError, readCorpusFiles } from '../index.js';
 import { packageInfo } from './package-root.js';
 import { UsageError } from './args.js';
+import { requireWritableFolder } from './writable.js';
 
 /** The built-in corpus file, shipped in corpus/ at the package root. */
 function builtinCorpusPath(): string {
@@ -56,9 +57,10 @@ export async function checkOutputPath(output: string, corpusFiles: readonly stri
   // the corpus or a hard link, a different path still names the corpus file.
   const existing = await stat(target).catch(() => null);
   for (const file of corpusFiles) {
-    const corpus = existing === null ? null : await stat(file).catch(() => null);
-    if (resolve(file) === target || (corpus !== null && corpus.dev === existing!.dev && corpus.ino === existing!.ino)) {
-      throw new UsageError(`-o ${output} is a corpus file${resolve(file) === target ? '' : ` (${file})`}: the checkpoint would replace it; choose another path`);
+    const samePath = resolve(file) === target;
+    const corpus = samePath || existing === null ? null : await stat(file).catch(() => null);
+    if (samePath || (corpus !== null && corpus.dev === existing!.dev && corpus.ino === existing!.ino)) {
+      throw new UsageError(`-o ${output} is a corpus file${samePath ? '' : ` (${file})`}: the checkpoint would replace it; choose another path`);
     }
   }
   // A trailing slash names a folder even where none exists yet; the save would fail only after training.
@@ -66,11 +68,7 @@ export async function checkOutputPath(output: string, corpusFiles: readonly stri
     const what = existing?.isDirectory() ? 'is a directory' : 'ends in a slash, so it names a directory';
     throw new UsageError(`-o ${output} ${what}; give a file path such as ${join(output, 'model.safetensors')}`);
   }
-  try {
-    await access(dirname(target), constants.W_OK);
-  } catch {
-    throw new Error(`cannot write ${output}: the folder ${dirname(target)} does not exist or is not writable; create it or choose another path`);
-  }
+  await requireWritableFolder(target, output);
 }
 
 /** FNV-1a over the ids, to tell on resume whether the corpus is the one the run started on. */

@@ -3,13 +3,12 @@
  * Hugging Face's generation flags.
  */
 import { checkGenerateOptions, Gpt2Chat, loadGpt2, type DownloadProgress, type GenerateOptions, type Gpt2Pipeline, type LoadGpt2Options } from '../index.js';
-import { access, constants } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { fileExists, readText, writeTextAtomic } from '../platform/index.js';
 import {
   booleanFlag, choiceFlag, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, listFlag, optionalNumber, parse, processOutput,
   stringFlag, UsageError, type FlagSpec, type Output, type Parsed,
 } from './args.js';
+import { requireWritableFolder } from './writable.js';
 
 const MODEL_FLAGS: FlagSpec = {
   model: { type: 'string', short: 'm' },
@@ -225,12 +224,7 @@ async function readHistory(file: string): Promise<unknown> {
       throw new Error(`--history ${file} is not a saved chat (not JSON: ${(e as Error).message.split('\n')[0]}); remove it or pass another file`);
     }
   }
-  const folder = dirname(resolve(file));
-  try {
-    await access(folder, constants.W_OK);
-  } catch {
-    throw new Error(`cannot write --history ${file}: the folder ${folder} does not exist or is not writable; create it or choose another path`);
-  }
+  await requireWritableFolder(file, `--history ${file}`);
   return saved;
 }
 

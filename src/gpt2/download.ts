@@ -144,6 +144,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Where warnings go when the caller gives no onWarning. */
+export function warnOnConsole(message: string): void {
+  console.warn(`textloom: ${message}`);
+}
+
 /** An attempt that may succeed if repeated (network error, 5xx, cut-off body). */
 class Transient extends Error {
   /** What the server asked to wait (Retry-After) before the next attempt, in milliseconds. */
@@ -291,7 +296,7 @@ async function attemptWatched(url: string, options: DownloadOptions, signal: Abo
  */
 export async function download(url: string, options: DownloadOptions = {}): Promise<Uint8Array | null> {
   const cache = options.cache ?? null;
-  const warn = options.onWarning ?? ((message: string) => console.warn(`textloom: ${message}`));
+  const warn = options.onWarning ?? warnOnConsole;
   // The cache only saves downloads: one that cannot be read (a browser that refuses the Cache API) or
   // written (a read-only folder, a full quota) must not fail a load whose files the server has.
   let cached: Uint8Array | null = null;

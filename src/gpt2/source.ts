@@ -4,7 +4,7 @@
  * files by their name relative to the model root.
  */
 import { environmentVariable, hasFileSystem, isDirectory, readBytes, fileExists, listFiles, localPath } from '../platform/index.js';
-import { defaultCache, download, type DownloadCache, type ProgressCallback } from './download.js';
+import { defaultCache, download, warnOnConsole, type DownloadCache, type ProgressCallback } from './download.js';
 
 /** A model's files by name relative to its root, wherever they are (folder, URL prefix, Hub, files in hand). */
 export interface ModelFiles {
@@ -94,7 +94,7 @@ class RemoteFiles implements ModelFiles {
       onWarning: (message) => {
         if (this.warned) return;
         this.warned = true;
-        (this.options.onWarning ?? ((m: string) => console.warn(`textloom: ${m}`)))(message);
+        (this.options.onWarning ?? warnOnConsole)(message);
       },
     });
   }
