@@ -192,6 +192,30 @@ test('the download cache serves a second load without requests', async () => {
   assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
 });
 
+test('a cache entry cut short after it was stored is downloaded again, with one warning; one without its record is not trusted', async () => {
+  const dir = join(temp, 'cache-damaged');
+  const cache = new FolderCache(dir);
+  await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, cache });
+  const entry = join(dir, `127.0.0.1_${new URL(server.url).port}`, 'textloom-test', 'gpt2-tiny', 'resolve', 'main');
+  const whole = await readFile(join(entry, 'onnx', 'model.onnx'));
+  assert.deepEqual(JSON.parse(await readFile(join(entry, 'onnx', 'model.onnx#record.json'), 'utf8')),
+    { url: `${server.url}/textloom-test/gpt2-tiny/resolve/main/onnx/model.onnx`, size: whole.byteLength });
+  // An interrupted copy of the cache folder: the model file stops halfway; config.json has lost its record.
+  await writeFile(join(entry, 'onnx', 'model.onnx'), whole.subarray(0, whole.byteLength >> 1));
+  await rm(join(entry, 'config.json#record.json'));
+  const before = server.requests.length;
+  const warnings: string[] = [];
+  const logits = await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, cache, onWarning: (w) => warnings.push(w) });
+  assert.ok(maxAbsDiff(logits, referenceLogits('')[0]!) < 1e-4);
+  assert.deepEqual(server.requests.slice(before).map((r) => r.path.split('/').slice(-2).join('/')), ['main/config.json', 'onnx/model.onnx']);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, new RegExp(`cannot read .*model\\.onnx from the download cache \\(the copy at .*model\\.onnx has ${whole.byteLength >> 1} bytes, not the ${whole.byteLength} it had when it was downloaded\\); downloading it`));
+  assert.deepEqual(await readFile(join(entry, 'onnx', 'model.onnx')), whole, 'the entry is whole again');
+  const again = server.requests.length;
+  await firstPromptLogits('textloom-test/gpt2-tiny', { hubUrl: server.url, cache });
+  assert.equal(server.requests.length, again, 'and served from the cache afterwards');
+});
+
 test('a cache folder that cannot be written is one warning, and the model still loads', async () => {
   // A file where the folder should be fails even for root, which ignores permissions.
   const blocked = join(temp, 'cache-blocked');

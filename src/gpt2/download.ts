@@ -3,7 +3,7 @@
  * transfer is never taken for a whole file, retried a few times, and cached once complete (a cache
  * folder in Node and Deno, written atomically; the Cache API in browsers).
  */
-import { cacheDirectory, hasFileSystem, readBytes, writeBytesAtomic, fileExists } from '../platform/index.js';
+import { cacheDirectory, hasFileSystem, readBytes, writeBytesAtomic, writeTextAtomic, fileExists } from '../platform/index.js';
 
 /** Progress of one file; `total` is null when the server did not say. */
 export interface DownloadProgress {
@@ -70,7 +70,12 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/** A folder per URL under the cache directory: `<dir>/<host>/<path>`, so entries stay readable. */
+/**
+ * A folder per URL under the cache directory: `<dir>/<host>/<path>`, so entries stay readable. Beside each
+ * file, `<name>#record.json` holds its URL and size: the files are written atomically, but a copy of the
+ * cache folder can still be cut short (an interrupted copy, a full disk), and such an entry must be
+ * downloaded again rather than served. An entry without its record is not trusted either.
+ */
 export class FolderCache implements DownloadCache {
   constructor(private readonly directory: string) {}
 
@@ -83,14 +88,20 @@ export class FolderCache implements DownloadCache {
     const p = await import('node:path');
     const u = new URL(url);
     const parts = [u.host.replace(/[^\w.-]/g, '_'), ...u.pathname.split('/').filter((s) => s !== '')];
-    // '..' and other odd segments must not walk out of the cache.
+    // '..' and other odd segments must not walk out of the cache; '#', the records' mark, never survives.
     const safe = parts.map((s) => decodeSegment(s).replace(/[^\w.@=+-]/g, '_').replace(/^\.+/, '_'));
     return p.join(this.directory, ...safe);
   }
 
   async get(url: string): Promise<Uint8Array | null> {
     const path = await this.pathOf(url);
-    return (await fileExists(path)) ? readBytes(path) : null;
+    const record = await readRecord(`${path}${RECORD}`);
+    if (record === null || !(await fileExists(path))) return null;
+    const bytes = await readBytes(path);
+    if (bytes.byteLength !== record.size) {
+      throw new Error(`the copy at ${path} has ${bytes.byteLength} bytes, not the ${record.size} it had when it was downloaded`);
+    }
+    return bytes;
   }
 
   async put(url: string, bytes: Uint8Array): Promise<void> {
@@ -99,6 +110,28 @@ export class FolderCache implements DownloadCache {
     const { dirname } = await import('node:path');
     await mkdir(dirname(path), { recursive: true });
     await writeBytesAtomic(path, bytes);
+    // Written after the file: an entry whose record is missing or stale is downloaded again.
+    const record: CacheRecord = { url, size: bytes.byteLength };
+    await writeTextAtomic(`${path}${RECORD}`, `${JSON.stringify(record)}\n`);
+  }
+}
+
+/** The suffix of an entry's record; sanitized names never hold '#', so no cached file can collide with it. */
+const RECORD = '#record.json';
+
+interface CacheRecord {
+  url: string;
+  size: number;
+}
+
+/** The record at `path`, or null when it is missing or unreadable (the entry then counts as absent). */
+async function readRecord(path: string): Promise<CacheRecord | null> {
+  if (!(await fileExists(path))) return null;
+  try {
+    const record = JSON.parse(new TextDecoder().decode(await readBytes(path))) as Partial<CacheRecord>;
+    return Number.isSafeInteger(record.size) ? (record as CacheRecord) : null;
+  } catch {
+    return null;
   }
 }
 
