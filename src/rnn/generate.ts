@@ -121,7 +121,10 @@ const PASSED_THROUGH = ['doSample', 'temperature', 'topK', 'topP', 'repetitionPe
 export interface TextGenerationOptions extends Pick<GenerateOptions, (typeof PASSED_THROUGH)[number]> {
   /** Tokens to generate at most. Default 50. */
   maxNewTokens?: number;
-  /** Stop after generating any of these words (or strings, with a character tokenizer); they are kept. */
+  /**
+   * Stop after generating any of these words (or strings, with a character or BPE tokenizer); they are
+   * kept. With a BPE tokenizer a stop is found in the decoded text, so it may begin or end inside a token.
+   */
   stop?: string | readonly string[];
   /** Called with each new piece of text as it is generated. */
   onText?: (piece: string) => void;
@@ -222,10 +225,14 @@ export function encodeSeed(tokenizer: Tokenizer, seed: string, role = 'the seed'
   return { ids, warnings };
 }
 
-function stopSequences(tokenizer: Tokenizer, stop: string | readonly string[] | undefined): number[][] {
-  if (stop === undefined) return [];
+/** Says, after each new token, whether the text generated after a seed of `seedLength` ids has reached a stop. */
+type StopCheck = (ids: readonly number[], seedLength: number) => boolean;
+
+/** The stop check of options.stop; null without stops. Throws for a stop the model can never generate. */
+function stopCheck(tokenizer: Tokenizer, stop: string | readonly string[] | undefined): StopCheck | null {
+  if (stop === undefined) return null;
   const list = typeof stop === 'string' ? [stop] : stop;
-  return list.map((word) => {
+  const sequences = list.map((word) => {
     const { ids, unknown } = hasUnknownReport(tokenizer)
       ? tokenizer.encodeWithUnknown(word)
       : { ids: tokenizer.encode(word), unknown: [] };
@@ -234,6 +241,24 @@ function stopSequences(tokenizer: Tokenizer, stop: string | readonly string[] | 
     }
     return ids;
   });
+  if (sequences.length === 0) return null;
+  if (tokenizer.kind === 'bpe') return textStopCheck(tokenizer, list);
+  return (ids, seedLength) => sequences.some((tail) => endsWith(ids, tail, seedLength));
+}
+
+/**
+ * A byte-level BPE writes one text with different ids (" dog" is one token, "dog" another, "do" + "g"
+ * two more), so its stops are looked for in the decoded text, as Hugging Face's stop strings are: the
+ * text ends at the token that completes a stop, even when that token runs past it.
+ */
+function textStopCheck(tokenizer: Tokenizer, stops: readonly string[]): StopCheck {
+  // A stop of n UTF-16 units is at most 3n UTF-8 bytes, and every token carries at least one byte, so
+  // the last 3n tokens hold any occurrence that the newest token completes.
+  const window = 3 * Math.max(...stops.map((s) => s.length));
+  return (ids, seedLength) => {
+    const text = tokenizer.decode(ids.slice(Math.max(seedLength, ids.length - window)));
+    return stops.some((s) => text.includes(s));
+  };
 }
 
 function endsWith(ids: readonly number[], tail: readonly number[], from: number): boolean {
@@ -250,20 +275,20 @@ const STREAM_CONTEXT = 8;
  * and the options it hands to generate(), which checks them when it starts.
  */
 function generationSettings(model: GenerativeModel, tokenizer: Tokenizer, options: TextGenerationOptions, where: string):
-  { stops: number[][]; generateOptions: GenerateOptions } {
+  { stop: StopCheck | null; generateOptions: GenerateOptions } {
   if (tokenizer.vocabSize !== model.config.vocabSize) {
     throw new RangeError(
       `${where}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}; use the tokenizer the model was trained with`,
     );
   }
-  const stops = stopSequences(tokenizer, options.stop);
+  const stop = stopCheck(tokenizer, options.stop);
   // Rows stopped early are fed the pad id; <unk> serves, as its logits are never used.
   const generateOptions: GenerateOptions = { maxNewTokens: options.maxNewTokens ?? 50, padTokenId: UNK_ID };
   for (const key of PASSED_THROUGH) {
     if (options[key] !== undefined) (generateOptions as Record<string, unknown>)[key] = options[key];
   }
   if (hasUnknownReport(tokenizer) && options.allowUnknown !== true) generateOptions.badWordsIds = [[UNK_ID]];
-  return { stops, generateOptions };
+  return { stop, generateOptions };
 }
 
 /** Checks options as a generation with them would, without starting one; `where` names the caller. */
@@ -304,13 +329,11 @@ export async function continueText(
   options: TextGenerationOptions,
   role: string,
 ): Promise<TextGenerationResult> {
-  const { stops, generateOptions } = generationSettings(model, tokenizer, options, 'generateText');
+  const { stop, generateOptions } = generationSettings(model, tokenizer, options, 'generateText');
   const { ids: seedIds, warnings } = encodeSeed(tokenizer, seed, role);
   for (const w of warnings) options.onWarning?.(w);
   const source = new RNNLogitsSource(model, options.initialState ?? null);
-  if (stops.length > 0) {
-    generateOptions.stoppingCriteria = (ids) => stops.some((tail) => endsWith(ids, tail, seedIds.length));
-  }
+  if (stop !== null) generateOptions.stoppingCriteria = (ids) => stop(ids, seedIds.length);
   const start = now();
   const newIds: number[] = [];
   const all = [...seedIds];
