@@ -193,6 +193,26 @@ test('BPE JSON round trip through tokenizerFromJSON', () => {
   assert.equal(gpt2.tokenToId('Ġthe'), 262);
 });
 
+/** GPT-2 with added tokens whose contents are also entries of other ids ("hello" is 31373, "Ġthe" 262). */
+function gpt2WithAddedEntries(): BpeTokenizer {
+  return BpeTokenizer.fromTokenizerJSON({
+    model: { type: 'BPE', vocab: JSON.parse(vocabText), merges: mergesText.split('\n').slice(1).filter((line) => line.length > 0) },
+    pre_tokenizer: { type: 'ByteLevel' },
+    added_tokens: [
+      { id: EOT, content: '<|endoftext|>', special: true },
+      { id: 50257, content: 'hello', special: true },
+      { id: 50258, content: 'Ġthe', special: false },
+    ],
+  });
+}
+
+test('an added token with the content of a vocabulary entry matches its text only; merges keep the entry\'s id', () => {
+  const tokenizer = gpt2WithAddedEntries();
+  assert.deepEqual(tokenizer.encode('hello Ġthe the<|endoftext|>'), [50257, 220, 50258, 262, EOT]);
+  assert.deepEqual(tokenizer.encode('hello the', { specialTokens: 'text' }), gpt2.encode('hello the', { specialTokens: 'text' }));
+  assert.equal(tokenizer.decode([31373, 50257, 262, 50258]), 'hellohello theĠthe');
+});
+
 test('bad vocab, merges and tokenizer.json files get errors that say what is wrong', () => {
   const vocab = JSON.parse(vocabText);
   assert.throws(() => BpeTokenizer.fromFiles('{"a": ', mergesText), /vocab\.json: not valid JSON/);

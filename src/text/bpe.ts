@@ -70,6 +70,7 @@ const WHO = 'BpeTokenizer';
 function indexTokens({ tokens, added }: BpeDefinition): { index: Map<string, number>; table: TokenBytes } {
   const addedById = new Map(added.map((t) => [t.id, t]));
   const index = new Map<string, number>();
+  const addedEntries: number[] = []; // ids of added tokens whose content is also a byte-level entry
   const encoder = new TextEncoder();
   // Byte-level entries have one byte per character; added contents take up to 3 per UTF-16 unit.
   let room = 0;
@@ -83,7 +84,8 @@ function indexTokens({ tokens, added }: BpeDefinition): { index: Map<string, num
     const extra = addedById.get(id);
     const n = tokenBytesInto(token, flat, at);
     if (n > 0) {
-      if (extra === undefined || extra.content === token) index.set(token, id);
+      if (extra === undefined) index.set(token, id);
+      else if (extra.content === token) addedEntries.push(id);
       at += n;
     } else if (extra !== undefined) {
       at += encoder.encodeInto(extra.content, flat.subarray(at)).written;
@@ -93,6 +95,9 @@ function indexTokens({ tokens, added }: BpeDefinition): { index: Map<string, num
     }
   });
   offsets[tokens.length] = at;
+  // An added token is an entry only where the model has none of the same content: merges that build
+  // "Ġthe" give the vocabulary's id, as Hugging Face's model does, and the added token matches only its text.
+  for (const id of addedEntries) if (!index.has(tokens[id])) index.set(tokens[id], id);
   const table = new TokenBytes(
     flat.slice(0, at),
     offsets,
