@@ -213,6 +213,15 @@ test('an added token with the content of a vocabulary entry matches its text onl
   assert.equal(tokenizer.decode([31373, 50257, 262, 50258]), 'hellohello theĠthe');
 });
 
+test('BPE JSON round trip keeps added tokens whose content is also another id\'s entry', () => {
+  const tokenizer = gpt2WithAddedEntries();
+  const back = tokenizerFromJSON(JSON.parse(JSON.stringify(tokenizer.toJSON()))) as BpeTokenizer;
+  assert.equal(back.vocabSize, 50259);
+  const text = 'hello Ġthe the<|endoftext|> hello';
+  assert.deepEqual(back.encode(text), tokenizer.encode(text));
+  assert.deepEqual(back.toJSON(), tokenizer.toJSON());
+});
+
 test('bad vocab, merges and tokenizer.json files get errors that say what is wrong', () => {
   const vocab = JSON.parse(vocabText);
   assert.throws(() => BpeTokenizer.fromFiles('{"a": ', mergesText), /vocab\.json: not valid JSON/);

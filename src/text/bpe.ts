@@ -198,8 +198,12 @@ export class BpeTokenizer implements Tokenizer {
       throw new TypeError('bpe tokenizer fromJSON: expected arrays "tokens", "merges" and "added"; ' +
         'pass the object written by BpeTokenizer.toJSON()');
     }
-    const vocab = Object.fromEntries((obj.tokens as unknown[]).map((t, id) => [t, id]));
     const added = (obj.added as AddedToken[]).map((t) => ({ id: t.id, content: t.content, special: t.special }));
+    // An added token's entry is its content, which may also be the entry of another id ("hello" as an
+    // added token and as a merged one): left in the vocabulary object, it would take that id's key.
+    // The added tokens put their entries back themselves.
+    const addedIds = new Set(added.map((t) => t.id));
+    const vocab = Object.fromEntries((obj.tokens as unknown[]).flatMap((t, id) => (addedIds.has(id) ? [] : [[t, id]])));
     return BpeTokenizer.fromTokenizerJSON(
       { model: { type: 'BPE', vocab, merges: obj.merges }, pre_tokenizer: { type: 'ByteLevel' }, added_tokens: added },
       options,
