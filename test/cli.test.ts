@@ -10,7 +10,8 @@ import { main } from '../src/cli/main.js';
 import { chatCommand } from '../src/cli/chat.js';
 import type { Output } from '../src/cli/args.js';
 import { progressReporter, formatDuration, PLAIN_STEP_MS } from '../src/cli/progress.js';
-import { loadCheckpoint } from '../src/rnn/checkpoint.js';
+import { loadCheckpoint, modelContent, saveCheckpoint } from '../src/rnn/checkpoint.js';
+import { CharTokenizer } from '../src/text/index.js';
 import { RNNModel } from '../src/rnn/model.js';
 
 interface Captured extends Output {
@@ -130,6 +131,36 @@ test('train writes a checkpoint; info, generate and chat use it', async () => {
   const badStop = await run('chat', model, '--stop', 'zebra');
   assert.equal(badStop.code, 2, 'a bad option fails once, before the first turn');
   assert.match(badStop.stderr, /stop "zebra" is not in the model's vocabulary/);
+});
+
+test('chat: a reply that fails part way ends its line; Ctrl-D at the prompt ends the prompt\'s line', async () => {
+  // Zero output weights and biases that rank "a" above "b": greedy writes "a" until --no-repeat-ngram
+  // bans it, then "b", then has nothing left, so every reply to "b" is "aabb" and then fails.
+  const tokenizer = CharTokenizer.fromCorpus('ab');
+  const model = await RNNModel.create({ cell: 'gru', vocabSize: tokenizer.vocabSize, embedSize: 4, hiddenSize: 4, numLayers: 1 });
+  const weights = model.stateDict();
+  const bias = new Float32Array(tokenizer.vocabSize);
+  bias[tokenizer.vocabulary.id('a')] = 10;
+  bias[tokenizer.vocabulary.id('b')] = 5;
+  weights.set('linear.weight', { shape: weights.get('linear.weight')!.shape, data: new Float32Array(weights.get('linear.weight')!.data.length) });
+  weights.set('linear.bias', { shape: [tokenizer.vocabSize], data: bias });
+  model.loadStateDict(weights);
+  const path = join(dir, 'ab.safetensors');
+  await saveCheckpoint(path, modelContent(model, model.config, { tokenizer: tokenizer.toJSON() }));
+  model.dispose();
+
+  const piped = capture();
+  assert.equal(await chatCommand([path, '--no-repeat-ngram', '2'], piped, Readable.from(['b\n', 'b\n'])), 0);
+  assert.equal(piped.stdout, 'aabb\naabb\n');
+  assert.equal(piped.stderr.match(/every token of row 0 has score -Infinity/g)?.length, 2);
+
+  const terminal = capture(true);
+  const keyboard = Object.assign(Readable.from(['a\n']), { isTTY: true });
+  assert.equal(await chatCommand([path, '-n', '2'], terminal, keyboard), 0);
+  assert.equal(terminal.stdout, '> aa\n> \n');
+  const quit = capture(true);
+  await chatCommand([path, '-n', '2'], quit, Object.assign(Readable.from(['/quit\n']), { isTTY: true }));
+  assert.equal(quit.stdout, '> ', 'after /quit the Enter has ended the line');
 });
 
 test('train --threads 2 says so and trains the same weights as one thread', async () => {

@@ -42,29 +42,37 @@ export async function chatCommand(argv: string[], output: Output, input: NodeJS.
   try {
     if (interactive) output.err('Type a message; /reset forgets the conversation, /quit leaves.\n');
     prompt();
+    let quit = false;
     for await (const raw of lines) {
       const line = raw.trim();
-      if (line === '/quit' || line === '/exit') break;
+      if (line === '/quit' || line === '/exit') {
+        quit = true;
+        break;
+      }
       if (line === '/reset') {
         chat.reset();
         output.err('(conversation reset)\n');
       } else if (line.length > 0) {
+        let shown = false;
         try {
-          let first = true;
           const onText = (piece: string): void => {
-            output.out(first ? piece.replace(/^ /, '') : piece);
-            first = false;
+            output.out(shown ? piece : piece.replace(/^ /, ''));
+            shown = true;
           };
           await chat.reply(line, { onText, onWarning: (w) => output.err(`warning: ${w}\n`) });
           output.out('\n');
         } catch (e) {
           // A turn of only unknown words is the user's to rephrase, not the end of the conversation.
           if (!(e instanceof RangeError)) throw e;
+          // A reply that failed part way (every token banned) still ends its line: the next starts on its own.
+          if (shown) output.out('\n');
           output.err(`${e.message}\n`);
         }
       }
       prompt();
     }
+    // Ctrl-D at the prompt: end the prompt's line, as the Enter of /quit does, before the shell's prompt.
+    if (interactive && !quit) output.out('\n');
   } finally {
     lines.close();
     model.dispose();
