@@ -12,6 +12,7 @@ import type { Output } from '../src/cli/args.js';
 import { progressReporter, formatDuration, PLAIN_STEP_MS } from '../src/cli/progress.js';
 import { loadCheckpoint, modelContent, saveCheckpoint } from '../src/rnn/checkpoint.js';
 import { CharTokenizer } from '../src/text/index.js';
+import { biasedCharModel } from './helpers/rnn-models.js';
 import { RNNModel } from '../src/rnn/model.js';
 
 interface Captured extends Output {
@@ -134,17 +135,10 @@ test('train writes a checkpoint; info, generate and chat use it', async () => {
 });
 
 test('chat: a reply that fails part way ends its line; Ctrl-D at the prompt ends the prompt\'s line', async () => {
-  // Zero output weights and biases that rank "a" above "b": greedy writes "a" until --no-repeat-ngram
+  // Output biases that rank "a" above "b": greedy writes "a" until --no-repeat-ngram
   // bans it, then "b", then has nothing left, so every reply to "b" is "aabb" and then fails.
   const tokenizer = CharTokenizer.fromCorpus('ab');
-  const model = await RNNModel.create({ cell: 'gru', vocabSize: tokenizer.vocabSize, embedSize: 4, hiddenSize: 4, numLayers: 1 });
-  const weights = model.stateDict();
-  const bias = new Float32Array(tokenizer.vocabSize);
-  bias[tokenizer.vocabulary.id('a')] = 10;
-  bias[tokenizer.vocabulary.id('b')] = 5;
-  weights.set('linear.weight', { shape: weights.get('linear.weight')!.shape, data: new Float32Array(weights.get('linear.weight')!.data.length) });
-  weights.set('linear.bias', { shape: [tokenizer.vocabSize], data: bias });
-  model.loadStateDict(weights);
+  const model = await biasedCharModel(tokenizer, { a: 10, b: 5 });
   const path = join(dir, 'ab.safetensors');
   await saveCheckpoint(path, modelContent(model, model.config, { tokenizer: tokenizer.toJSON() }));
   model.dispose();
