@@ -341,6 +341,7 @@ export async function continueText(
   // Ids from `shown` on have not been shown yet. Each piece is decoded with a few ids of context
   // before it (word spacing, bytes of a character split across tokens), not from the start.
   let shown = all.length;
+  const splitsCharacters = tokenizer.kind === 'bpe';
   const stream = generateStream(source, [seedIds], generateOptions);
   let step = await stream.next();
   while (!step.done) {
@@ -349,8 +350,9 @@ export async function continueText(
     if (options.onText) {
       const from = Math.max(0, shown - STREAM_CONTEXT);
       const text = tokenizer.decode(all.slice(from));
-      // A byte-level tokenizer may end mid-character; wait for the rest before showing it.
-      if (!text.endsWith('\uFFFD')) {
+      // A byte-level tokenizer may end mid-character; wait for the rest before showing it. A character
+      // tokenizer's U+FFFD (a character of the corpus, or <unk>) is whole and shows at once.
+      if (!(splitsCharacters && text.endsWith('\uFFFD'))) {
         options.onText(text.slice(tokenizer.decode(all.slice(from, shown)).length));
         shown = all.length;
       }
