@@ -179,10 +179,14 @@ test('plain-JS mistakes in generation options are refused by name, before any wo
   await refuse({ numBeams: 2 }, /generateText: numBeams is not supported for RNN models/);
   await refuse({ numReturnSequences: 2 }, /generateText: numReturnSequences is not supported for RNN models/);
   await refuse({ initialState: {} }, /generateText: initialState must be a model state \(model\.createState\(1\), or an earlier result's state\), got an object without clone/);
+  await refuse({ stop: 5 }, /generateText: stop must be a string or an array of strings, got number 5/);
+  await refuse({ stop: ['a', null] }, /generateText: stop\[1\] must be a non-empty string, got null/);
+  await assert.rejects(generateText(model, tokenizer, 'ab', { stop: '' }), (e) => e instanceof RangeError && /generateText: stop must be a non-empty string, got ""/.test(e.message));
   assert.throws(() => new RNNChat(model, tokenizer, { maxNewToken: 5 } as never), /RNNChat: unknown option "maxNewToken"; did you mean maxNewTokens\?/);
   assert.throws(() => new RNNChat(model, tokenizer, { onText: () => undefined } as never), /RNNChat: onText is an option of reply/);
   assert.throws(() => new RNNChat(model, tokenizer, { numBeams: 3 } as never), /RNNChat: numBeams is not supported for RNN models/);
   assert.throws(() => new RNNChat(model, tokenizer, { stop: 'zzqx' }), /stop "zzqx" is not in the model's vocabulary/);
+  assert.throws(() => new RNNChat(model, tokenizer, { stop: {} as never }), /RNNChat: stop must be a string or an array of strings, got an object/);
   assert.throws(() => new RNNChat(model, tokenizer, { doSample: true, seed: 2 ** 40 }),
     /generate: seed must be an integer from -2147483648 to 4294967295, got 1099511627776/);
   // The seed advances per turn and wraps at 32 bits, as Random reads it: the largest seed lasts a conversation.

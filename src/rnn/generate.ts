@@ -9,6 +9,7 @@ import { checkGenerateOptions, generateStream } from '../generate/index.js';
 import type { GenerateOptions } from '../generate/index.js';
 import { now } from '../platform/index.js';
 import { UNK_ID, type Tokenizer } from '../text/index.js';
+import { describe } from '../text/tokenizer.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 
 /** The recurrent state as generation uses it (RNNModel's RecurrentState). */
@@ -229,9 +230,16 @@ export function encodeSeed(tokenizer: Tokenizer, seed: string, role = 'the seed'
 type StopCheck = (ids: readonly number[], seedLength: number) => boolean;
 
 /** The stop check of options.stop; null without stops. Throws for a stop the model can never generate. */
-function stopCheck(tokenizer: Tokenizer, stop: string | readonly string[] | undefined): StopCheck | null {
+function stopCheck(tokenizer: Tokenizer, stop: string | readonly string[] | undefined, where: string): StopCheck | null {
   if (stop === undefined) return null;
-  const list = typeof stop === 'string' ? [stop] : stop;
+  const list: unknown = typeof stop === 'string' ? [stop] : stop;
+  if (!Array.isArray(list)) throw new TypeError(`${where}: stop must be a string or an array of strings, got ${describe(stop)}`);
+  const bad = list.findIndex((s) => typeof s !== 'string' || s === '');
+  if (bad >= 0) {
+    const name = typeof stop === 'string' ? 'stop' : `stop[${bad}]`;
+    const Failure = list[bad] === '' ? RangeError : TypeError;
+    throw new Failure(`${where}: ${name} must be a non-empty string, got ${describe(list[bad])}`);
+  }
   const sequences = list.map((word) => {
     const { ids, unknown } = hasUnknownReport(tokenizer)
       ? tokenizer.encodeWithUnknown(word)
@@ -281,7 +289,7 @@ function generationSettings(model: GenerativeModel, tokenizer: Tokenizer, option
       `${where}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}; use the tokenizer the model was trained with`,
     );
   }
-  const stop = stopCheck(tokenizer, options.stop);
+  const stop = stopCheck(tokenizer, options.stop, where);
   // Rows stopped early are fed the pad id; <unk> serves, as its logits are never used.
   const generateOptions: GenerateOptions = { maxNewTokens: options.maxNewTokens ?? 50, padTokenId: UNK_ID };
   for (const key of PASSED_THROUGH) {
