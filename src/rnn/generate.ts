@@ -127,7 +127,11 @@ export interface TextGenerationOptions extends Pick<GenerateOptions, (typeof PAS
    * kept. With a BPE tokenizer a stop is found in the decoded text, so it may begin or end inside a token.
    */
   stop?: string | readonly string[];
-  /** Called with each new piece of text as it is generated. */
+  /**
+   * Called with each new piece of text as it is generated. The pieces add up to the result's `text`
+   * (with a word tokenizer, to the space that joins it to the seed, then `text`); a BPE piece never
+   * ends inside a character, save the last, which may end in U+FFFD as decode() does.
+   */
   onText?: (piece: string) => void;
   /** Called with warnings (seed words missing from the vocabulary). Default: none; see the result. */
   onWarning?: (message: string) => void;
