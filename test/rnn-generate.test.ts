@@ -229,6 +229,18 @@ test('a character model streams U+FFFD and <unk> as they come', async () => {
   model.dispose();
 });
 
+test('a BPE model ends its text at <|endoftext|>: finishReason eos, the id kept, no text for it', async () => {
+  const tokenizer = BpeTokenizer.fromFiles(gpt2Fixture('vocab.json'), gpt2Fixture('merges.txt'));
+  const script = tokenizer.encode('the end.<|endoftext|>Next');
+  assert.equal(script[3], 50256);
+  const model = await scriptedModel(tokenizer, script);
+  const pieces: string[] = [];
+  const result = await generateText(model, tokenizer, 'the', { maxNewTokens: 10, onText: (p) => pieces.push(p) });
+  assert.deepEqual([result.text, result.ids, result.finishReason], [' end.', script.slice(1, 4), 'eos']);
+  assert.equal(pieces.join(''), ' end.');
+  model.dispose();
+});
+
 test('a BPE model stops at a stop string however the tokens split it', async () => {
   const tokenizer = BpeTokenizer.fromFiles(gpt2Fixture('vocab.json'), gpt2Fixture('merges.txt'));
   const script = tokenizer.encode('the cat saw a dog, then ran 你好.');

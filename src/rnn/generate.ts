@@ -8,7 +8,7 @@ import type { LogitsSource } from '../generate/engine.js';
 import { checkGenerateOptions, generateStream } from '../generate/index.js';
 import type { GenerateOptions } from '../generate/index.js';
 import { now } from '../platform/index.js';
-import { UNK_ID, type Tokenizer } from '../text/index.js';
+import { UNK_ID, type BpeTokenizer, type Tokenizer } from '../text/index.js';
 import { describe } from '../text/tokenizer.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 
@@ -182,7 +182,10 @@ export interface TextGenerationResult {
   seedIds: number[];
   /** Ids generated after the seed. */
   ids: number[];
-  /** 'length' when maxNewTokens were generated, 'stop' when a `stop` word ended the text. */
+  /**
+   * 'length' when maxNewTokens were generated, 'stop' when a `stop` word ended the text, 'eos' when a BPE
+   * model generated `<|endoftext|>` (the last of `ids`, not part of `text`).
+   */
   finishReason: 'eos' | 'length' | 'stop';
   /** Warnings about the seed (pieces read as `<unk>`), also passed to onWarning. */
   warnings: string[];
@@ -300,6 +303,9 @@ function generationSettings(model: GenerativeModel, tokenizer: Tokenizer, option
     if (options[key] !== undefined) (generateOptions as Record<string, unknown>)[key] = options[key];
   }
   if (hasUnknownReport(tokenizer) && options.allowUnknown !== true) generateOptions.badWordsIds = [[UNK_ID]];
+  // A corpus of documents joined by <|endoftext|> teaches the model to end one; it ends the text here too.
+  const endOfText = tokenizer.kind === 'bpe' ? (tokenizer as BpeTokenizer).endOfTextId : undefined;
+  if (endOfText !== undefined) generateOptions.eosTokenId = endOfText;
   return { stop, generateOptions };
 }
 
@@ -358,8 +364,9 @@ export async function continueText(
   let step = await stream.next();
   while (!step.done) {
     newIds.push(step.value.token);
-    all.push(step.value.token);
-    if (options.onText) {
+    // The end-of-text token ends the generation and has no text, as decode with skip_special_tokens.
+    if (step.value.token !== generateOptions.eosTokenId) all.push(step.value.token);
+    if (options.onText && shown < all.length) {
       const from = Math.max(0, shown - STREAM_CONTEXT);
       const text = tokenizer.decode(all.slice(from));
       // A byte-level tokenizer may end mid-character; wait for the rest before showing it. A character
