@@ -222,6 +222,8 @@ test('bad files exit 1 with a message; a failed run leaves the previous checkpoi
     [['train', binary, '-o', model], /image\.png is not text/],
     [['train', join(dir, 'empty-dir-does-not-exist'), '-o', model], /no such file/],
     [['train', corpusPath, '-o', model, '--batch', '500', '--seq', '500'], /one batch needs batchSize 500 x \(seqLen 500 \+ 1\)/],
+    // Before, this trained to a perplexity of Infinity, reported it as progress and saved over the good model.
+    [['train', corpusPath, '-o', model, '--lr', '1e3', ...tiny], /textloom train: the loss became \d+\.\d+ \(perplexity Infinity\) at epoch 1, step \d+ .*: training diverged; lower lr \(now 1000\) or clip \(now 1\)\n/],
     [['info', corpusPath], /is not a readable checkpoint/],
     [['generate', binary, 'the'], /is not a readable checkpoint: .*shorter than the 8-byte header|not a readable checkpoint/],
   ];

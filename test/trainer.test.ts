@@ -8,7 +8,7 @@ import { WordTokenizer } from '../src/text/index.js';
 import { splitValidation, StreamBatches, type TokenSplit } from '../src/rnn/dataset.js';
 import { train, evaluateLoss, type TrainOptions, type TrainProgress } from '../src/rnn/trainer.js';
 import { learningRate } from '../src/rnn/lr-schedule.js';
-import { saveCheckpoint, loadCheckpoint, decodeCheckpoint, modelContent, restoreModel, type RNNConfig } from '../src/rnn/checkpoint.js';
+import { saveCheckpoint, loadCheckpoint, decodeCheckpoint, encodeCheckpoint, modelContent, restoreModel, type RNNConfig } from '../src/rnn/checkpoint.js';
 import { generateText } from '../src/rnn/generate.js';
 import { unigramPerplexity } from '../src/cli/demo.js';
 
@@ -146,6 +146,7 @@ test('invalid options are refused with a message naming the option', async () =>
   await bad({ clip: -1 }, /clip must be >= 0/);
   await bad({ weightDecay: Number.NaN }, /weightDecay must be >= 0/);
   await bad({ lrSchedule: 'step' as never }, /lrSchedule must be one of constant, cosine, linear, got "step"/);
+  await bad({ lr: 20, weightDecay: 0.1 }, /train: lr x weightDecay must be below 1 \(each step scales the weights by 1 - lr x weightDecay\), got 20 x 0.1/);
   await bad({ earlyStopping: { patience: 0 } }, /earlyStopping.patience must be a positive integer/);
   await bad({ earlyStopping: { patience: 2 } }, /earlyStopping needs validation data/, { train: data.train, validation: new Int32Array(0) });
   await bad({ learningRate: 5 } as never, /train: unknown option "learningRate"; known options: epochs, lr, /);
@@ -165,6 +166,117 @@ test('invalid options are refused with a message naming the option', async () =>
   const { state } = await train(model, data, { ...base, signal: stopped.signal });
   await bad({ resume: { ...state, offset: 99 } }, /of a run with this seqLen \(\d+\): its offset is 99/);
   await bad({ resume: { ...state, rng: [0, 0, 0, 0] } }, /Random\.setState: the state is all zeros/);
+  model.dispose();
+});
+
+test('token ids outside the vocabulary are refused before the first step, wherever they sit', async () => {
+  const model = await RNNModel.create(config, { seed: 1 });
+  const before = model.stateDict();
+  // The first tokens may fall before the epoch's random offset and the last after its whole batches:
+  // checked only as batches came, these were never seen, or seen after a whole epoch of training.
+  const V = tokenizer.vocabSize;
+  const cases: [TokenSplit, RegExp][] = [
+    [{ train: Int32Array.from([-1, ...data.train.subarray(1, 3000)]), validation: data.validation }, /data\.train\[0\] is -1/],
+    [{ train: Int32Array.from([...data.train.subarray(0, 2999), V]), validation: data.validation }, new RegExp(`data\\.train\\[2999\\] is ${V}`)],
+    [{ train: data.train.subarray(0, 3000), validation: Int32Array.from([...data.validation.subarray(0, 499), V + 5]) }, /data\.validation\[499\] is 1005/],
+  ];
+  for (const [split, pattern] of cases) {
+    await assert.rejects(train(model, split, base), (e: Error) => {
+      assert.match(e.message, pattern);
+      assert.match(e.message, new RegExp(`outside the model's vocabulary \\[0, ${V}\\); encode the text with the tokenizer the model was created for`));
+      return true;
+    });
+  }
+  // Unused validation ids are not checked.
+  await train(model, cases[2]![0], { ...base, validation: false });
+  assert.notDeepEqual(model.stateDict(), before);
+  model.dispose();
+});
+
+test('a diverged run stops with an error naming the step and the cure, and no NaN reaches the weights', async () => {
+  const model = await RNNModel.create(config, { seed: 1 });
+  const steps: number[] = [];
+  // An lr of 1000 takes the loss past 709 nats a token, where perplexity overflows: the run must not go
+  // on reporting an infinite perplexity (and the CLI must not save the model) as if it were progress.
+  await assert.rejects(
+    train(model, head(3000), { ...base, lr: 1000, clip: 0, onProgress: (e) => void (e.type === 'step' && steps.push(e.loss)) }),
+    /^RangeError: train: the loss became \d+\.?\d* \(perplexity Infinity\) at epoch 1, step (\d+) \(step \1 of the run\): training diverged; lower lr \(now 1000\) or set clip \(e\.g\. 1\)$/,
+  );
+  assert.ok(steps.length >= 1 && steps.every((loss) => Math.exp(loss) < Infinity), `${steps}`);
+  await assert.rejects(train(model, head(3000), { ...base, lr: 1000 }), /training diverged; lower lr \(now 1000\) or clip \(now 1\)$/);
+  model.dispose();
+
+  // Weights this large overflow the logits, so the loss and every gradient are NaN: trainStep applies
+  // nothing (Adam would write NaN into every weight), and train() names the first step.
+  const overflowing = await RNNModel.create(config, { seed: 1 });
+  const weights = overflowing.stateDict();
+  weights.get('linear.weight')!.data.fill(3e38);
+  overflowing.loadStateDict(weights);
+  const batch = new StreamBatches(data.train, 4, 8).batch(0);
+  const result = overflowing.trainStep(batch.inputs, batch.targets, 8, 4, overflowing.createState(4), { lr: 0.01, clipNorm: 1 });
+  assert.ok(Number.isNaN(result.loss) && Number.isNaN(result.gradNorm), JSON.stringify(result));
+  assert.deepEqual(overflowing.stateDict(), weights);
+  assert.equal(overflowing.optimizerState().step, 0);
+  assert.ok([...overflowing.optimizerState().tensors.values()].every((t) => t.data.every((v) => v === 0)));
+  await assert.rejects(train(overflowing, head(3000), base),
+    /train: the loss became NaN \(perplexity NaN, the gradient norm NaN\) at epoch 1, step 1 \(step 1 of the run\): training diverged/);
+  assert.deepEqual(overflowing.stateDict(), weights);
+  overflowing.dispose();
+
+  // A word the training text never has, given a bias of -800: training goes well, but the validation
+  // text made of that word alone scores 800 nats a token, and its perplexity is not a number to report.
+  const unseen = await RNNModel.create(config, { seed: 1 });
+  const biased = unseen.stateDict();
+  const word = tokenizer.vocabSize - 1;
+  biased.get('linear.bias')!.data[word] = -800;
+  unseen.loadStateDict(biased);
+  const training = Int32Array.from(data.train.subarray(0, 3000), (id) => (id === word ? 0 : id));
+  await assert.rejects(train(unseen, { train: training, validation: new Int32Array(100).fill(word) }, base),
+    /^RangeError: train: the loss became 80\d\.\d+ \(perplexity Infinity\) on the validation split after epoch 1: training diverged/);
+  unseen.dispose();
+});
+
+test('a resume on other batches is refused: another batchSize, seqLen or training split', async () => {
+  const model = await RNNModel.create(config, { seed: 1 });
+  const controller = new AbortController();
+  const split = head(4000);
+  const stopped = await train(model, split, {
+    ...base, signal: controller.signal, onProgress: (e) => void (e.type === 'step' && e.globalStep === 5 && controller.abort()),
+  });
+  assert.deepEqual([stopped.state.batchSize, stopped.state.seqLen, stopped.state.trainTokens], [16, 16, 4000]);
+  const resume = stopped.state;
+  // Before, a smaller batch failed inside RecurrentState, a longer seqLen trained other windows without
+  // a word, and a shorter training split could skip the rest of the epoch.
+  await assert.rejects(train(model, split, { ...base, resume, batchSize: 8 }), /train: resume continues a run with batchSize 16, not 8; pass batchSize: 16 to continue it exactly/);
+  await assert.rejects(train(model, split, { ...base, resume, seqLen: 32 }), /train: resume continues a run with seqLen 16, not 32; pass seqLen: 16/);
+  const saved = decodeCheckpoint(encodeCheckpoint(modelContent(model, config, { trainer: resume }))).training!.trainer;
+  await assert.rejects(train(model, split, { ...base, resume: saved, batchSize: 4 }), /resume continues a run with batchSize 16, not 4/);
+  await assert.rejects(train(model, head(3000), { ...base, resume }),
+    /train: resume continues a run on a training split of 4000 tokens, not 3000; pass the same data/);
+  // What may change: the learning rate and the number of epochs.
+  const more = await train(model, split, { ...base, resume, lr: 0.005, epochs: 2 });
+  assert.equal(more.state.globalStep, 2 * Math.floor((Math.floor(4000 / 16) - 1) / 16));
+  model.dispose();
+});
+
+test('a clock too coarse to time a step gives a throughput of 0, not Infinity or NaN', async () => {
+  const model = await RNNModel.create(config, { seed: 1 });
+  const clock = performance.now;
+  // Browsers round performance.now(); a small model's step can fall between two ticks.
+  performance.now = () => 1000;
+  const events: TrainProgress[] = [];
+  let result;
+  try {
+    result = await train(model, head(1000), { ...base, onProgress: (e) => events.push(e) });
+  } finally {
+    performance.now = clock;
+  }
+  assert.ok(events.length > 2);
+  for (const e of events) {
+    assert.equal(e.tokensPerSecond, 0, JSON.stringify(e));
+    if (e.type === 'step') assert.equal(e.etaMs, 0);
+  }
+  assert.equal(result.tokensPerSecond, 0);
   model.dispose();
 });
 

@@ -168,7 +168,7 @@ test('a run that fails leaves the worker with the model it had, not an untrained
   const before = await h.result({ type: 'generate', seed: 'it is a truth', options });
 
   assert.match(await h.failure({ type: 'train', text, model: { ...model, seed: 9 }, training: { ...training, lr: -1 } }), /lr must be a positive number/);
-  assert.match(await h.failure({ type: 'train', text, model: { ...model, seed: 9 }, training: { ...training, lr: 1e30, clip: 0 } }), /loss became NaN/);
+  assert.match(await h.failure({ type: 'train', text, model: { ...model, seed: 9 }, training: { ...training, lr: 1e30, clip: 0 } }), /training diverged/);
   assert.deepEqual(await h.result<Uint8Array>({ type: 'save' }), saved);
   assert.deepEqual(withoutSpeed(await h.result({ type: 'generate', seed: 'it is a truth', options })), withoutSpeed(before));
 });

@@ -228,7 +228,10 @@ export class RNNModel {
 
   /** Forward over time-major (T,B) inputs, mean cross-entropy vs targets (T,B), backward through the T steps
    *  (state carried in, detached), global grad norm (before clipping), clip if clipNorm, Adam/AdamW update
-   *  (Adam step counter +1). `state` is advanced in place to the last hidden state. */
+   *  (Adam step counter +1). `state` is advanced in place to the last hidden state. A step whose loss or
+   *  gradient norm is not finite (NaN or Infinity: the training diverged) applies no update: the weights,
+   *  Adam moments and step counter stay as they were (`state` has been advanced all the same, and may
+   *  hold NaN: reset it before going on), and the returned values say what happened. */
   trainStep(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: RecurrentState, adam: AdamOptions): { loss: number; gradNorm: number } {
     this.alive();
     const hyper = checkAdam(adam);
@@ -259,13 +262,17 @@ export class RNNModel {
     this.checkWorkers('trainStep');
     const gradBlocks: [number, number][] = [[this.grads.ptr, this.grads.length], [act.dEmbed!.ptr, touched * E]];
     const gradNorm = Math.sqrt(gradBlocks.reduce((sum, [ptr, n]) => sum + k.sum_squares(ptr, n), 0));
+    const loss = lossSum / N;
+    // Adam would spread a NaN or Infinity into every weight (clipping scales by clipNorm / Infinity = 0,
+    // and 0 x Infinity is NaN), and no later step could undo it.
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { loss, gradNorm };
     if (hyper.clipNorm !== undefined) {
       // clip_grad_norm_ computes its coefficient in float32 tensors.
       const coef = Math.fround(hyper.clipNorm / Math.fround(Math.fround(gradNorm) + 1e-6));
       if (coef < 1) for (const [ptr, n] of gradBlocks) k.scale(ptr, n, coef);
     }
     this.adamUpdate(hyper, act.dEmbed!);
-    return { loss: lossSum / N, gradNorm };
+    return { loss, gradNorm };
   }
 
   /** Lays out (and grows memory for) a training step of shape (T, B) now, so an oversized run fails

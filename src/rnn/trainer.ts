@@ -25,6 +25,8 @@ export interface TrainableState {
 
 /** What the trainer needs from a model; RNNModel provides it. */
 export interface TrainableModel<S extends TrainableState = TrainableState> {
+  /** With it, train() checks every token id against the vocabulary before the first step. */
+  readonly config?: { readonly vocabSize: number };
   createState(batch: number): S;
   trainStep(
     inputs: Int32Array, // (T, B)
@@ -59,10 +61,11 @@ export interface StepProgress {
   gradNorm: number;
   /** Learning rate of this step, after warmup and schedule. */
   lr: number;
+  /** Training throughput of this train() call so far; 0 while the clock has measured no time. */
   tokensPerSecond: number;
   /** Milliseconds since this train() call started. */
   elapsedMs: number;
-  /** Estimated milliseconds of training left in the run. */
+  /** Estimated milliseconds of training left in the run, from the mean time of this call's steps. */
   etaMs: number;
 }
 
@@ -118,7 +121,11 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Called synchronously after every step (StepProgress) and at the end of every epoch (EpochProgress). */
   onProgress?: (event: TrainProgress) => void;
-  /** Continue from a state returned by an earlier (stopped) run. */
+  /**
+   * Continue from a state returned by an earlier (stopped) run, on the same data with the same batchSize
+   * and seqLen (anything else is refused); lr, clip, weightDecay, lrSchedule and warmupSteps may change
+   * and apply from the next step, and `epochs` may grow.
+   */
   resume?: TrainerState;
 }
 
@@ -139,6 +146,10 @@ export interface TrainerState {
   epochLossSum: number;
   bestValLoss: number | null;
   epochsWithoutImprovement: number;
+  /** The run's batchSize, seqLen and training-split length, which a resume must match (absent from older checkpoints). */
+  batchSize?: number;
+  seqLen?: number;
+  trainTokens?: number;
 }
 
 /**
@@ -197,6 +208,9 @@ function validateOptions(options: TrainOptions, data: TokenSplit): void {
   }
   if (options.weightDecay !== undefined) {
     check(Number.isFinite(options.weightDecay) && options.weightDecay >= 0, `weightDecay must be >= 0, got ${options.weightDecay}`);
+    // Each step scales the weights by 1 - lr x weightDecay: at 1 or more that zeroes them or flips their sign.
+    check(options.lr * options.weightDecay < 1, `lr x weightDecay must be below 1 (each step scales the weights by ` +
+      `1 - lr x weightDecay), got ${options.lr} x ${options.weightDecay}; weight decay is usually 0.01 to 0.1`);
   }
   if (options.lrSchedule !== undefined) {
     check(
@@ -213,7 +227,7 @@ function validateOptions(options: TrainOptions, data: TokenSplit): void {
   if (options.signal !== undefined) {
     check(typeof (options.signal as { aborted?: unknown } | null)?.aborted === 'boolean', 'signal must be an AbortSignal (AbortController.signal)');
   }
-  if (options.resume !== undefined) checkResumeState(options.resume, options.seqLen);
+  if (options.resume !== undefined) checkResumeState(options.resume, options, data);
   if (options.validation === true) {
     check(data.validation.length > 0, 'validation is on but there is no validation data; hold out a fraction of the corpus');
   }
@@ -227,9 +241,18 @@ function validateOptions(options: TrainOptions, data: TokenSplit): void {
 }
 
 /** A resume point must be a TrainResult's `state` or a checkpoint's `training.trainer`, as they were saved. */
-function checkResumeState(state: TrainerState, seqLen: number): void {
+function checkResumeState(state: TrainerState, options: TrainOptions, data: TokenSplit): void {
   const where = 'resume must be the state of a TrainResult or a checkpoint\'s training.trainer';
+  const { seqLen } = options;
   check(state !== null && typeof state === 'object', `${where}, got ${JSON.stringify(state)}`);
+  // The step counts, the stream offsets and the carried hidden state all follow from these.
+  for (const key of ['batchSize', 'seqLen'] as const) {
+    check(state[key] === undefined || state[key] === options[key],
+      `resume continues a run with ${key} ${state[key]}, not ${options[key]}; pass ${key}: ${state[key]} to continue it exactly`);
+  }
+  check(state.trainTokens === undefined || state.trainTokens === data.train.length,
+    `resume continues a run on a training split of ${state.trainTokens} tokens, not ${data.train.length}; ` +
+      'pass the same data (the same text, tokenizer and validation fraction)');
   const count = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
   for (const key of ['epoch', 'batchIndex', 'globalStep', 'epochsWithoutImprovement'] as const) {
     check(count(state[key]), `${where}: its ${key} is ${JSON.stringify(state[key])}, not a non-negative integer`);
@@ -239,6 +262,26 @@ function checkResumeState(state: TrainerState, seqLen: number): void {
   check(state.bestValLoss === null || Number.isFinite(state.bestValLoss), `${where}: its bestValLoss is ${JSON.stringify(state.bestValLoss)}`);
   check(Array.isArray(state.rng), `${where}: its rng is ${JSON.stringify(state.rng)}, not Random.getState()`);
   check(Array.isArray(state.hidden) && state.hidden.every((h) => h instanceof Float32Array), `${where}: its hidden is not an array of Float32Array`);
+}
+
+/** Refuses ids outside the model's vocabulary before any step, naming the first: mid-run, the error would come late or not at all. */
+function checkIds(ids: Int32Array, label: string, vocabSize: number): void {
+  let i = 0;
+  while (i < ids.length && ids[i]! >= 0 && ids[i]! < vocabSize) i++;
+  check(i === ids.length, `${label}[${i}] is ${ids[i]}, outside the model's vocabulary [0, ${vocabSize}); ` +
+    'encode the text with the tokenizer the model was created for (vocabSize = tokenizer.vocabSize)');
+}
+
+/**
+ * Stops a run whose loss, perplexity or gradient norm is no longer a finite number: past that the model
+ * has stopped learning, and every later figure would be noise.
+ */
+function checkDiverged(what: string, loss: number, gradNorm: number, options: TrainOptions): void {
+  if (Number.isFinite(Math.exp(loss)) && Number.isFinite(gradNorm)) return;
+  const norm = Number.isFinite(gradNorm) ? '' : `, the gradient norm ${gradNorm}`;
+  const clip = options.clip ? `or clip (now ${options.clip})` : 'or set clip (e.g. 1)';
+  throw new RangeError(`train: the loss became ${loss} (perplexity ${Math.exp(loss)}${norm}) ${what}: training diverged; ` +
+    `lower lr (now ${options.lr}) ${clip}`);
 }
 
 /** Mean cross-entropy of `ids` under the model, with a fresh state, in batches of the training shape. */
@@ -276,7 +319,9 @@ function epochOffset(rng: Random, seqLen: number, trainLength: number, batchSize
 /**
  * Trains `model` (an RNNModel, updated in place) on `data.train` with truncated BPTT and Adam, evaluating
  * `data.validation` (when not empty) after each epoch. Resolves when every epoch has run, early stopping ends the run or
- * `signal` aborts it; rejects with a RangeError for invalid options or a loss that is no longer finite,
+ * `signal` aborts it; rejects with a RangeError for invalid options, token ids outside the model's
+ * vocabulary, or a diverged run (a loss, perplexity or gradient norm that is no longer finite: a step
+ * with non-finite gradients changes no weight, so no NaN reaches the model),
  * and with a CorpusError when the training split (or, with validation on, the validation split) is too
  * short for one batch. Yields to the event loop every 12 ms or so, so a page stays responsive.
  *
@@ -294,12 +339,18 @@ export async function train(model: TrainableModel, data: TokenSplit, options: Tr
   const stepsPerEpoch = new StreamBatches(data.train, batchSize, seqLen, 0, 'the training split').count;
   const totalSteps = epochs * stepsPerEpoch;
   if (validate) validationBatches(data.validation, batchSize, seqLen);
+  const vocabSize = model.config?.vocabSize;
+  if (vocabSize !== undefined) {
+    checkIds(data.train, 'data.train', vocabSize);
+    if (validate) checkIds(data.validation, 'data.validation', vocabSize);
+  }
 
   const rng = new Random(options.seed ?? 0);
   const hidden = model.createState(batchSize);
   const resumed = options.resume;
+  const shape = { batchSize, seqLen, trainTokens: data.train.length };
   const s: TrainerState = resumed
-    ? { ...resumed, hidden: [] }
+    ? { ...resumed, ...shape, hidden: [] }
     : {
         epoch: 0,
         batchIndex: 0,
@@ -310,6 +361,7 @@ export async function train(model: TrainableModel, data: TokenSplit, options: Tr
         epochLossSum: 0,
         bestValLoss: null,
         epochsWithoutImprovement: 0,
+        ...shape,
       };
   if (resumed) {
     check(resumed.epoch < epochs, `cannot resume at epoch ${resumed.epoch + 1}: the run has ${epochs} epochs`);
@@ -326,6 +378,8 @@ export async function train(model: TrainableModel, data: TokenSplit, options: Tr
   let tokens = 0;
   let lastYield = start;
 
+  // A coarse clock (browsers round it to 0.1 ms or more) can measure tiny steps as taking no time at all.
+  const tokensPerSecond = (): number => (trainMs > 0 ? tokens / (trainMs / 1000) : 0);
   const snapshot = (): TrainerState => ({ ...s, rng: rng.getState(), hidden: hidden.toArrays().map((a) => a.slice()) });
 
   outer: while (s.epoch < epochs) {
@@ -342,18 +396,13 @@ export async function train(model: TrainableModel, data: TokenSplit, options: Tr
       if (options.weightDecay) stepOptions.weightDecay = options.weightDecay;
       if (clip > 0) stepOptions.clipNorm = clip;
       const { loss, gradNorm } = model.trainStep(batch.inputs, batch.targets, seqLen, batchSize, hidden, stepOptions);
-      if (!Number.isFinite(loss)) {
-        throw new RangeError(
-          `train: the loss became ${loss} at epoch ${s.epoch + 1}, step ${s.batchIndex + 1}; lower lr (now ${lr}) or set clip`,
-        );
-      }
+      checkDiverged(`at epoch ${s.epoch + 1}, step ${s.batchIndex + 1} (step ${s.globalStep + 1} of the run)`, loss, gradNorm, options);
       trainMs += now() - stepStart;
       tokens += seqLen * batchSize;
       losses.push(loss);
       s.epochLossSum += loss;
       s.batchIndex++;
       s.globalStep++;
-      const tokensPerSecond = tokens / (trainMs / 1000);
       options.onProgress?.({
         type: 'step',
         epoch: s.epoch + 1,
@@ -367,9 +416,9 @@ export async function train(model: TrainableModel, data: TokenSplit, options: Tr
         averageLoss: s.epochLossSum / s.batchIndex,
         gradNorm,
         lr,
-        tokensPerSecond,
+        tokensPerSecond: tokensPerSecond(),
         elapsedMs: now() - start,
-        etaMs: (Math.max(0, totalSteps - s.globalStep) * seqLen * batchSize * 1000) / tokensPerSecond,
+        etaMs: (Math.max(0, totalSteps - s.globalStep) * trainMs) / losses.length,
       });
       if (now() - lastYield > YIELD_INTERVAL_MS) {
         await yieldToEventLoop();
@@ -379,6 +428,7 @@ export async function train(model: TrainableModel, data: TokenSplit, options: Tr
 
     const trainLoss = s.epochLossSum / Math.max(1, s.batchIndex);
     valLoss = validate ? await evaluateLoss(model, data.validation, batchSize, seqLen) : null;
+    if (valLoss !== null) checkDiverged(`on the validation split after epoch ${s.epoch + 1}`, valLoss, 0, options);
     const event: EpochProgress = {
       type: 'epoch',
       epoch: s.epoch + 1,
@@ -387,7 +437,7 @@ export async function train(model: TrainableModel, data: TokenSplit, options: Tr
       trainPerplexity: Math.exp(trainLoss),
       valLoss,
       valPerplexity: valLoss === null ? null : Math.exp(valLoss),
-      tokensPerSecond: tokens / (trainMs / 1000),
+      tokensPerSecond: tokensPerSecond(),
       elapsedMs: now() - start,
     };
     epochEvents.push(event);
@@ -418,7 +468,7 @@ export async function train(model: TrainableModel, data: TokenSplit, options: Tr
     epochs: epochEvents,
     valLoss,
     valPerplexity: valLoss === null ? null : Math.exp(valLoss),
-    tokensPerSecond: trainMs > 0 ? tokens / (trainMs / 1000) : 0,
+    tokensPerSecond: tokensPerSecond(),
     state: snapshot(),
   };
 }
