@@ -68,6 +68,7 @@ test('bad flags and values exit 2 with a message naming the flag', async () => {
     [['train', '--validation', '0', '--patience', '2'], /--patience watches the validation loss/],
     [['train', '--threads', '65'], /--threads must be at most 64, got 65/],
     [['train', '--vocab-size', '1'], /--vocab-size counts <unk> too, so it must be at least 2, got 1/],
+    [['train', '--lr', '5', '--weight-decay', '0.5'], /--lr x --weight-decay must be below 1 \(each step scales the weights by 1 - lr x weight decay\), got 5 x 0.5/],
     [['train', '--resume', 'm.safetensors', '--hidden', '8', '--lr', '0.1'], /--resume continues a run with the settings it was saved with; leave out --hidden, --lr/],
     [['demo', 'notes.txt'], /demo trains on the built-in corpus and takes no arguments/],
     [['generate', 'm.safetensors'], /needs a model file and a seed text/],

@@ -154,6 +154,10 @@ function trainSettings(parsed: Parsed): TrainSettings {
     seed: numberFlag(parsed, 'seed', 0, 'seed'),
   };
   if (weightDecay !== undefined) training.weightDecay = weightDecay;
+  if (weightDecay !== undefined && training.lr * weightDecay >= 1) {
+    throw new UsageError(`--lr x --weight-decay must be below 1 (each step scales the weights by 1 - lr x weight decay), ` +
+      `got ${training.lr} x ${weightDecay}; weight decay is usually 0.01 to 0.1`);
+  }
   if (patience !== undefined) training.earlyStopping = { patience };
   const tokenizer = choiceFlag<TokenizerChoice>(parsed, 'tokenizer', ['word', 'char', 'bpe'], 'word');
   const bpeDir = stringFlag(parsed, 'bpe');
