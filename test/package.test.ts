@@ -1,6 +1,6 @@
 // The package as users get it: `npm pack`, installed offline into an empty folder (no onnxruntime:
-// it is an optional peer), then used from Node (import, TypeScript types, the `textloom` command) and
-// from Deno.
+// it is an optional peer), then used from Node (import, TypeScript types, the `textloom` command), from
+// esbuild bundles (Node and Chromium) and from Deno.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, recordPageErrors, startServer } from './runtimes/chromium.js';
 import { DENO_PATH } from './runtimes/deno.js';
 import { repoRoot } from './runtimes/paths.js';
 
@@ -150,6 +151,45 @@ describe('the npm package', { timeout: 300_000 }, () => {
     assert.doesNotMatch(one, /worker_threads|utf-16le/, 'module-level code of other modules came along with Random');
     // Random itself minifies to about 1.5 KiB.
     assert.ok(one.length < 2 * 1024, `Random alone bundles to ${one.length} bytes`);
+  });
+
+  test("esbuild bundles a program that imports 'textloom' for the browser and for Node without onnxruntime-web, and the bundles run", async () => {
+    const { build } = await import('esbuild');
+    // As a user runs it: no externals, no plugins, only the platform; every warning would be the user's to puzzle over.
+    const bundle = async (entry: string, platform: 'browser' | 'node', outfile: string, nodePaths: string[] = []): Promise<string> => {
+      const result = await build({ entryPoints: [join(app, entry)], outfile: join(app, outfile), bundle: true, format: 'esm', platform, nodePaths, logLevel: 'silent' });
+      assert.deepEqual([...result.errors, ...result.warnings], [], `${entry} for ${platform}`);
+      return readFileSync(join(app, outfile), 'utf8');
+    };
+    const fromNode = execFileSync(process.execPath, ['consumer.js'], { cwd: app, encoding: 'utf8' });
+    await bundle('consumer.js', 'node', 'bundled-node.mjs');
+    assert.equal(execFileSync(process.execPath, ['bundled-node.mjs'], { cwd: app, encoding: 'utf8' }), fromNode);
+
+    // Where onnxruntime-web can be found (the repository's), a program that only trains RNNs still leaves it out.
+    const withOrt = [join(root, 'node_modules')];
+    assert.doesNotMatch(await bundle('consumer.js', 'browser', 'bundled-browser.js', withOrt), /onnxruntime/);
+    writeFileSync(join(app, 'page.html'), '<!doctype html><script type="module" src="bundled-browser.js"></script>\n');
+    const server = await startServer({ root: app });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors = recordPageErrors(page);
+      const logged = new Promise<string>((resolve) => page.on('console', (m) => m.type() === 'log' && resolve(m.text())));
+      await page.goto(`${server.origin}/page.html`);
+      assert.equal(await logged, fromNode.trim());
+      assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+    } finally {
+      await browser.close();
+      server.stop();
+    }
+
+    // GPT-2 takes onnxruntime-web into the bundle where it is installed, and without it the bundle still
+    // builds, and loading a model says how to install it.
+    writeFileSync(join(app, 'gpt2.js'), "import { loadGpt2 } from 'textloom';\nawait loadGpt2(process.argv[2]).catch((e) => console.log(`${e.name}: ${e.message}`));\n");
+    assert.match(await bundle('gpt2.js', 'node', 'bundled-gpt2-ort.mjs', withOrt), /onnxruntime-web\/dist\/ort\.node/);
+    await bundle('gpt2.js', 'node', 'bundled-gpt2.mjs');
+    const loaded = execFileSync(process.execPath, ['bundled-gpt2.mjs', fileURLToPath(new URL('test/fixtures/gpt2-tiny', repoRoot))], { cwd: app, encoding: 'utf8' });
+    assert.match(loaded, /^RuntimeError: GPT-2 runs on onnxruntime-web, an optional peer dependency, .*npm install onnxruntime-web/);
   });
 
   test('Deno imports it from node_modules and trains and generates', () => {

@@ -108,29 +108,27 @@ async function importNative(given: OrtApi | undefined): Promise<OrtApi | null> {
 }
 
 /**
- * onnxruntime-web, imported by `load` (a literal import() per entry point, so that bundlers see it), or
- * an error saying how to install it: it is an optional peer dependency, so a program that loads GPT-2
- * may not have it, and the runtime's own "cannot find package" names neither the fix nor who wants it.
+ * The error for an onnxruntime-web that did not import. It is an optional peer dependency, so a program
+ * that loads GPT-2 may not have it, and the runtime's own "cannot find package" names neither the fix nor
+ * who wants it. Each import() of it is a literal followed by `.catch` with this: bundlers see the literal
+ * and bundle onnxruntime-web where it is installed, and the catch has esbuild leave the import to run
+ * time where it is not, instead of failing the build of a program that only trains RNNs.
  */
-async function importWeb(name: string, load: () => Promise<unknown>): Promise<OrtApi> {
-  try {
-    return (await load()) as OrtApi;
-  } catch (e) {
-    const message = (e as Error).message ?? String(e);
-    // Node and Deno mark a module that does not resolve; browsers only say so in the message.
-    const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /specifier|resolve/i.test(message);
-    if (!missing) throw e;
-    const runtime = detectRuntime();
-    const fix = runtime === 'node'
-      ? 'install it beside textloom: npm install onnxruntime-web'
-      : runtime === 'deno'
-        ? 'run from a folder whose package.json lists it (npm install onnxruntime-web), or map it in deno.json: ' +
-          '"imports": { "onnxruntime-web": "npm:onnxruntime-web@^1.30.0" }'
-        : 'map it in the page\'s import map (see web/README.md)';
-    const who = runtime === 'node' ? 'Node' : runtime === 'deno' ? 'Deno' : 'this page';
-    // Deno appends the importing line to its message; the first line says what failed.
-    throw new RuntimeError(`GPT-2 runs on onnxruntime-web, an optional peer dependency, and ${who} cannot import it here: ${fix} (${name}: ${message.split('\n')[0]})`);
-  }
+function webImportFailed(name: string, e: unknown): never {
+  const message = (e as Error).message ?? String(e);
+  // Node and Deno mark a module that does not resolve; browsers only say so in the message.
+  const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /specifier|resolve/i.test(message);
+  if (!missing) throw e;
+  const runtime = detectRuntime();
+  const fix = runtime === 'node'
+    ? 'install it beside textloom: npm install onnxruntime-web'
+    : runtime === 'deno'
+      ? 'run from a folder whose package.json lists it (npm install onnxruntime-web), or map it in deno.json: ' +
+        '"imports": { "onnxruntime-web": "npm:onnxruntime-web@^1.30.0" }'
+      : 'map it in the page\'s import map (see web/README.md), or install it where your bundler finds it';
+  const who = runtime === 'node' ? 'Node' : runtime === 'deno' ? 'Deno' : 'this page';
+  // Deno appends the importing line to its message; the first line says what failed.
+  throw new RuntimeError(`GPT-2 runs on onnxruntime-web, an optional peer dependency, and ${who} cannot import it here: ${fix} (${name}: ${message.split('\n')[0]})`);
 }
 
 /** Thread counts each WASM build was started with: ORT fixes it when its first session is created. */
@@ -178,7 +176,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<OrtRun
         "(Chromium needs WebGPU enabled, Deno a Vulkan driver); use device 'wasm' or 'auto'",
       );
     }
-    const ort = await importWeb('onnxruntime-web/webgpu', () => import('onnxruntime-web/webgpu'));
+    const ort = (await import('onnxruntime-web/webgpu').catch((e: unknown) => webImportFailed('onnxruntime-web/webgpu', e))) as OrtApi;
     configureWasm(ort, 'webgpu', threads);
     return { ort, backend: 'webgpu', threads, sessionOptions: { ...base, executionProviders: ['webgpu'] } };
   }
@@ -198,7 +196,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<OrtRun
       );
     }
   }
-  const ort = await importWeb('onnxruntime-web', () => import('onnxruntime-web'));
+  const ort = (await import('onnxruntime-web').catch((e: unknown) => webImportFailed('onnxruntime-web', e))) as OrtApi;
   configureWasm(ort, 'wasm', threads);
   return { ort, backend: 'wasm', threads, sessionOptions: { ...base, executionProviders: ['wasm'] } };
 }
