@@ -153,7 +153,7 @@ test('invalid options are refused with a message naming the option', async () =>
   await bad({ seqlen: 8 } as never, /train: unknown option "seqlen"; did you mean seqLen\?/);
   await bad({ earlyStopping: { patince: 2 } } as never, /train: earlyStopping: unknown option "patince"; did you mean patience\?/);
   await assert.rejects(train(model, data, null as never), /train: options must be an object, got null/);
-  await bad({}, /train: data\.train must be an Int32Array \(tokenizeCorpus\(\) and splitValidation\(\) give them\), got \[object Array\]/,
+  await bad({}, /train: data\.train must be an Int32Array \(tokenizeCorpus\(\) and splitValidation\(\) give them\), got an array of length 3/,
     { train: [1, 2, 3], validation: [] } as never);
   await bad({}, /train: data\.validation must be an Int32Array/, { train: data.train } as never);
   await bad({}, /train: data must be \{ train, validation \} token ids/, null as never);

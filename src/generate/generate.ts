@@ -1,5 +1,6 @@
 import { beamSearch } from './beam.js';
 import { decode, type TokenEvent } from './decode.js';
+import { describeArgument } from '../util/arguments.js';
 import type { LogitsSource } from './engine.js';
 import { resolveOptions, type GenerateOptions, type GenerateResult, type ResolvedOptions } from './options.js';
 import { prepareBatch } from './prepare.js';
@@ -8,7 +9,8 @@ function checkSource(source: LogitsSource): void {
   const s = source as Partial<LogitsSource> | null;
   if (s === null || typeof s !== 'object' || !Number.isInteger(s.vocabSize) || s.vocabSize! < 1
     || typeof s.prefill !== 'function' || typeof s.next !== 'function' || typeof s.select !== 'function') {
-    throw new TypeError('generate: source must implement LogitsSource (vocabSize, prefill, next, select, dispose)');
+    throw new TypeError('generate: source must implement LogitsSource (vocabSize, prefill, next, select, dispose), as the model ' +
+      `of a loaded GPT-2 (gpt2.model) and new RNNLogitsSource(rnnModel) do; got ${describeArgument(source)}`);
   }
 }
 

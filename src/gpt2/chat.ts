@@ -5,6 +5,7 @@
  */
 import { checkGenerateOptions, type FinishReason, type GenerateOptions } from '../generate/index.js';
 import type { Gpt2Pipeline } from './pipeline.js';
+import { requireArgument } from '../util/arguments.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 
 /** Value of `format` in an exported Gpt2Chat history. */
@@ -76,6 +77,7 @@ export class Gpt2Chat {
    * when `stop` is not an array of non-empty strings.
    */
   constructor(pipeline: Gpt2Pipeline, options: ChatOptions = {}) {
+    requireArgument('Gpt2Chat', 'the pipeline', pipeline, 'a Gpt2Pipeline (from await loadGpt2(...))', ['options', 'generateIds', 'encode', 'decode']);
     checkOptionKeys('Gpt2Chat', options, CHAT_OPTION_KEYS);
     this.pipeline = pipeline;
     if (options.generation?.maxLength !== undefined) {

@@ -4,6 +4,7 @@
  */
 import { checkGenerateOptions, fromHuggingFace, generate, generateStream, type GenerateOptions, type GenerateResult } from '../generate/index.js';
 import { BpeTokenizer, type BpeEncodeOptions } from '../text/index.js';
+import { describeArgument } from '../util/arguments.js';
 import { Random } from '../util/random.js';
 import type { Gpt2Config, GenerationConfigJson } from './config.js';
 import { loadGpt2Model, requireFile, type LoadModelOptions, type LoadedModel } from './load.js';
@@ -110,6 +111,9 @@ export class Gpt2Pipeline {
 
   /** generate() on token ids with the model's defaults; prompts run unpadded where the export needs it. */
   async generateIds(prompts: readonly (readonly number[])[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    if (!Array.isArray(prompts)) {
+      throw new TypeError(`generateIds: expected an array of token-id arrays, one per prompt (e.g. [gpt2.encode(text)]), got ${describeArgument(prompts)}; generate() takes text`);
+    }
     const resolved = this.options(options);
     this.checkContext(prompts, resolved);
     const sameLength = prompts.every((p) => p.length === prompts[0]!.length);
@@ -145,7 +149,7 @@ export class Gpt2Pipeline {
   async generate(prompt: string | readonly string[], options: GenerateOptions = {}): Promise<Gpt2Output> {
     const prompts = typeof prompt === 'string' ? [prompt] : prompt;
     if (prompts.length === 0 || prompts.some((p) => typeof p !== 'string')) {
-      throw new TypeError(`generate: expected a prompt string or a non-empty array of strings, got ${JSON.stringify(prompt)}`);
+      throw new TypeError(`generate: expected a prompt string or a non-empty array of strings, got ${JSON.stringify(prompt)}; generateIds() takes token ids`);
     }
     const ids = prompts.map((p) => this.encode(p));
     const empty = ids.findIndex((p) => p.length === 0);
@@ -164,6 +168,9 @@ export class Gpt2Pipeline {
 
   /** Streams the continuation of one prompt as text pieces that never split a character. */
   async *stream(prompt: string, options: GenerateOptions = {}): AsyncGenerator<string, GenerateResult> {
+    if (typeof prompt !== 'string') {
+      throw new TypeError(`stream: expected one prompt string, got ${describeArgument(prompt)}; generate() takes several prompts`);
+    }
     const ids = this.encode(prompt);
     if (ids.length === 0) throw new RangeError('stream: the prompt is empty; GPT-2 needs at least one token to continue from');
     const resolved = this.options(options);

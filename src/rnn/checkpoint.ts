@@ -184,6 +184,10 @@ const RESERVED_METADATA = ['format', 'textloom_format', 'textloom_format_version
 
 /** The bytes of a checkpoint. */
 export function encodeCheckpoint(content: CheckpointContent): Uint8Array {
+  if (typeof (content as { stateDict?: unknown } | null)?.stateDict === 'function') {
+    throw new TypeError('encodeCheckpoint: expected the checkpoint content, got the model itself; pass ' +
+      'modelContent(model, model.config, { tokenizer: tokenizer.toJSON() })');
+  }
   checkOptionKeys('encodeCheckpoint', content, CONTENT_KEYS);
   const config = validateConfig(content.config);
   checkWeights(content.weights, config);

@@ -8,6 +8,7 @@
  * be carried across batches. Batches are time-major: element (t, b) sits at index t*B + b.
  */
 import { readBytes } from '../platform/index.js';
+import { requireInt32Array } from './validate.js';
 
 /** A corpus that is empty, too short, or not text. */
 export class CorpusError extends Error {
@@ -121,6 +122,7 @@ export interface TokenSplit {
  * parts contiguous text, which truncated BPTT needs.
  */
 export function splitValidation(ids: Int32Array, fraction: number): TokenSplit {
+  requireInt32Array('splitValidation', 'ids', ids, 'Int32Array.from(tokenizer.encode(text))');
   if (!(fraction >= 0 && fraction < 1)) {
     throw new RangeError(`validation fraction must be in [0, 1), got ${fraction}`);
   }

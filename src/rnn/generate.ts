@@ -9,8 +9,9 @@ import { checkGenerateOptions, generateStream } from '../generate/index.js';
 import type { GenerateOptions } from '../generate/index.js';
 import { now } from '../platform/index.js';
 import { UNK_ID, type BpeTokenizer, type Tokenizer } from '../text/index.js';
-import { describe } from '../text/tokenizer.js';
+import { describe, requireArgument } from '../util/arguments.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
+import { AN_RNN_MODEL } from './validate.js';
 
 /** The recurrent state as generation uses it (RNNModel's RecurrentState). */
 export interface GenerationState {
@@ -291,6 +292,8 @@ const STREAM_CONTEXT = 8;
  */
 function generationSettings(model: GenerativeModel, tokenizer: Tokenizer, options: TextGenerationOptions, where: string):
   { stop: StopCheck | null; generateOptions: GenerateOptions } {
+  requireArgument(where, 'the model', model, AN_RNN_MODEL, ['createState', 'step']);
+  requireArgument(where, 'the tokenizer', tokenizer, 'the tokenizer the model was trained with', ['encode', 'decode']);
   if (tokenizer.vocabSize !== model.config.vocabSize) {
     throw new RangeError(
       `${where}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}; use the tokenizer the model was trained with`,

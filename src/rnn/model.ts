@@ -131,6 +131,10 @@ export class RNNModel {
 
   private constructor(config: ModelConfig, variant: 'simd' | 'relaxed', kernels: KernelExports,
                       private readonly recompute: boolean | undefined, threads: number) {
+    if (kernels === undefined) {
+      // Private to TypeScript, but plain JavaScript can still call it, with the config alone.
+      throw new TypeError('RNNModel: models are made with `await RNNModel.create(config, options)`, not `new RNNModel(...)`');
+    }
     this.threadsInUse = threads;
     this.config = config;
     this.kernelVariant = variant;
@@ -375,7 +379,7 @@ export class RNNModel {
   }
 
   private alive(): void {
-    if (this.disposed) throw new Error('RNNModel: this model has been disposed');
+    if (this.disposed) throw new Error('RNNModel: this model has been disposed (dispose() freed its memory); make a new one with RNNModel.create, and restoreModel a checkpoint into it to keep the weights');
   }
 
   // A failed worker left some product of this call incomplete: the kernels already keep every

@@ -13,7 +13,8 @@ import { isSeed, Random, SEED_RANGE } from '../util/random.js';
 import { now, yieldToEventLoop } from '../platform/index.js';
 import { StreamBatches, validationBatches, type TokenSplit } from './dataset.js';
 import { learningRate, LR_SCHEDULES, type LrScheduleName } from './lr-schedule.js';
-import { requireInt32Array } from './validate.js';
+import { requireArgument } from '../util/arguments.js';
+import { AN_RNN_MODEL, requireInt32Array } from './validate.js';
 
 /** The recurrent state as the trainer uses it (see RNNModel.createState). */
 export interface TrainableState {
@@ -291,6 +292,7 @@ export async function evaluateLoss(
   batchSize: number,
   seqLen: number,
 ): Promise<number> {
+  requireArgument('evaluateLoss', 'the model', model, AN_RNN_MODEL, ['createState', 'evaluate']);
   requireInt32Array('evaluateLoss', 'ids', ids, TOKEN_IDS);
   const batches = validationBatches(ids, batchSize, seqLen);
   const state = model.createState(batches.batchSize);
@@ -328,6 +330,7 @@ function epochOffset(rng: Random, seqLen: number, trainLength: number, batchSize
  * `await train(model, splitValidation(ids, 0.1), { epochs: 3, lr: 0.005, batchSize: 16, seqLen: 32 })`
  */
 export async function train(model: TrainableModel, data: TokenSplit, options: TrainOptions): Promise<TrainResult> {
+  requireArgument('train', 'the model', model, AN_RNN_MODEL, ['createState', 'trainStep', 'evaluate']);
   validateData(data);
   validateOptions(options, data);
   const { epochs, batchSize, seqLen } = options;

@@ -2,13 +2,17 @@
  * Input checks that run before any kernel: token batches and tensor dictionaries. Each error says
  * what was expected, what came, and how to fix it.
  */
+import { describeArgument } from '../util/arguments.js';
 import type { ModelConfig } from './layout.js';
 import type { RecurrentState } from './state.js';
+
+/** What a function that takes an RNN model says it wants, for requireArgument. */
+export const AN_RNN_MODEL = 'an RNNModel (from await RNNModel.create(config))';
 
 /** Throws unless `ids` is an Int32Array; plain arrays would otherwise fail deep inside with an internal TypeError. */
 export function requireInt32Array(where: string, label: string, ids: unknown, hint: string): void {
   if (!(ids instanceof Int32Array)) {
-    throw new TypeError(`${where}: ${label} must be an Int32Array (${hint}), got ${Object.prototype.toString.call(ids)}`);
+    throw new TypeError(`${where}: ${label} must be an Int32Array (${hint}), got ${describeArgument(ids)}`);
   }
 }
 

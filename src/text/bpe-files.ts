@@ -3,7 +3,7 @@
  * reads) or a Hugging Face `tokenizer.json`. Everything is validated here, so BpeTokenizer can trust
  * its input.
  */
-import { describe } from './tokenizer.js';
+import { describe } from '../util/arguments.js';
 
 /** A token matched by its exact content rather than built by merges (Hugging Face's `added_tokens`), e.g. `<|endoftext|>`. */
 export interface AddedToken {

@@ -22,13 +22,13 @@ import {
 import { PairTable } from './pair-table.js';
 import { PieceCache } from './piece-cache.js';
 import { IdBuffer } from './id-buffer.js';
+import { describe } from '../util/arguments.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 import { pieceEnd } from './pretokenize.js';
 import { bpeTable } from './unicode.js';
 import {
   checkEnvelope,
   checkIds,
-  describe,
   TOKENIZER_FORMAT,
   TOKENIZER_VERSION,
   type Tokenizer,

@@ -1,7 +1,8 @@
 /** Loading any serialized textloom tokenizer (for example from a checkpoint's metadata). */
 import { BpeTokenizer } from './bpe.js';
 import { CharTokenizer } from './char.js';
-import { checkEnvelope, describe, type Tokenizer } from './tokenizer.js';
+import { describe } from '../util/arguments.js';
+import { checkEnvelope, type Tokenizer } from './tokenizer.js';
 import { WordTokenizer } from './word.js';
 
 /** Rebuilds the tokenizer whose toJSON() wrote json (an object or its JSON text). */

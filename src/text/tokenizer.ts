@@ -3,6 +3,8 @@
  * store any of them (see tokenizerFromJSON in json.ts).
  */
 
+import { describe } from '../util/arguments.js';
+
 export type TokenizerKind = 'word' | 'char' | 'bpe';
 
 /** Name and version written into every serialized tokenizer. */
@@ -34,8 +36,11 @@ export interface Tokenizer {
   toJSON(): TokenizerJSONBase;
 }
 
-/** Throws a RangeError unless every id is an integer in [0, size). */
+/** Throws a RangeError unless every id is an integer in [0, size), and a TypeError for no array of ids. */
 export function checkIds(ids: readonly number[], size: number, who: string): void {
+  if (typeof ids !== 'object' || ids === null || typeof ids.length !== 'number') {
+    throw new TypeError(`${who}: expected an array of token ids, got ${describe(ids)}; encode(text) gives the ids of a text`);
+  }
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     if (!Number.isInteger(id) || id < 0 || id >= size) {
@@ -68,13 +73,4 @@ export function checkEnvelope(json: unknown, kind: TokenizerKind | null, who: st
     throw new TypeError(`${who}: expected kind "${kind}", got ${describe(obj.kind)}`);
   }
   return obj;
-}
-
-/** A short description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '...' : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
 }

@@ -8,7 +8,7 @@
  */
 import { checkOptionKeys } from '../util/options.js';
 import { ownString } from '../util/strings.js';
-import { describe } from './tokenizer.js';
+import { describe } from '../util/arguments.js';
 
 /** The unknown token: entry 0 of every word and character vocabulary, standing for every token outside it. */
 export const UNK_TOKEN = '<unk>';
