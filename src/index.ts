@@ -21,7 +21,15 @@ export * from './text/index.js';
 export * from './generate/index.js';
 
 // RNN language models.
-export { RNNModel, RecurrentState, type AdamOptions, type CellType, type ModelConfig, type TensorData } from './rnn/model.js';
+export {
+  RNNModel,
+  RecurrentState,
+  type AdamOptions,
+  type CellType,
+  type ModelConfig,
+  type RNNCreateOptions,
+  type TensorData,
+} from './rnn/model.js';
 /** Whether this runtime accepts the relaxed-SIMD kernels ('auto' picks them where it does). */
 export { relaxedSimdSupported } from './wasm/kernels.js';
 export { MAX_THREADS } from './wasm/threads.js';
@@ -65,6 +73,7 @@ export {
   restoreModel,
   saveCheckpoint,
   type Checkpoint,
+  type CheckpointableModel,
   type CheckpointContent,
   type ModelContentExtra,
   type RNNConfig,
@@ -75,6 +84,8 @@ export {
   encodeSeed,
   generateText,
   RNNLogitsSource,
+  type GenerationState,
+  type GenerativeModel,
   type TextGenerationOptions,
   type TextGenerationResult,
 } from './rnn/generate.js';
@@ -84,7 +95,15 @@ export { RNNChat, type ChatOptions as RNNChatOptions } from './rnn/chat.js';
 export * from './gpt2/index.js';
 
 // Safetensors files.
-export { parseSafetensors, serializeSafetensors, SafetensorsError } from './io/safetensors.js';
+export {
+  parseSafetensors,
+  serializeSafetensors,
+  SafetensorsError,
+  type ParsedSafetensors,
+  type ParsedTensor,
+  type SafetensorsDtype,
+  type TensorToWrite,
+} from './io/safetensors.js';
 
 // Training in a Web Worker.
 export { TrainingWorker } from './worker/client.js';

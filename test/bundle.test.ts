@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { bundleUrl, repoRoot } from './runtimes/paths.js';
@@ -136,4 +136,39 @@ test('textloom.d.ts declares the public API', () => {
     assert.match(declarations, new RegExp(`\\b${name}\\b`), `${name} is not declared`);
   }
   assert.ok(statSync(dist('types/worker/protocol.d.ts')).size > 0);
+});
+
+/**
+ * Every name a declaration file exports, following `export ... from` into the files that declare them,
+ * with whether its declaration has the doc comment that an editor shows on hover.
+ */
+function documentedExports(path: string): Map<string, boolean> {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  const names = new Map<string, boolean>();
+  lines.forEach((line, i) => {
+    const name = /^export (?:declare )?(?:abstract )?(?:class|function|interface|type|const|enum) (\w+)/.exec(line)?.[1];
+    if (name === undefined) return;
+    let above = i - 1;
+    while (above >= 0 && /^\s*(\/\/.*)?$/.test(lines[above]!)) above--;
+    names.set(name, names.get(name) === true || (above >= 0 && lines[above]!.trimEnd().endsWith('*/')));
+  });
+  for (const m of text.matchAll(/^export (?:type )?(\*|\{([^}]*)\}) from '(\.[^']+)\.js';/gm)) {
+    const from = documentedExports(join(dirname(path), `${m[3]}.d.ts`));
+    if (m[1] === '*') {
+      for (const [name, documented] of from) names.set(name, documented);
+      continue;
+    }
+    for (const spec of m[2]!.split(',').map((s) => s.trim().replace(/^type /, '')).filter(Boolean)) {
+      const [local, , alias] = spec.split(/\s+/);
+      names.set(alias ?? local!, from.get(local!) === true);
+    }
+  }
+  return names;
+}
+
+test('every name textloom exports has a doc comment for editors to show', () => {
+  const names = documentedExports(dist('types/index.d.ts'));
+  assert.ok(names.size > 150 && names.has('RNNModel') && names.has('RNNChatOptions'), `only ${names.size} exports found`);
+  assert.deepEqual([...names].filter(([, documented]) => !documented).map(([name]) => name), []);
 });

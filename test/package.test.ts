@@ -38,6 +38,70 @@ const { text: generated } = await generateText(model, tokenizer, 'the cat', { ma
 console.log(JSON.stringify({ steps: losses.length, first: losses[0], last: losses.at(-1), generated }));
 `;
 
+/**
+ * The README's programs (RNN training with progress, streamed generation and a continued state,
+ * checkpoints, GPT-2 with download progress, streaming and chat, the TrainingWorker of web/README.md) as
+ * a user's TypeScript names them. The `exact` lines fail where a type is looser than what it holds.
+ */
+const TYPED = `
+import {
+  RNNModel, WordTokenizer, splitValidation, train, generateText, modelContent, encodeCheckpoint, decodeCheckpoint,
+  restoreModel, loadGpt2, Gpt2Chat, parseSafetensors, serializeSafetensors, TrainingWorker,
+  type RNNCreateOptions, type TrainOptions, type TrainProgress, type TextGenerationOptions, type GenerationState,
+  type GenerateOptions, type LoadGpt2Options, type DownloadProgress, type ParsedSafetensors, type TensorToWrite,
+  type ModelSpec, type TrainingSpec, type GenerationSpec, type Backend, type ChatReply,
+} from 'textloom';
+
+declare const text: string;
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const exact = <T extends true>(): T | undefined => undefined;
+
+export async function rnn(): Promise<string> {
+  const tokenizer = WordTokenizer.fromCorpus(text, { maxSize: 5000, minCount: 2 });
+  const options: RNNCreateOptions = { seed: 1, kernels: 'simd' };
+  const model = await RNNModel.create({ cell: 'lstm', vocabSize: tokenizer.vocabSize, embedSize: 64, hiddenSize: 128, numLayers: 1 }, options);
+  const training: TrainOptions = {
+    epochs: 3, lr: 0.005, batchSize: 16, seqLen: 32, clip: 1, seed: 2,
+    onProgress: (p: TrainProgress) => console.log(p.type === 'step' ? p.etaMs : p.valLoss),
+  };
+  const { losses } = await train(model, splitValidation(Int32Array.from(tokenizer.encode(text)), 0.1), training);
+  const generation: TextGenerationOptions = { maxNewTokens: 30, doSample: true, seed: 3, onText: (piece) => console.log(piece) };
+  const result = await generateText(model, tokenizer, 'it is', generation);
+  const state: GenerationState = result.state;
+  await generateText(model, tokenizer, 'and then', { initialState: state });
+  restoreModel(model, decodeCheckpoint(encodeCheckpoint(modelContent(model, model.config, { tokenizer: tokenizer.toJSON() }))));
+  model.dispose();
+  return String(losses[0]) + result.text;
+}
+
+export async function gpt2(): Promise<ChatReply> {
+  const loading: LoadGpt2Options = { dtype: 'fp32', onProgress: (p: DownloadProgress) => console.log(p.file, p.loaded, p.total) };
+  const gpt2 = await loadGpt2('./gpt2', loading);
+  const backend: Backend = gpt2.backend;
+  exact<Exactly<typeof gpt2.backend, 'wasm' | 'webgpu' | 'native'>>();
+  const options: GenerateOptions = { maxLength: 50, numReturnSequences: 1, noRepeatNgramSize: 2, doSample: true, seed: 7 };
+  const { texts } = await gpt2.generate('How are you feeling today?', options);
+  for await (const piece of gpt2.stream(texts[0] ?? '', { maxNewTokens: 5 })) console.log(piece, backend);
+  return new Gpt2Chat(gpt2, { preamble: "Hello, I'm an AI model. " }).say('Hello, how are you?');
+}
+
+export function safetensors(): ParsedSafetensors {
+  const tensors = new Map<string, TensorToWrite>([['w', { shape: [2], data: new Float32Array([1, 2]) }]]);
+  return parseSafetensors(serializeSafetensors(tensors));
+}
+
+export async function page(): Promise<string> {
+  const worker = TrainingWorker.start();
+  const model: ModelSpec = { cell: 'lstm', tokenizer: 'word', embedSize: 32, hiddenSize: 64, numLayers: 1 };
+  const training: TrainingSpec = { epochs: 2, lr: 0.01, batchSize: 8, seqLen: 16 };
+  const generation: GenerationSpec = { maxNewTokens: 30, doSample: true, seed: 42 };
+  await worker.train(text, model, training, (p) => console.log(p.epoch));
+  const { text: out } = await worker.generate('it is a truth', generation, (piece) => console.log(piece));
+  worker.terminate();
+  return out;
+}
+`;
+
 interface ConsumerResult {
   steps: number;
   first: number;
@@ -82,19 +146,17 @@ describe('the npm package', { timeout: 300_000 }, () => {
     assert.ok(result.generated.split(' ').length >= 4, out);
   });
 
-  test('TypeScript finds its types through the exports map, without onnxruntime installed and without skipLibCheck', () => {
-    writeFileSync(join(app, 'typed.ts'), `
-      import { RNNModel, type ModelConfig, type TrainProgress } from 'textloom';
-      const config: ModelConfig = { cell: 'lstm', vocabSize: 10, embedSize: 4, hiddenSize: 4, numLayers: 1 };
-      const made: Promise<RNNModel> = RNNModel.create(config);
-      const seen: (e: TrainProgress) => number = (e) => e.epoch;
-      export { made, seen };
-    `);
+  test('TypeScript compiles the README programs against the shipped types in strict projects of every module resolution, without onnxruntime and without skipLibCheck', () => {
+    writeFileSync(join(app, 'typed.ts'), TYPED);
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', '', 'typed.ts'], {
-      cwd: app,
-      stdio: 'pipe',
-    });
+    const strict = ['--noEmit', '--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess', '--skipLibCheck', 'false', '--target', 'es2022', '--types', ''];
+    for (const [module, resolution] of [['node16', 'node16'], ['nodenext', 'nodenext'], ['esnext', 'bundler']] as const) {
+      try {
+        execFileSync(process.execPath, [tsc, ...strict, '--module', module, '--moduleResolution', resolution, 'typed.ts'], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+      } catch (e) {
+        assert.fail(`moduleResolution ${resolution}:\n${(e as { stdout: string }).stdout}`);
+      }
+    }
   });
 
   test('the textloom command: --help, then a tiny train and generate', () => {

@@ -40,7 +40,10 @@ export interface LoadModelOptions extends SourceOptions {
   device?: Device;
   /** WASM or native intra-op threads; default: up to 4 cores in Node, Deno and cross-origin-isolated pages, else 1. */
   threads?: number;
-  /** See RuntimeOptions.onnxruntimeNode. */
+  /**
+   * An already imported onnxruntime-node (`await import('onnxruntime-node')`), for setups where this
+   * package cannot import it by name (bundles, a copy installed elsewhere). Used for devices 'native' and 'auto'.
+   */
   onnxruntimeNode?: OrtApi;
 }
 

@@ -11,6 +11,7 @@ import { loadGpt2Model, requireFile, type LoadModelOptions, type LoadedModel } f
 import type { Gpt2Model } from './model.js';
 import { ModelSourceError, type ModelFiles } from './source.js';
 import type { ModelFileSet } from './file-set.js';
+import type { Backend } from './runtime.js';
 
 /** Options of loadGpt2: where the files come from, which ONNX variant and layout, and the runtime. */
 export type LoadGpt2Options = LoadModelOptions;
@@ -55,7 +56,7 @@ export class Gpt2Pipeline {
   /** The ONNX file(s) in use and the backend that runs them. */
   readonly onnxFiles: string[];
   /** The backend running the model: 'wasm', 'webgpu' or 'native'. */
-  readonly backend: string;
+  readonly backend: Backend;
   private readonly defaults: GenerateOptions;
 
   constructor(loaded: LoadedModel, tokenizer: BpeTokenizer) {

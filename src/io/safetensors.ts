@@ -8,19 +8,25 @@
  * before any tensor is allocated, so a corrupt or hostile file costs nothing but an error.
  */
 
+/** The tensor dtypes textloom reads: float32, and float16 (widened to float32 as it is read). */
 export type SafetensorsDtype = 'F32' | 'F16';
 
+/** One tensor of a parsed file: its dtype in the file, its shape, and its values as float32. */
 export interface ParsedTensor {
   dtype: SafetensorsDtype;
+  /** Dimensions, outermost first; their product is data.length. */
   shape: number[];
+  /** Values in row-major order, copied out of the file's bytes. */
   data: Float32Array;
 }
 
+/** One tensor for serializeSafetensors: its shape and its float32 values in row-major order. */
 export interface TensorToWrite {
   shape: number[];
   data: Float32Array;
 }
 
+/** What parseSafetensors returns: the tensors by name, and the `__metadata__` strings ({} when absent). */
 export interface ParsedSafetensors {
   tensors: Map<string, ParsedTensor>;
   metadata: Record<string, string>;

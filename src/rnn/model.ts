@@ -46,7 +46,8 @@ export interface TensorData {
   data: Float32Array;
 }
 
-export interface CreateOptions {
+/** Options of RNNModel.create: the initial weights' seed, the kernel build, memory and threads. */
+export interface RNNCreateOptions {
   /** Seed of the Random that draws the initial weights (default 0). */
   seed?: number;
   /** Kernel build: 'auto' picks relaxed SIMD where the runtime accepts it. */
@@ -69,7 +70,7 @@ export interface CreateOptions {
 }
 
 const CONFIG_KEYS = optionKeys<ModelConfig>({ cell: true, vocabSize: true, embedSize: true, hiddenSize: true, numLayers: true });
-const CREATE_OPTION_KEYS = optionKeys<CreateOptions>({
+const CREATE_OPTION_KEYS = optionKeys<RNNCreateOptions>({
   seed: true, kernels: true, recompute: true, threads: true, splitThreshold: true, workerTimeoutMs: true,
 });
 
@@ -95,7 +96,7 @@ const EXP_AVG_SQ = 'optim.exp_avg_sq.';
 export class RNNModel {
   /** The configuration the model was built with, as create() validated it. */
   readonly config: ModelConfig;
-  /** The kernel build in use: 'relaxed' (relaxed SIMD) or 'simd' (see CreateOptions.kernels). */
+  /** The kernel build in use: 'relaxed' (relaxed SIMD) or 'simd' (see RNNCreateOptions.kernels). */
   readonly kernelVariant: 'simd' | 'relaxed';
   private pool: ThreadPool | null = null;
   private k: KernelExports;
@@ -174,7 +175,7 @@ export class RNNModel {
 
   /** Validates config (positive integers, clear errors), allocates the arena, PyTorch's default init
    *  distributions (embedding N(0,1); rnn and linear U(-1/sqrt(H), 1/sqrt(H)) as torch) drawn from Random(seed). */
-  static async create(config: ModelConfig, options: CreateOptions = {}): Promise<RNNModel> {
+  static async create(config: ModelConfig, options: RNNCreateOptions = {}): Promise<RNNModel> {
     const checked = validateConfig(config);
     // A key such as dropout or bidirectional would otherwise be dropped, and the model built without it.
     checkOptionKeys('RNNModel.create (config)', config, CONFIG_KEYS);

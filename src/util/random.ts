@@ -1,8 +1,3 @@
-/**
- * Seeded pseudo-random numbers that give the same sequence in every runtime: integer-only state
- * (xoshiro128**, seeded by splitmix32), so Node, Deno and browsers sample the same text from the
- * same seed. State can be saved and restored for an exact training resume.
- */
 /** Seeds are taken as 32 bits: a wider one would silently share a narrower one's sequence. */
 export const SEED_RANGE = 'an integer from -2147483648 to 4294967295';
 
@@ -10,6 +5,13 @@ export function isSeed(seed: unknown): seed is number {
   return Number.isInteger(seed) && (seed as number) >= -0x80000000 && (seed as number) <= 0xffffffff;
 }
 
+/**
+ * Seeded pseudo-random numbers that give the same sequence in every runtime: integer-only state
+ * (xoshiro128**, seeded by splitmix32), so Node, Deno and browsers sample the same text from the
+ * same seed. State can be saved and restored for an exact training resume.
+ *
+ * `const random = new Random(42); random.uniform(); await generate(gpt2.model, [ids], { doSample: true, random });`
+ */
 export class Random {
   private s0: number;
   private s1: number;
@@ -17,6 +19,7 @@ export class Random {
   private s3: number;
   private spareNormal: number | null = null;
 
+  /** A generator seeded with `seed`, an integer from -2^31 to 2^32 - 1 (default 0); the same seed gives the same sequence everywhere. */
   constructor(seed: number = 0) {
     if (!isSeed(seed)) throw new RangeError(`Random: seed must be ${SEED_RANGE}, got ${seed}`);
     let x = seed >>> 0;
@@ -83,6 +86,7 @@ export class Random {
     return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
   }
 
+  /** Continues from a state that getState() returned (4 unsigned 32-bit integers). */
   setState(state: readonly number[]): void {
     if (!Array.isArray(state) || state.length !== 4 || state.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
       throw new TypeError(`Random.setState: expected 4 unsigned 32-bit integers, got ${JSON.stringify(state)}`);
