@@ -254,6 +254,11 @@ describe('the npm package', { timeout: 300_000 }, () => {
     assert.match(loaded, /^RuntimeError: GPT-2 runs on onnxruntime-web, an optional peer dependency, .*npm install onnxruntime-web/);
   });
 
+  test('Deno type-checks the README programs against the types it finds in node_modules', () => {
+    writeFileSync(join(app, 'typed.ts'), TYPED);
+    execFileSync(DENO_PATH, ['check', 'typed.ts'], { cwd: app, stdio: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
+  });
+
   test('Deno imports it from node_modules and trains and generates', () => {
     const out = execFileSync(DENO_PATH, ['run', '--allow-read', '--allow-env', '--allow-sys', 'consumer.js'], {
       cwd: app,
