@@ -217,29 +217,46 @@ describe('the npm package', { timeout: 300_000 }, () => {
 
   test("esbuild bundles a program that imports 'textloom' for the browser and for Node without onnxruntime-web, and the bundles run", async () => {
     const { build } = await import('esbuild');
-    // As a user runs it: no externals, no plugins, only the platform; every warning would be the user's to puzzle over.
-    const bundle = async (entry: string, platform: 'browser' | 'node', outfile: string, nodePaths: string[] = []): Promise<string> => {
-      const result = await build({ entryPoints: [join(app, entry)], outfile: join(app, outfile), bundle: true, format: 'esm', platform, nodePaths, logLevel: 'silent' });
-      assert.deepEqual([...result.errors, ...result.warnings], [], `${entry} for ${platform}`);
-      return readFileSync(join(app, outfile), 'utf8');
+    // As a user runs it: no externals, no plugins, only the platform; every warning would be the user's to
+    // puzzle over. Entries are { output name: input }, written to out/.
+    const bundle = async (entryPoints: Record<string, string>, platform: 'browser' | 'node', nodePaths: string[] = []): Promise<string> => {
+      const result = await build({ entryPoints, outdir: join(app, 'out'), absWorkingDir: app, bundle: true, format: 'esm', platform, nodePaths, logLevel: 'silent' });
+      assert.deepEqual([...result.errors, ...result.warnings], [], `${Object.values(entryPoints).join(', ')} for ${platform}`);
+      return readFileSync(join(app, 'out', `${Object.keys(entryPoints)[0]}.js`), 'utf8');
     };
     const fromNode = execFileSync(process.execPath, ['consumer.js'], { cwd: app, encoding: 'utf8' });
-    await bundle('consumer.js', 'node', 'bundled-node.mjs');
-    assert.equal(execFileSync(process.execPath, ['bundled-node.mjs'], { cwd: app, encoding: 'utf8' }), fromNode);
+    await bundle({ 'node-consumer': './consumer.js' }, 'node');
+    assert.equal(execFileSync(process.execPath, ['out/node-consumer.js'], { cwd: app, encoding: 'utf8' }), fromNode);
 
     // Where onnxruntime-web can be found (the repository's), a program that only trains RNNs still leaves it out.
     const withOrt = [join(root, 'node_modules')];
-    assert.doesNotMatch(await bundle('consumer.js', 'browser', 'bundled-browser.js', withOrt), /onnxruntime/);
-    writeFileSync(join(app, 'page.html'), '<!doctype html><script type="module" src="bundled-browser.js"></script>\n');
+    assert.doesNotMatch(await bundle({ consumer: './consumer.js' }, 'browser', withOrt), /onnxruntime/);
+    // web/README.md's TrainingWorker, with the worker bundled as a second entry beside the page's script.
+    writeFileSync(join(app, 'page-worker.js'), `
+      import { TrainingWorker } from 'textloom';
+      const worker = TrainingWorker.start();
+      const text = 'the cat sat on the mat and the dog sat on the log '.repeat(20);
+      const { steps } = await worker.train(text, { cell: 'gru', tokenizer: 'word', embedSize: 8, hiddenSize: 16, numLayers: 1 }, { epochs: 1, lr: 0.02, batchSize: 4, seqLen: 8 });
+      const { text: generated } = await worker.generate('the cat', { maxNewTokens: 6, seed: 1 });
+      console.log(JSON.stringify({ steps, generated }));
+    `);
+    await bundle({ 'page-worker': './page-worker.js', worker: 'textloom/worker.js' }, 'browser');
     const server = await startServer({ root: app });
     const browser = await launchChromium();
-    try {
+    const run = async (script: string): Promise<string> => {
       const page = await browser.newPage();
       const errors = recordPageErrors(page);
       const logged = new Promise<string>((resolve) => page.on('console', (m) => m.type() === 'log' && resolve(m.text())));
-      await page.goto(`${server.origin}/page.html`);
-      assert.equal(await logged, fromNode.trim());
-      assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+      writeFileSync(join(app, `${script}.html`), `<!doctype html><script type="module" src="out/${script}.js"></script>\n`);
+      await page.goto(`${server.origin}/${script}.html`);
+      const line = await logged;
+      assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), [], script);
+      return line;
+    };
+    try {
+      assert.equal(await run('consumer'), fromNode.trim());
+      const trained = JSON.parse(await run('page-worker')) as { steps: number; generated: string };
+      assert.ok(trained.steps > 5 && trained.generated.split(' ').length >= 3, JSON.stringify(trained));
     } finally {
       await browser.close();
       server.stop();
@@ -248,9 +265,9 @@ describe('the npm package', { timeout: 300_000 }, () => {
     // GPT-2 takes onnxruntime-web into the bundle where it is installed, and without it the bundle still
     // builds, and loading a model says how to install it.
     writeFileSync(join(app, 'gpt2.js'), "import { loadGpt2 } from 'textloom';\nawait loadGpt2(process.argv[2]).catch((e) => console.log(`${e.name}: ${e.message}`));\n");
-    assert.match(await bundle('gpt2.js', 'node', 'bundled-gpt2-ort.mjs', withOrt), /onnxruntime-web\/dist\/ort\.node/);
-    await bundle('gpt2.js', 'node', 'bundled-gpt2.mjs');
-    const loaded = execFileSync(process.execPath, ['bundled-gpt2.mjs', fileURLToPath(new URL('test/fixtures/gpt2-tiny', repoRoot))], { cwd: app, encoding: 'utf8' });
+    assert.match(await bundle({ 'gpt2-ort': './gpt2.js' }, 'node', withOrt), /onnxruntime-web\/dist\/ort\.node/);
+    await bundle({ gpt2: './gpt2.js' }, 'node');
+    const loaded = execFileSync(process.execPath, ['out/gpt2.js', fileURLToPath(new URL('test/fixtures/gpt2-tiny', repoRoot))], { cwd: app, encoding: 'utf8' });
     assert.match(loaded, /^RuntimeError: GPT-2 runs on onnxruntime-web, an optional peer dependency, .*npm install onnxruntime-web/);
   });
 
