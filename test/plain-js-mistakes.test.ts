@@ -86,3 +86,32 @@ test('a checkpoint of the model itself, new RNNModel(), and a disposed model eac
   gone.dispose();
   await assert.rejects(generateText(gone, tokenizer, 'the cat'), /this model has been disposed .*make a new one with RNNModel\.create/);
 });
+
+test('generations started without awaiting the one before run one after another, as if awaited', async () => {
+  const greedy = { maxNewTokens: 6 };
+  const one = await gpt2.generate('Hello there', greedy);
+  const two = await gpt2.generate('How are', greedy);
+  const pieces: string[] = [];
+  const streamed = (async () => {
+    for await (const piece of gpt2.stream('How are', greedy)) pieces.push(piece);
+  })();
+  const [a, b] = await Promise.all([gpt2.generate('Hello there', greedy), gpt2.generate('How are', greedy), streamed]);
+  assert.deepEqual([a.texts, b.texts], [one.texts, two.texts]);
+  assert.equal(`How are${pieces.join('')}`, two.texts[0]);
+
+  const said = async (chat: Gpt2Chat, overlap: boolean): Promise<string[]> => {
+    if (overlap) return (await Promise.all([chat.say('Hello'), chat.say('How are you?')])).map((r) => r.text);
+    return [(await chat.say('Hello')).text, (await chat.say('How are you?')).text];
+  };
+  const apart = new Gpt2Chat(gpt2, { generation: greedy });
+  const together = new Gpt2Chat(gpt2, { generation: greedy });
+  assert.deepEqual(await said(together, true), await said(apart, false));
+  assert.deepEqual(together.history, apart.history);
+
+  const replies = async (chat: RNNChat, overlap: boolean): Promise<string[]> => {
+    if (overlap) return (await Promise.all([chat.reply('the cat'), chat.reply('the dog')])).map((r) => r.text);
+    return [(await chat.reply('the cat')).text, (await chat.reply('the dog')).text];
+  };
+  const sampled = { maxNewTokens: 8, doSample: true, seed: 5 };
+  assert.deepEqual(await replies(new RNNChat(model, tokenizer, sampled), true), await replies(new RNNChat(model, tokenizer, sampled), false));
+});

@@ -6,6 +6,7 @@
 import { checkGenerateOptions, type FinishReason, type GenerateOptions } from '../generate/index.js';
 import type { Gpt2Pipeline } from './pipeline.js';
 import { requireArgument } from '../util/arguments.js';
+import { Serial } from '../util/serial.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 
 /** Value of `format` in an exported Gpt2Chat history. */
@@ -69,6 +70,7 @@ export class Gpt2Chat {
   private readonly stop: readonly string[];
   private preamble: { text: string; ids: number[] };
   private turns: ChatTurn[] = [];
+  private readonly queue = new Serial();
 
   /**
    * Starts an empty conversation with the model, tokenizer and generation defaults of `pipeline`. Throws
@@ -133,20 +135,25 @@ export class Gpt2Chat {
     return dropped;
   }
 
-  /** Appends the user's text, generates the model's reply, appends it, and returns it. */
+  /**
+   * Appends the user's text, generates the model's reply, appends it, and returns it. A say() made
+   * before the previous one has ended waits for it, so the turns stay in the order they were said.
+   */
   async say(text: string): Promise<ChatReply> {
     if (typeof text !== 'string' || text === '') throw new TypeError(`chat: expected non-empty text, got ${JSON.stringify(text)}`);
     const turn: ChatTurn = { role: 'user', text, ids: this.pipeline.encode(text) };
-    const before = this.turns;
-    this.turns = [...before, turn];
-    try {
-      return await this.reply(this.trim());
-    } catch (e) {
-      // A refused or failed turn (no room, an invalid option, an abort) leaves the conversation as it
-      // was, the turns that trim() dropped to make room included.
-      this.turns = before;
-      throw e;
-    }
+    return this.queue.run(async () => {
+      const before = this.turns;
+      this.turns = [...before, turn];
+      try {
+        return await this.reply(this.trim());
+      } catch (e) {
+        // A refused or failed turn (no room, an invalid option, an abort) leaves the conversation as it
+        // was, the turns that trim() dropped to make room included.
+        this.turns = before;
+        throw e;
+      }
+    });
   }
 
   /** Generates the reply to the last turn and appends it. */

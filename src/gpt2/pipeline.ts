@@ -6,6 +6,7 @@ import { checkGenerateOptions, fromHuggingFace, generate, generateStream, type G
 import { BpeTokenizer, type BpeEncodeOptions } from '../text/index.js';
 import { describeArgument } from '../util/arguments.js';
 import { Random } from '../util/random.js';
+import { Serial } from '../util/serial.js';
 import type { Gpt2Config, GenerationConfigJson } from './config.js';
 import { loadGpt2Model, requireFile, type LoadModelOptions, type LoadedModel } from './load.js';
 import type { Gpt2Model } from './model.js';
@@ -57,6 +58,8 @@ export class Gpt2Pipeline {
   readonly onnxFiles: string[];
   /** The backend running the model: 'wasm', 'webgpu' or 'native'. */
   readonly backend: Backend;
+  /** The model's KV cache holds one generation at a time. */
+  private readonly queue = new Serial();
   private readonly defaults: GenerateOptions;
 
   constructor(loaded: LoadedModel, tokenizer: BpeTokenizer) {
@@ -110,11 +113,19 @@ export class Gpt2Pipeline {
     }
   }
 
-  /** generate() on token ids with the model's defaults; prompts run unpadded where the export needs it. */
+  /**
+   * generate() on token ids with the model's defaults; prompts run unpadded where the export needs it.
+   * Calls on one pipeline (generateIds, generate, stream) run one after another, in call order.
+   */
   async generateIds(prompts: readonly (readonly number[])[], options: GenerateOptions = {}): Promise<GenerateResult> {
     if (!Array.isArray(prompts)) {
       throw new TypeError(`generateIds: expected an array of token-id arrays, one per prompt (e.g. [gpt2.encode(text)]), got ${describeArgument(prompts)}; generate() takes text`);
     }
+    return this.queue.run(() => this.generateIdsNow(prompts, options));
+  }
+
+  /** generateIds once this call has the model to itself. */
+  private async generateIdsNow(prompts: readonly (readonly number[])[], options: GenerateOptions): Promise<GenerateResult> {
     const resolved = this.options(options);
     this.checkContext(prompts, resolved);
     const sameLength = prompts.every((p) => p.length === prompts[0]!.length);
@@ -146,7 +157,7 @@ export class Gpt2Pipeline {
     };
   }
 
-  /** Continues one prompt or several (one batch); returns every row's text. */
+  /** Continues one prompt or several (one batch); returns every row's text. Waits for the pipeline's earlier calls. */
   async generate(prompt: string | readonly string[], options: GenerateOptions = {}): Promise<Gpt2Output> {
     const prompts = typeof prompt === 'string' ? [prompt] : prompt;
     if (prompts.length === 0 || prompts.some((p) => typeof p !== 'string')) {
@@ -155,19 +166,25 @@ export class Gpt2Pipeline {
     const ids = prompts.map((p) => this.encode(p));
     const empty = ids.findIndex((p) => p.length === 0);
     if (empty >= 0) throw new RangeError(`generate: prompt ${empty} is empty; GPT-2 needs at least one token to continue from`);
-    try {
-      const result = await this.generateIds(ids, options);
-      return {
-        texts: result.sequences.map((s) => this.decode(s)),
-        newTexts: result.newTokens.map((s) => this.decode(s)),
-        result,
-      };
-    } finally {
-      this.model.dispose();
-    }
+    return this.queue.run(async () => {
+      try {
+        const result = await this.generateIdsNow(ids, options);
+        return {
+          texts: result.sequences.map((s) => this.decode(s)),
+          newTexts: result.newTokens.map((s) => this.decode(s)),
+          result,
+        };
+      } finally {
+        this.model.dispose();
+      }
+    });
   }
 
-  /** Streams the continuation of one prompt as text pieces that never split a character. */
+  /**
+   * Streams the continuation of one prompt as text pieces that never split a character. The stream has
+   * the model to itself from its first piece until it ends or is closed (`break` in a for-await loop
+   * closes it); the pipeline's later calls wait until then.
+   */
   async *stream(prompt: string, options: GenerateOptions = {}): AsyncGenerator<string, GenerateResult> {
     if (typeof prompt !== 'string') {
       throw new TypeError(`stream: expected one prompt string, got ${describeArgument(prompt)}; generate() takes several prompts`);
@@ -178,6 +195,7 @@ export class Gpt2Pipeline {
     if ((resolved.numReturnSequences ?? 1) !== 1) throw new RangeError('stream: numReturnSequences must be 1 (one stream of text); call generate() for several');
     this.checkContext([ids], resolved);
     const decoder = this.tokenizer.createStreamDecoder({ skipSpecialTokens: true });
+    const release = await this.queue.acquire();
     const steps = generateStream(this.model, [ids], resolved);
     try {
       for (;;) {
@@ -192,6 +210,7 @@ export class Gpt2Pipeline {
       }
     } finally {
       this.model.dispose();
+      release();
     }
   }
 

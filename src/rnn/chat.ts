@@ -5,6 +5,7 @@
  */
 import type { Tokenizer } from '../text/index.js';
 import { checkOptionKeys } from '../util/options.js';
+import { Serial } from '../util/serial.js';
 import {
   checkTextOptionKeys,
   checkGeneration,
@@ -39,6 +40,7 @@ const NOT_IN_CONSTRUCTOR = {
 export class RNNChat {
   private state: GenerationState | null = null;
   private turns = 0;
+  private readonly queue = new Serial();
   private readonly options: ChatOptions;
 
   /** `model` (an RNNModel) and the `tokenizer` it was trained with; `options` apply to every reply. */
@@ -60,21 +62,24 @@ export class RNNChat {
 
   /**
    * Feeds `message` into the conversation and streams the reply through `onText`. A sampling seed, if
-   * set, advances per turn so replies differ while the conversation stays reproducible.
+   * set, advances per turn so replies differ while the conversation stays reproducible. A reply asked
+   * for before the previous one has ended waits for it: each continues the state the one before left.
    */
   async reply(
     message: string,
     extra: { onText?: (piece: string) => void; onWarning?: (message: string) => void; signal?: AbortSignal } = {},
   ): Promise<TextGenerationResult> {
     checkOptionKeys('RNNChat.reply', extra, ['onText', 'onWarning', 'signal']);
-    const options: TextGenerationOptions = { ...this.options, ...extra };
-    // Wrapped to 32 bits, as Random takes it, so the largest seed still advances.
-    if (this.options.seed !== undefined) options.seed = (this.options.seed + this.turns) >>> 0;
-    if (this.state !== null) options.initialState = this.state;
-    const result = await continueText(this.model, this.tokenizer, message, options, 'the message');
-    this.state = result.state;
-    this.turns++;
-    return result;
+    return this.queue.run(async () => {
+      const options: TextGenerationOptions = { ...this.options, ...extra };
+      // Wrapped to 32 bits, as Random takes it, so the largest seed still advances.
+      if (this.options.seed !== undefined) options.seed = (this.options.seed + this.turns) >>> 0;
+      if (this.state !== null) options.initialState = this.state;
+      const result = await continueText(this.model, this.tokenizer, message, options, 'the message');
+      this.state = result.state;
+      this.turns++;
+      return result;
+    });
   }
 
   /** Forgets the conversation: the next turn starts from a zero state. */
