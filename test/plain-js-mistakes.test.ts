@@ -115,3 +115,10 @@ test('generations started without awaiting the one before run one after another,
   const sampled = { maxNewTokens: 8, doSample: true, seed: 5 };
   assert.deepEqual(await replies(new RNNChat(model, tokenizer, sampled), true), await replies(new RNNChat(model, tokenizer, sampled), false));
 });
+
+test('option values of the wrong type name the option and show the value as written', async () => {
+  await assert.rejects(train(model, splitValidation(ids, 0.1), { ...trainOptions, epochs: loose('2') }), /^RangeError: train: epochs must be a positive integer, got "2"$/);
+  await assert.rejects(train(model, splitValidation(ids, 0.1), { ...trainOptions, lr: loose('0.01') }), /^RangeError: train: lr must be a positive number, got "0.01"$/);
+  await assert.rejects(generateText(model, tokenizer, 'the cat', { stop: loose(5) }), /^TypeError: generateText: stop must be a string or an array of strings, got number 5$/);
+  await assert.rejects(generateText(model, tokenizer, 'the cat', { onText: loose('print') }), /^TypeError: generateText: onText must be a function, got "print"$/);
+});

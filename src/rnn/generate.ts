@@ -294,6 +294,11 @@ function generationSettings(model: GenerativeModel, tokenizer: Tokenizer, option
   { stop: StopCheck | null; generateOptions: GenerateOptions } {
   requireArgument(where, 'the model', model, AN_RNN_MODEL, ['createState', 'step']);
   requireArgument(where, 'the tokenizer', tokenizer, 'the tokenizer the model was trained with', ['encode', 'decode']);
+  for (const key of ['onText', 'onWarning'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'function') {
+      throw new TypeError(`${where}: ${key} must be a function, got ${describe(options[key])}`);
+    }
+  }
   if (tokenizer.vocabSize !== model.config.vocabSize) {
     throw new RangeError(
       `${where}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${model.config.vocabSize}; use the tokenizer the model was trained with`,

@@ -13,7 +13,7 @@ import { isSeed, Random, SEED_RANGE } from '../util/random.js';
 import { now, yieldToEventLoop } from '../platform/index.js';
 import { StreamBatches, validationBatches, type TokenSplit } from './dataset.js';
 import { learningRate, LR_SCHEDULES, type LrScheduleName } from './lr-schedule.js';
-import { requireArgument } from '../util/arguments.js';
+import { optionValue, requireArgument } from '../util/arguments.js';
 import { AN_RNN_MODEL, requireInt32Array } from './validate.js';
 
 /** The recurrent state as the trainer uses it (see RNNModel.createState). */
@@ -200,15 +200,15 @@ function validateData(data: TokenSplit): void {
 function validateOptions(options: TrainOptions, data: TokenSplit): void {
   checkOptionKeys('train', options, TRAIN_OPTION_KEYS);
   const positiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
-  check(positiveInt(options.epochs), `epochs must be a positive integer, got ${options.epochs}`);
-  check(positiveInt(options.batchSize), `batchSize must be a positive integer, got ${options.batchSize}`);
-  check(positiveInt(options.seqLen), `seqLen must be a positive integer, got ${options.seqLen}`);
-  check(Number.isFinite(options.lr) && options.lr > 0, `lr must be a positive number, got ${options.lr}`);
+  check(positiveInt(options.epochs), `epochs must be a positive integer, got ${optionValue(options.epochs)}`);
+  check(positiveInt(options.batchSize), `batchSize must be a positive integer, got ${optionValue(options.batchSize)}`);
+  check(positiveInt(options.seqLen), `seqLen must be a positive integer, got ${optionValue(options.seqLen)}`);
+  check(Number.isFinite(options.lr) && options.lr > 0, `lr must be a positive number, got ${optionValue(options.lr)}`);
   if (options.clip !== undefined) {
-    check(Number.isFinite(options.clip) && options.clip >= 0, `clip must be >= 0 (0 disables clipping), got ${options.clip}`);
+    check(Number.isFinite(options.clip) && options.clip >= 0, `clip must be >= 0 (0 disables clipping), got ${optionValue(options.clip)}`);
   }
   if (options.weightDecay !== undefined) {
-    check(Number.isFinite(options.weightDecay) && options.weightDecay >= 0, `weightDecay must be >= 0, got ${options.weightDecay}`);
+    check(Number.isFinite(options.weightDecay) && options.weightDecay >= 0, `weightDecay must be >= 0, got ${optionValue(options.weightDecay)}`);
     // Each step scales the weights by 1 - lr x weightDecay: at 1 or more that zeroes them or flips their sign.
     check(options.lr * options.weightDecay < 1, `lr x weightDecay must be below 1 (each step scales the weights by ` +
       `1 - lr x weightDecay), got ${options.lr} x ${options.weightDecay}; weight decay is usually 0.01 to 0.1`);
@@ -220,9 +220,9 @@ function validateOptions(options: TrainOptions, data: TokenSplit): void {
     );
   }
   if (options.warmupSteps !== undefined) {
-    check(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0, `warmupSteps must be a non-negative integer, got ${options.warmupSteps}`);
+    check(Number.isInteger(options.warmupSteps) && options.warmupSteps >= 0, `warmupSteps must be a non-negative integer, got ${optionValue(options.warmupSteps)}`);
   }
-  if (options.seed !== undefined) check(isSeed(options.seed), `seed must be ${SEED_RANGE}, got ${options.seed}`);
+  if (options.seed !== undefined) check(isSeed(options.seed), `seed must be ${SEED_RANGE}, got ${optionValue(options.seed)}`);
   if (options.onProgress !== undefined) check(typeof options.onProgress === 'function', 'onProgress must be a function');
   if (options.validation !== undefined) check(typeof options.validation === 'boolean', `validation must be true or false, got ${JSON.stringify(options.validation)}`);
   if (options.signal !== undefined) {
@@ -235,8 +235,8 @@ function validateOptions(options: TrainOptions, data: TokenSplit): void {
   if (options.earlyStopping !== undefined) {
     checkOptionKeys('train: earlyStopping', options.earlyStopping, ['patience', 'minDelta']);
     const { patience, minDelta } = options.earlyStopping;
-    check(positiveInt(patience), `earlyStopping.patience must be a positive integer, got ${patience}`);
-    check(minDelta === undefined || (Number.isFinite(minDelta) && minDelta >= 0), `earlyStopping.minDelta must be >= 0, got ${minDelta}`);
+    check(positiveInt(patience), `earlyStopping.patience must be a positive integer, got ${optionValue(patience)}`);
+    check(minDelta === undefined || (Number.isFinite(minDelta) && minDelta >= 0), `earlyStopping.minDelta must be >= 0, got ${optionValue(minDelta)}`);
     check(data.validation.length > 0 && options.validation !== false, 'earlyStopping needs validation data and validation on');
   }
 }

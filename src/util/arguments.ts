@@ -36,3 +36,8 @@ export function requireArgument(where: string, label: string, value: unknown, ex
   if (v !== null && typeof v === 'object' && methods.every((m) => typeof v[m] === 'function')) return;
   throw new TypeError(`${where}: ${label} must be ${expected}, got ${describeArgument(value)}`);
 }
+
+/** An option's value in an error: as it reads in code, so that the string "1" does not show as the number 1. */
+export function optionValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
