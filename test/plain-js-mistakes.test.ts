@@ -122,3 +122,12 @@ test('option values of the wrong type name the option and show the value as writ
   await assert.rejects(generateText(model, tokenizer, 'the cat', { stop: loose(5) }), /^TypeError: generateText: stop must be a string or an array of strings, got number 5$/);
   await assert.rejects(generateText(model, tokenizer, 'the cat', { onText: loose('print') }), /^TypeError: generateText: onText must be a function, got "print"$/);
 });
+
+test('the token ids where their split is wanted, and no text where a corpus is wanted, say what to pass', async () => {
+  await assert.rejects(train(model, loose(ids), trainOptions),
+    /^TypeError: train: data must be \{ train, validation \} token ids \(.*splitValidation\(ids, 0\.1\) splits an Int32Array\), got an instance of Int32Array$/);
+  assert.throws(() => WordTokenizer.fromCorpus(loose(undefined)),
+    /^TypeError: WordTokenizer\.fromCorpus: expected the corpus as a string or an iterable of strings, got undefined$/);
+  assert.throws(() => WordTokenizer.fromCorpus(loose([text, 5])),
+    /^TypeError: WordTokenizer\.fromCorpus: expected the corpus as a string or an iterable of strings, got one that holds number 5$/);
+});

@@ -13,7 +13,7 @@ import { isSeed, Random, SEED_RANGE } from '../util/random.js';
 import { now, yieldToEventLoop } from '../platform/index.js';
 import { StreamBatches, validationBatches, type TokenSplit } from './dataset.js';
 import { learningRate, LR_SCHEDULES, type LrScheduleName } from './lr-schedule.js';
-import { optionValue, requireArgument } from '../util/arguments.js';
+import { describeArgument, optionValue, requireArgument } from '../util/arguments.js';
 import { AN_RNN_MODEL, requireInt32Array } from './validate.js';
 
 /** The recurrent state as the trainer uses it (see RNNModel.createState). */
@@ -190,8 +190,8 @@ const TRAIN_OPTION_KEYS = optionKeys<TrainOptions>({
 const TOKEN_IDS = 'tokenizeCorpus() and splitValidation() give them';
 
 function validateData(data: TokenSplit): void {
-  if (data === null || typeof data !== 'object') {
-    throw new TypeError(`train: data must be { train, validation } token ids (${TOKEN_IDS}), got ${data === null ? 'null' : typeof data}`);
+  if (data === null || typeof data !== 'object' || ArrayBuffer.isView(data) || Array.isArray(data)) {
+    throw new TypeError(`train: data must be { train, validation } token ids (${TOKEN_IDS}: splitValidation(ids, 0.1) splits an Int32Array), got ${describeArgument(data)}`);
   }
   requireInt32Array('train', 'data.train', data.train, TOKEN_IDS);
   requireInt32Array('train', 'data.validation', data.validation, TOKEN_IDS);

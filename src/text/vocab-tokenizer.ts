@@ -10,6 +10,7 @@ import {
   type Tokenizer,
   type TokenizerJSONBase,
 } from './tokenizer.js';
+import { describe } from '../util/arguments.js';
 import { TokenCounter, UNK_TOKEN, Vocabulary, type Encoded, type VocabularyOptions } from './vocab.js';
 
 /** A word or character tokenizer as toJSON() writes it: the envelope and the vocabulary's tokens. */
@@ -100,7 +101,13 @@ export function vocabularyFrom(
   units: string,
 ): Vocabulary {
   const counter = new TokenCounter();
-  for (const text of typeof corpus === 'string' ? [corpus] : corpus) counter.addAll(split(text));
+  const texts = typeof corpus === 'string' ? [corpus] : corpus;
+  const expected = `${where}: expected the corpus as a string or an iterable of strings`;
+  if (typeof (texts as Partial<Iterable<string>> | null)?.[Symbol.iterator] !== 'function') throw new TypeError(`${expected}, got ${describe(corpus)}`);
+  for (const text of texts) {
+    if (typeof text !== 'string') throw new TypeError(`${expected}, got one that holds ${describe(text)}`);
+    counter.addAll(split(text));
+  }
   const vocabulary = counter.build(options, where);
   // A model over <unk> alone predicts it with certainty and learns nothing; say why before training.
   if (vocabulary.size === 1) throw new RangeError(`${where}: ${onlyUnknownCause(counter, options, units)}`);
