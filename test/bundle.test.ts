@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -171,4 +171,20 @@ test('every name textloom exports has a doc comment for editors to show', () => 
   const names = documentedExports(dist('types/index.d.ts'));
   assert.ok(names.size > 150 && names.has('RNNModel') && names.has('RNNChatOptions'), `only ${names.size} exports found`);
   assert.deepEqual([...names].filter(([, documented]) => !documented).map(([name]) => name), []);
+});
+
+test('the fields of what progress callbacks, streams and results hand over have doc comments too', () => {
+  const types = dist('types');
+  const files = readdirSync(types, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts')).map((f) => read(`types/${f}`));
+  const undocumented: string[] = [];
+  for (const name of ['StepProgress', 'EpochProgress', 'TrainResult', 'DownloadProgress', 'TokenEvent', 'GenerateResult']) {
+    const text = files.find((f) => f.includes(`export interface ${name} {`));
+    assert.ok(text, `${name} is not declared`);
+    const lines = text.slice(text.indexOf(`export interface ${name} {`)).split('\n');
+    for (let i = 1; lines[i] !== '}'; i++) {
+      const field = /^ {4}(?:readonly )?(\w+)\??:/.exec(lines[i]!)?.[1];
+      if (field !== undefined && !lines[i - 1]!.trimEnd().endsWith('*/')) undocumented.push(`${name}.${field}`);
+    }
+  }
+  assert.deepEqual(undocumented, []);
 });

@@ -9,6 +9,7 @@ import { argmax, sampleToken } from './sample.js';
 export interface TokenEvent {
   /** Index of the row in the result (`p * numReturnSequences + j`). */
   row: number;
+  /** The token id generated for that row. */
   token: number;
 }
 

@@ -71,9 +71,13 @@ export type FinishReason = 'eos' | 'length' | 'stop';
  *   probabilities of each returned beam.
  */
 export interface GenerateResult {
+  /** Per returned row: the prompt (without left padding) and the new tokens, the ending EOS included. */
   sequences: number[][];
+  /** Per returned row: the new tokens alone. */
   newTokens: number[][];
+  /** Per returned row: 'eos', 'length' or 'stop'. */
   finishReasons: FinishReason[];
+  /** Beam search only: the length-penalized sum of log probabilities of each returned beam. */
   sequenceScores?: number[];
 }
 

@@ -7,11 +7,15 @@ import { cacheDirectory, hasFileSystem, readBytes, writeBytesAtomic, writeTextAt
 
 /** Progress of one file; `total` is null when the server did not say. */
 export interface DownloadProgress {
+  /** The file, relative to the model root (e.g. `onnx/model.onnx`). */
   file: string;
+  /** Bytes received so far. */
   loaded: number;
+  /** Bytes of the whole file; null when the server did not say. */
   total: number | null;
   /** True once when the file is complete (also for files served from the cache). */
   done: boolean;
+  /** True when the file came from the download cache instead of the network. */
   fromCache: boolean;
 }
 

@@ -45,12 +45,19 @@ export interface TrainableModel<S extends TrainableState = TrainableState> {
  * `etaMs` come from the time spent in training steps during this train() call (validation excluded).
  */
 export interface StepProgress {
+  /** 'step': tells it from an EpochProgress. */
   type: 'step';
-  epoch: number; // 1-based
+  /** The epoch in progress, 1-based. */
+  epoch: number;
+  /** Epochs of the whole run. */
   epochs: number;
-  step: number; // 1-based within the epoch
+  /** This step within the epoch, 1-based. */
+  step: number;
+  /** Steps of every epoch. */
   stepsPerEpoch: number;
-  globalStep: number; // 1-based over the run
+  /** This step over the whole run (resumed runs included), 1-based. */
+  globalStep: number;
+  /** Steps of the whole run: epochs x stepsPerEpoch. */
   totalSteps: number;
   /** Mean cross-entropy of this step's batch. */
   loss: number;
@@ -72,15 +79,19 @@ export interface StepProgress {
 
 /** The progress event sent at the end of every epoch, after validation. */
 export interface EpochProgress {
+  /** 'epoch': tells it from a StepProgress. */
   type: 'epoch';
   /** The epoch just finished, 1-based. */
   epoch: number;
+  /** Epochs of the whole run. */
   epochs: number;
   /** Mean loss of the epoch's steps. */
   trainLoss: number;
+  /** exp(trainLoss). */
   trainPerplexity: number;
   /** Mean cross-entropy of the validation split (from a zero state); null when validation is off. */
   valLoss: number | null;
+  /** exp(valLoss); null when validation is off. */
   valPerplexity: number | null;
   /** Training throughput of this train() call so far (validation excluded). */
   tokensPerSecond: number;
@@ -161,13 +172,15 @@ export type StopReason = 'completed' | 'aborted' | 'early-stopping';
 
 /** What train() resolves with, however the run ended. */
 export interface TrainResult {
+  /** Why the run ended: 'completed', 'aborted' or 'early-stopping'. */
   reason: StopReason;
   /** Loss of every step run by this call, in order. */
   losses: number[];
   /** The event of every epoch this call finished. */
   epochs: EpochProgress[];
-  /** Last validation loss and perplexity, when validation ran. */
+  /** Last validation loss, when validation ran; else null. */
   valLoss: number | null;
+  /** exp(valLoss), when validation ran; else null. */
   valPerplexity: number | null;
   /** Training throughput of this call (validation excluded); 0 when no step ran. */
   tokensPerSecond: number;
