@@ -10,7 +10,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Arena } from '../src/wasm/arena.js';
-import { instantiateKernels, relaxedSimdSupported, type KernelVariant } from '../src/wasm/kernels.js';
+import { relaxedSimdSupported } from '../src/wasm/builds.js';
+import { instantiateKernels, type KernelVariant } from '../src/wasm/kernels.js';
 import { RNNModel, type CellType, type ModelConfig } from '../src/rnn/model.js';
 import { Random } from '../src/util/random.js';
 

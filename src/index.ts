@@ -31,8 +31,8 @@ export {
   type TensorData,
 } from './rnn/model.js';
 /** Whether this runtime accepts the relaxed-SIMD kernels ('auto' picks them where it does). */
-export { relaxedSimdSupported } from './wasm/kernels.js';
-export { MAX_THREADS } from './wasm/threads.js';
+export { relaxedSimdSupported } from './wasm/builds.js';
+export { MAX_THREADS } from './wasm/thread-count.js';
 export {
   corpusText,
   readCorpusFiles,

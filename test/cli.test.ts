@@ -468,7 +468,7 @@ test('the command turns relaxed SIMD on by itself: started without the flag, it 
   // The process running this test has the flag; the child gets neither it nor NODE_OPTIONS.
   const env = { ...process.env, NODE_OPTIONS: '' };
   const plainNode = spawnSync(process.execPath, ['--input-type=module', '-e', `
-    const { relaxedSimdSupported } = await import(${JSON.stringify(new URL('../src/wasm/kernels.js', import.meta.url).href)});
+    const { relaxedSimdSupported } = await import(${JSON.stringify(new URL('../src/wasm/builds.js', import.meta.url).href)});
     console.log(relaxedSimdSupported());`], { encoding: 'utf8', env });
   assert.equal(plainNode.status, 0, plainNode.stderr);
   if (process.versions.node.startsWith('20.')) assert.equal(plainNode.stdout.trim(), 'false', 'Node 20 validates relaxed SIMD without the flag');

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBase64 } from '../src/wasm/base64.js';
-import { instantiateKernels, instantiateSharedKernels, relaxedSimdSupported, resolveVariant, type KernelExports, type KernelVariant } from '../src/wasm/kernels.js';
+import { relaxedSimdSupported } from '../src/wasm/builds.js';
+import { instantiateKernels, instantiateSharedKernels, resolveVariant, type KernelExports, type KernelVariant } from '../src/wasm/kernels.js';
 import { Arena, WASM32_MAX_BYTES } from '../src/wasm/arena.js';
 import { Random } from '../src/util/random.js';
 

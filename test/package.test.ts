@@ -146,15 +146,17 @@ describe('the npm package', { timeout: 300_000 }, () => {
     assert.ok(result.generated.split(' ').length >= 4, out);
   });
 
-  test('TypeScript compiles the README programs against the shipped types in strict projects of every module resolution, without onnxruntime and without skipLibCheck', () => {
+  test('TypeScript compiles the README programs against the shipped types in strict projects of every module resolution, with and without the DOM library, without onnxruntime and without skipLibCheck', () => {
     writeFileSync(join(app, 'typed.ts'), TYPED);
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
     const strict = ['--noEmit', '--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess', '--skipLibCheck', 'false', '--target', 'es2022', '--types', ''];
-    for (const [module, resolution] of [['node16', 'node16'], ['nodenext', 'nodenext'], ['esnext', 'bundler']] as const) {
+    // The last: a Node project, with Node's types and no DOM library.
+    const nodeOnly = ['--lib', 'es2023', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types')];
+    for (const [module, resolution, extra] of [['node16', 'node16', []], ['nodenext', 'nodenext', []], ['esnext', 'bundler', []], ['nodenext', 'nodenext', nodeOnly]] as const) {
       try {
-        execFileSync(process.execPath, [tsc, ...strict, '--module', module, '--moduleResolution', resolution, 'typed.ts'], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+        execFileSync(process.execPath, [tsc, ...strict, ...extra, '--module', module, '--moduleResolution', resolution, 'typed.ts'], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
       } catch (e) {
-        assert.fail(`moduleResolution ${resolution}:\n${(e as { stdout: string }).stdout}`);
+        assert.fail(`moduleResolution ${resolution} ${extra.join(' ')}:\n${(e as { stdout: string }).stdout}`);
       }
     }
   });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RNNModel } from '../src/rnn/model.js';
-import { relaxedSimdSupported } from '../src/wasm/kernels.js';
+import { relaxedSimdSupported } from '../src/wasm/builds.js';
 import { fixtureRuns, flatIds, readTensors } from './parity-fixtures.js';
 
 const LOSS_REL = 1e-4;

@@ -7,7 +7,8 @@
  */
 import { Arena, type Region } from '../wasm/arena.js';
 import { instantiateKernels, instantiateSharedKernels, resolveVariant, threadedBuildSupported, type KernelExports } from '../wasm/kernels.js';
-import { checkThreadCount, DEFAULT_SPLIT_THRESHOLD, DEFAULT_WORKER_TIMEOUT_MS, startThreadPool, threadSupportProblem, type ThreadPool } from '../wasm/threads.js';
+import { checkThreadCount } from '../wasm/thread-count.js';
+import { DEFAULT_SPLIT_THRESHOLD, DEFAULT_WORKER_TIMEOUT_MS, startThreadPool, threadSupportProblem, type ThreadPool } from '../wasm/threads.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 import { isSeed, Random, SEED_RANGE } from '../util/random.js';
 import { layoutActivations, type Activations } from './activations.js';

@@ -3,10 +3,10 @@
  * that picks the relaxed-SIMD build where the runtime validates it, plain SIMD otherwise.
  * Pointers are byte offsets into the instance's memory; every shape is in floats.
  */
-import { RELAXED_THREADS_WASM_BASE64, RELAXED_WASM_BASE64, SIMD_THREADS_WASM_BASE64, SIMD_WASM_BASE64 } from './binaries.generated.js';
-import { decodeBase64 } from './base64.js';
+import { buildName, bytesOf, relaxedSimdSupported, type KernelVariant } from './builds.js';
 
-export type KernelVariant = 'simd' | 'relaxed';
+export type { KernelVariant };
+
 export type KernelChoice = 'auto' | KernelVariant;
 
 export interface KernelExports {
@@ -85,32 +85,10 @@ export interface KernelExports {
 }
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
-const decoded = new Map<string, Uint8Array<ArrayBuffer>>();
-const SOURCES: Record<string, string> = {
-  simd: SIMD_WASM_BASE64,
-  relaxed: RELAXED_WASM_BASE64,
-  'simd-threads': SIMD_THREADS_WASM_BASE64,
-  'relaxed-threads': RELAXED_THREADS_WASM_BASE64,
-};
 
 /** Pages the threaded builds' shared memory starts with and may grow to (asconfig.json). */
 const SHARED_INITIAL_PAGES = 16;
 const SHARED_MAXIMUM_PAGES = 65536;
-
-/** The build's name in SOURCES and asconfig.json. */
-function buildName(variant: KernelVariant, threaded: boolean): string {
-  return threaded ? `${variant}-threads` : variant;
-}
-
-function bytesOf(variant: KernelVariant, threaded = false): Uint8Array<ArrayBuffer> {
-  const key = buildName(variant, threaded);
-  let bytes = decoded.get(key);
-  if (!bytes) {
-    bytes = decodeBase64(SOURCES[key]);
-    decoded.set(key, bytes);
-  }
-  return bytes;
-}
 
 function compiled(variant: KernelVariant, threaded: boolean): Promise<WebAssembly.Module> {
   const key = buildName(variant, threaded);
@@ -120,11 +98,6 @@ function compiled(variant: KernelVariant, threaded: boolean): Promise<WebAssembl
     modules.set(key, module);
   }
   return module;
-}
-
-/** True when this runtime accepts the relaxed-SIMD build (Node 20 needs --experimental-wasm-relaxed-simd). */
-export function relaxedSimdSupported(): boolean {
-  return WebAssembly.validate(bytesOf('relaxed'));
 }
 
 /** The build a choice resolves to here; asking for 'relaxed' where it cannot run is an error. */

@@ -7,8 +7,6 @@
 import { detectRuntime } from '../platform/index.js';
 import type { KernelExports } from './kernels.js';
 
-/** At most this many threads: each one past the first holds a worker and a GEMM scratch area. */
-export const MAX_THREADS = 64;
 /** Matrix products under this many multiply-adds stay on the calling thread by default: below it
  *  the round trip to the workers (tens of microseconds) costs more than it saves. */
 export const DEFAULT_SPLIT_THRESHOLD = 1_048_576; // 2^20
@@ -84,16 +82,6 @@ function workerSource(host: 'node' | 'web'): string {
   const post = (m) => self.postMessage(m);
   const done = () => self.close();${body}
 };`;
-}
-
-/** Checks a `threads` option: an integer from 1 to MAX_THREADS (absent means 1). */
-export function checkThreadCount(value: unknown, where: string): number {
-  if (value === undefined) return 1;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_THREADS) {
-    throw new RangeError(`${where}: threads must be an integer from 1 to ${MAX_THREADS}, got ${JSON.stringify(value)}; ` +
-      'pass 1 (or leave it out) for single-threaded kernels');
-  }
-  return value;
 }
 
 /** Why this thread cannot run threaded kernels, or null when it can. */
