@@ -173,11 +173,12 @@ test('every name textloom exports has a doc comment for editors to show', () => 
   assert.deepEqual([...names].filter(([, documented]) => !documented).map(([name]) => name), []);
 });
 
-test('the fields of what progress callbacks, streams and results hand over have doc comments too', () => {
+test('the fields of what progress callbacks, streams, results and the TrainingWorker hand over have doc comments too', () => {
   const types = dist('types');
   const files = readdirSync(types, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts')).map((f) => read(`types/${f}`));
   const undocumented: string[] = [];
-  for (const name of ['StepProgress', 'EpochProgress', 'TrainResult', 'DownloadProgress', 'TokenEvent', 'GenerateResult']) {
+  const worker = ['ModelSpec', 'ModelSummary', 'TrainingSummary', 'GenerationSummary'];
+  for (const name of ['StepProgress', 'EpochProgress', 'TrainResult', 'DownloadProgress', 'TokenEvent', 'GenerateResult', ...worker]) {
     const text = files.find((f) => f.includes(`export interface ${name} {`));
     assert.ok(text, `${name} is not declared`);
     const lines = text.slice(text.indexOf(`export interface ${name} {`)).split('\n');

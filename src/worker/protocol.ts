@@ -11,11 +11,15 @@ import type { StopReason, TrainOptions, TrainProgress } from '../rnn/trainer.js'
 
 /** The model to build for a corpus. */
 export interface ModelSpec {
+  /** 'rnn' (tanh), 'lstm' or 'gru'. */
   cell: CellType;
   /** Words (the tutorial's preprocessing) or Unicode code points. */
   tokenizer: 'word' | 'char';
+  /** Size of each token's embedding vector. */
   embedSize: number;
+  /** Size of each layer's hidden state. */
   hiddenSize: number;
+  /** Recurrent layers, stacked. */
   numLayers: number;
   /** Largest vocabulary (rarer tokens become `<unk>`). Default: every token. */
   maxVocab?: number;
@@ -41,12 +45,19 @@ export type GenerationSpec = Pick<
 
 /** What the worker holds after training or loading. */
 export interface ModelSummary {
+  /** 'rnn' (tanh), 'lstm' or 'gru'. */
   cell: CellType;
+  /** The tokenizer's kind ('bpe' for a loaded checkpoint that has one). */
   tokenizer: 'word' | 'char' | 'bpe';
+  /** Tokens in the vocabulary, `<unk>` included. */
   vocabSize: number;
+  /** Size of each token's embedding vector. */
   embedSize: number;
+  /** Size of each layer's hidden state. */
   hiddenSize: number;
+  /** Recurrent layers, stacked. */
   numLayers: number;
+  /** The kernel build in use: 'relaxed' (relaxed SIMD) or 'simd'. */
   kernels: 'simd' | 'relaxed';
   /** Threads the kernels run on. */
   threads: number;
@@ -60,17 +71,25 @@ export interface TrainingSummary {
   steps: number;
   /** Loss of the last step; null when no step ran. */
   lastLoss: number | null;
+  /** Last validation loss; null when validation did not run. */
   valLoss: number | null;
+  /** exp(valLoss); null when validation did not run. */
   valPerplexity: number | null;
+  /** Training throughput of the run (validation excluded). */
   tokensPerSecond: number;
+  /** The model the worker now holds. */
   model: ModelSummary;
 }
 
 /** What TrainingWorker.generate() resolves with: generateText's result without ids and state. */
 export interface GenerationSummary {
+  /** The generated text alone, without the seed. */
   text: string;
+  /** 'length' when maxNewTokens were generated, 'stop' when a `stop` word ended the text. */
   finishReason: 'eos' | 'length' | 'stop';
+  /** Warnings about the seed (pieces read as `<unk>`). */
   warnings: string[];
+  /** Generated tokens per second of wall time; 0 when none. */
   tokensPerSecond: number;
 }
 
