@@ -109,3 +109,20 @@ test('arena: asking past 4 GiB says how much, the limit and what to shrink, and 
   assert.equal(k.memory.buffer.byteLength, have);
   assert.throws(() => arena.region('huge'), /no region/);
 });
+
+test('arena: requireRoom checks a whole layout against 4 GiB before growing the memory', async () => {
+  const k = await instantiateKernels('simd');
+  const arena = new Arena(k, 'Shrink vocabSize.');
+  const have = k.memory.buffer.byteLength;
+  const quarter = WASM32_MAX_BYTES / 16;
+  // Each region alone fits; the four together end past 4 GiB by the alignment of the first.
+  assert.throws(() => arena.requireRoom([quarter + 1, quarter, quarter, quarter], 'four regions', 'Use fewer.'), (err: Error) => {
+    assert.ok(err instanceof RangeError);
+    assert.match(err.message, /^four regions need 4096\.0 MiB of WASM memory, but wasm32 memory is limited to 4 GiB \(4294967296 bytes\)\. Use fewer\.$/);
+    return true;
+  });
+  assert.equal(k.memory.buffer.byteLength, have);
+  arena.requireRoom([65536, 16], 'two regions', 'Use fewer.');
+  assert.ok(k.memory.buffer.byteLength >= arena.endAfter([65536, 16]));
+  assert.equal(arena.peakBytes, arena.endAfter([]), 'requireRoom reserves no region');
+});

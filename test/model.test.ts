@@ -106,16 +106,28 @@ test('trainStep, evaluate and step check their inputs before running anything', 
   assert.deepEqual(state.toArrays()[0], new Float32Array(2 * 3 * 10));
 });
 
-test('memory that cannot grow fails with the size asked, the 4 GiB limit and what to shrink', async () => {
+test('a model or batch past 4 GiB fails up front with the bytes in all, the limit and what to shrink', async () => {
+  // 620997600 parameters: 16 bytes each with gradients and Adam moments, 12 for the embedding's 300000 x 1024.
   await assert.rejects(RNNModel.create({ cell: 'gru', vocabSize: 300000, embedSize: 1024, hiddenSize: 1024, numLayers: 1 }),
     (err: Error) => {
-      assert.match(err.message, /WASM memory cannot grow to \d+\.\d MiB for region '[\w.]+'/);
-      assert.match(err.message, /wasm32 memory is limited to 4 GiB/);
-      assert.match(err.message, /Shrink the model \(vocabSize 300000, hiddenSize 1024/);
+      assert.ok(err instanceof RangeError);
+      assert.match(err.message, /^RNNModel\.create: the weights, gradients and Adam moments of 620997600 parameters \(vocabSize 300000, hiddenSize 1024, numLayers 1, embedSize 1024\) need 8317\.5 MiB of WASM memory, but wasm32 memory is limited to 4 GiB/);
+      assert.match(err.message, /at most about 145723 tokens of vocabulary fit \(before any batch\): shrink vocabSize/);
       return true;
     });
+  await assert.rejects(RNNModel.create({ cell: 'lstm', vocabSize: 100, embedSize: 256, hiddenSize: 20000, numLayers: 1 }),
+    /need 30863\.8 MiB .*Shrink hiddenSize, embedSize or numLayers: the recurrent layers alone pass the limit/);
   const model = await RNNModel.create(small);
-  assert.throws(() => model.reserveTraining(65536, 4096), /cannot grow .*4 GiB.*sequence length x batch size/s);
+  const held = model.memoryBytes;
+  assert.throws(() => model.reserveTraining(4096, 4096), (err: Error) => {
+    assert.ok(err instanceof RangeError);
+    assert.match(err.message, /the activations of a training batch of seqLen 4096 x batchSize 4096 need 6288\.8 MiB of WASM memory on top of the 0\.5 MiB already in use, 6289\.3 MiB in all, but wasm32 memory is limited to 4 GiB/);
+    assert.match(err.message, /Lower seqLen or batchSize \(the activations grow with seqLen x batchSize = 16777216 tokens\)/);
+    return true;
+  });
+  assert.equal(model.memoryBytes, held, 'nothing was laid out for the refused batch');
+  const unshared = await RNNModel.create(small, { recompute: false });
+  assert.throws(() => unshared.reserveTraining(4096, 4096), /need 9488\.8 MiB.*or leave recompute unset/s);
   // The model stays usable after the refused layout.
   const [x, y] = batch(2, 3, 2, 23);
   assert.ok(Number.isFinite(model.trainStep(x, y, 3, 2, model.createState(2), { lr: 0.01 }).loss));

@@ -48,15 +48,25 @@ export function layoutActivations(arena: Arena, config: ModelConfig, T: number, 
                                   recompute: boolean | undefined, packed: { out: number; ih: number[] }): Activations {
   arena.resetActivations();
   const canShare = training && config.numLayers > 1 && config.cell !== 'rnn';
-  let share = canShare && recompute === true;
-  if (canShare && recompute === undefined) {
+  const lengthsOf = (shareGates: boolean): number[] => {
     const lengths: number[] = [];
-    plan(config, T, B, training, false, packed, (name, length) => {
+    plan(config, T, B, training, shareGates, packed, (name, length) => {
       lengths.push(length);
       return { name, kind: 'activations', ptr: 0, length };
     });
-    share = arena.endAfter(lengths) > RECOMPUTE_ABOVE_BYTES;
-  }
+    return lengths;
+  };
+  let share = canShare && recompute === true;
+  if (canShare && recompute === undefined) share = arena.endAfter(lengthsOf(false)) > RECOMPUTE_ABOVE_BYTES;
+  const what = training ? `RNNModel: the activations of a training batch of seqLen ${T} x batchSize ${B}`
+    : T === 1 ? `RNNModel: the activations and packed output weights of a step over ${B} row(s) (as generation takes)`
+      : `RNNModel: the activations of an evaluation batch of seqLen ${T} x batchSize ${B}`;
+  const advice = T === 1 && !training
+    ? 'Generate fewer rows at once (numBeams x numReturnSequences x prompts), or use a smaller model.'
+    : `Lower seqLen or batchSize (the activations grow with seqLen x batchSize = ${T * B} tokens)` +
+      (canShare && !share ? ', or leave recompute unset (true shares one set of gate buffers between layers)' : '') +
+      ', or use a smaller model.';
+  arena.requireRoom(lengthsOf(share), what, advice);
   return plan(config, T, B, training, share, packed, (name, length) => arena.alloc(name, 'activations', length));
 }
 

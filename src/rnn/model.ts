@@ -5,7 +5,7 @@
  * table of named tensors. The gradient block has the same layout without the embedding, whose
  * gradient a step keeps as the rows its batch touched (at most T·B rows instead of the vocabulary).
  */
-import { Arena, type Region } from '../wasm/arena.js';
+import { Arena, WASM32_MAX_BYTES, type Region, type RegionKind } from '../wasm/arena.js';
 import { instantiateKernels, instantiateSharedKernels, resolveVariant, threadedBuildSupported, type KernelExports } from '../wasm/kernels.js';
 import { checkThreadCount } from '../wasm/thread-count.js';
 import { DEFAULT_SPLIT_THRESHOLD, DEFAULT_WORKER_TIMEOUT_MS, startThreadPool, threadSupportProblem, type ThreadPool } from '../wasm/threads.js';
@@ -143,27 +143,47 @@ export class RNNModel {
     this.k = kernels;
     this.specs = parameterSpecs(config);
     const P = this.specs.reduce((n, s) => n + s.length, 0);
+    const shape = `vocabSize ${config.vocabSize}, hiddenSize ${config.hiddenSize}, numLayers ${config.numLayers}, ` +
+      `embedSize ${config.embedSize}`;
     this.arena = new Arena(kernels,
-      `Shrink the model (vocabSize ${config.vocabSize}, hiddenSize ${config.hiddenSize}, numLayers ` +
-      `${config.numLayers}, embedSize ${config.embedSize}: ${P} parameters take 16 bytes each (the embedding 12) with ` +
+      `Shrink the model (${shape}: ${P} parameters take 16 bytes each (the embedding 12) with ` +
       `gradients and Adam moments) or the batch (sequence length x batch size sets the activations).`);
-    this.params = this.arena.alloc('params', 'params', P);
     this.embedFloats = this.spec('embed.weight').length;
-    this.grads = this.arena.alloc('grads', 'grads', P - this.embedFloats);
-    this.embedSlot = this.arena.alloc('grads.embed.slot', 'grads', config.vocabSize);
-    this.zeroRow = this.arena.alloc('grads.embed.zero', 'grads', config.embedSize);
-    this.arena.f32(this.zeroRow).fill(0);
-    this.m = this.arena.alloc('adam.m', 'adam', P);
-    this.v = this.arena.alloc('adam.v', 'adam', P);
-    this.scratch = this.arena.alloc('gemm.scratch', 'scratch', kernels.gemm_scratch_floats());
     this.packedHhFloats = kernels.recurrent_packed_floats(gateCount(config.cell), config.hiddenSize);
-    this.packedHh = this.arena.alloc('packed.w_hh', 'scratch', config.numLayers * this.packedHhFloats);
+    const fixed: [string, RegionKind, number][] = [
+      ['params', 'params', P],
+      ['grads', 'grads', P - this.embedFloats],
+      ['grads.embed.slot', 'grads', config.vocabSize],
+      ['grads.embed.zero', 'grads', config.embedSize],
+      ['adam.m', 'adam', P],
+      ['adam.v', 'adam', P],
+      ['gemm.scratch', 'scratch', kernels.gemm_scratch_floats()],
+      ['packed.w_hh', 'scratch', config.numLayers * this.packedHhFloats],
+      ...(threads > 1 ? [
+        ['threads.control', 'scratch', kernels.threads_control_bytes() / 4],
+        ['threads.scratch', 'scratch', (threads - 1) * kernels.gemm_scratch_floats()],
+      ] as [string, RegionKind, number][] : []),
+    ];
+    const lengths = fixed.map(([, , length]) => length);
+    this.arena.requireRoom(lengths, `RNNModel.create: the weights, gradients and Adam moments of ${P} parameters (${shape})`,
+      fittingVocabulary(config, this.arena.endAfter(lengths) - this.arena.endAfter([])));
+    const [params, grads, embedSlot, zeroRow, m, v, scratch, packedHh, threadControl, workerScratch] =
+      fixed.map(([name, kind, length]) => this.arena.alloc(name, kind, length));
+    this.params = params!;
+    this.grads = grads!;
+    this.embedSlot = embedSlot!;
+    this.zeroRow = zeroRow!;
+    this.m = m!;
+    this.v = v!;
+    this.scratch = scratch!;
+    this.packedHh = packedHh!;
+    this.arena.f32(this.zeroRow).fill(0);
     this.arena.f32(this.m).fill(0);
     this.arena.f32(this.v).fill(0);
-    if (threads > 1) {
-      this.threadControl = this.arena.alloc('threads.control', 'scratch', kernels.threads_control_bytes() / 4);
-      this.arena.f32(this.threadControl).fill(0);
-      this.workerScratch = this.arena.alloc('threads.scratch', 'scratch', (threads - 1) * kernels.gemm_scratch_floats());
+    if (threadControl) {
+      this.threadControl = threadControl;
+      this.arena.f32(threadControl).fill(0);
+      this.workerScratch = workerScratch!;
     }
     this.layers = Array.from({ length: config.numLayers }, (_, l) => ({
       I: l === 0 ? config.embedSize : config.hiddenSize,
@@ -543,6 +563,19 @@ export class RNNModel {
     const data = this.arena.f32(block);
     for (const s of this.specs) data.set(dict.get(prefix + s.name)!.data, s.offset);
   }
+}
+
+/** What to shrink for a model whose fixed regions take `bytes`: the vocabulary that would fit beside the
+ *  other sizes (each token is a row of the embedding and of the output layer, with their gradients and
+ *  Adam moments), or the other sizes when no vocabulary would. */
+function fittingVocabulary(config: ModelConfig, bytes: number): string {
+  const { vocabSize: V, embedSize: E, hiddenSize: H } = config;
+  // Per token: embedding row 12 bytes a float, output row and bias 16, its embedding-gradient slot 4.
+  const perToken = 12 * E + 16 * (H + 1) + 4;
+  const largest = Math.floor((WASM32_MAX_BYTES - (bytes - V * perToken)) / perToken);
+  if (largest < 1) return 'Shrink hiddenSize, embedSize or numLayers: the recurrent layers alone pass the limit.';
+  return `With these other sizes at most about ${largest} tokens of vocabulary fit (before any batch): shrink ` +
+    `vocabSize (a smaller maxSize for the tokenizer), or hiddenSize, embedSize or numLayers.`;
 }
 
 function checkAdam(adam: AdamOptions): Required<Omit<AdamOptions, 'clipNorm'>> & { clipNorm?: number } {

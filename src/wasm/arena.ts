@@ -26,6 +26,8 @@ export class Arena {
   readonly kernels: KernelExports;
   private readonly memory: WebAssembly.Memory;
   private readonly regions = new Map<string, Region>();
+  /** Where the first region starts: below it lies the module's static data. */
+  private readonly base: number;
   private top: number;
   private mark = -1;
   private peak: number;
@@ -37,7 +39,8 @@ export class Arena {
   constructor(kernels: KernelExports, private readonly advice: string) {
     this.kernels = kernels;
     this.memory = kernels.memory;
-    this.top = alignUp(kernels.heap_base());
+    this.base = alignUp(kernels.heap_base());
+    this.top = this.base;
     this.peak = this.top;
   }
 
@@ -54,7 +57,7 @@ export class Arena {
     }
     const ptr = this.top;
     const end = alignUp(ptr + length * 4);
-    this.ensure(end, name);
+    this.ensure(end, `region '${name}'`);
     const region: Region = { name, kind, ptr, length };
     this.regions.set(name, region);
     this.top = end;
@@ -66,6 +69,21 @@ export class Arena {
    *  bytes, without reserving anything: a layout can be sized before it is chosen. */
   endAfter(lengths: number[]): number {
     return lengths.reduce((top, length) => alignUp(top + length * 4), this.top);
+  }
+
+  /**
+   * Grows the memory, before anything is reserved, to hold regions of `lengths` (4-byte elements
+   * each) allocated one after another from here; throws a RangeError naming `what` they are, the
+   * bytes in all and the 4 GiB limit when they cannot fit, then `advice`.
+   */
+  requireRoom(lengths: number[], what: string, advice: string): void {
+    const end = this.endAfter(lengths);
+    if (end > WASM32_MAX_BYTES) {
+      throw new RangeError(`${what} need ${mib(end - this.top)} of WASM memory` +
+        (this.top > this.base ? ` on top of the ${mib(this.top)} already in use, ${mib(end)} in all` : '') +
+        `, but wasm32 memory is limited to 4 GiB (${WASM32_MAX_BYTES} bytes). ${advice}`);
+    }
+    this.ensure(end, what, advice);
   }
 
   /** Drops every activation region, so the next batch shape can lay out its own. */
@@ -111,13 +129,12 @@ export class Arena {
     }
   }
 
-  private ensure(end: number, name: string): void {
+  private ensure(end: number, label: string, advice = this.advice): void {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
-    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
     const fail = (why: string) => new Error(
-      `WASM memory cannot grow to ${mib(end)} for region '${name}' (it holds ${mib(have)}; ` +
-      `${mib(end - have)} more was asked): ${why}. ${this.advice}`);
+      `WASM memory cannot grow to ${mib(end)} for ${label} (it holds ${mib(have)}; ` +
+      `${mib(end - have)} more was asked): ${why}. ${advice}`);
     if (end > WASM32_MAX_BYTES) {
       throw fail(`wasm32 memory is limited to 4 GiB (${WASM32_MAX_BYTES} bytes)`);
     }
@@ -127,6 +144,10 @@ export class Arena {
       throw fail(`the runtime refused (${(err as Error).message})`);
     }
   }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** `n` bytes rounded up to the alignment every region starts at. */
