@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { TokenCounter, UNK_ID, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { WordTokenizer, splitWords } from '../src/text/word.js';
 import { CharTokenizer } from '../src/text/char.js';
+import { textPieces } from '../src/text/vocab-tokenizer.js';
+import { decodeUtf16, DECODE_CHUNK_UNITS } from '../src/text/preprocess.js';
+import { tokenizeCorpus } from '../src/rnn/dataset.js';
 
 test('ids: <unk> first, then count descending, ties by first occurrence', () => {
   const v = Vocabulary.build(['b', 'a', 'c', 'a', 'b', 'd', 'a']);
@@ -115,4 +118,32 @@ test('decode rejects ids outside the vocabulary', () => {
   assert.throws(() => tok.decode([1, 3]), /id at position 1 is 3, expected an integer in \[0, 3\)/);
   assert.throws(() => tok.decode([0.5]), /id at position 0 is 0.5/);
   assert.throws(() => tok.encode(null as unknown as string), /encode expects a string, got object/);
+});
+
+test('a large corpus is split and encoded in pieces whose tokens are the whole text\'s', () => {
+  // Python's final sigma, digits between spaces, CR LF, an astral letter: what a cut in the wrong
+  // place would change. Small pieces stand in for the 16 Mi units of a real corpus.
+  const text = 'ΟΔΟΣ Σ 12 x\r\nab 𝒜b  c\n\nword'.repeat(7) + 'unbroken'.repeat(9);
+  for (const size of [1, 3, 5, 8, 13, 40]) {
+    const pieces = [...textPieces(text, size)];
+    assert.equal(pieces.join(''), text, `size ${size}`);
+    assert.deepEqual(pieces.flatMap(splitWords), splitWords(text), `size ${size}`);
+    assert.deepEqual(pieces.flatMap((p) => Array.from(p)), Array.from(text), `size ${size}`);
+    for (const piece of pieces.slice(0, -1)) assert.match(piece, /[ \n]$/);
+  }
+  assert.deepEqual([...textPieces('no breaks at all', 100)], ['no breaks at all']);
+  assert.deepEqual([...textPieces('abcdefgh ij', 3)], ['abcdefgh ', 'ij']);
+  for (const tokenizer of [WordTokenizer.fromCorpus(text), CharTokenizer.fromCorpus(text)]) {
+    const ids = tokenizer.encodeInt32(text);
+    assert.ok(ids instanceof Int32Array);
+    assert.deepEqual(Array.from(ids), tokenizer.encode(text));
+    assert.deepEqual(Array.from(tokenizeCorpus(text, tokenizer).ids), tokenizer.encode(text));
+  }
+});
+
+test('UTF-16 is decoded in chunks that never split a surrogate pair', () => {
+  const text = 'a𝒜bc𝒜𝒜d'.repeat(5);
+  const units = new Uint16Array(text.length).map((_, i) => text.charCodeAt(i));
+  for (const chunk of [1, 2, 3, 4, 7]) assert.equal(decodeUtf16(units, chunk), text, `chunk ${chunk}`);
+  assert.equal(DECODE_CHUNK_UNITS, 1 << 24);
 });

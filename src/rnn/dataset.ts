@@ -136,10 +136,11 @@ export function splitValidation(ids: Int32Array, fraction: number): TokenSplit {
  */
 export function tokenizeCorpus(
   text: string,
-  tokenizer: { encode(text: string): number[] },
+  tokenizer: { encode(text: string): number[]; encodeInt32?(text: string): Int32Array },
   validationFraction = 0.1,
 ): TokenSplit & { ids: Int32Array } {
-  const ids = Int32Array.from(tokenizer.encode(text));
+  // encodeInt32 builds no number[], which a corpus of more than about 134 million tokens cannot have.
+  const ids = tokenizer.encodeInt32 ? tokenizer.encodeInt32(text) : Int32Array.from(tokenizer.encode(text));
   if (ids.length === 0) {
     throw new CorpusError(`the corpus has no tokens after tokenization (${text.length} characters); give it words to learn from`);
   }

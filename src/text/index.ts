@@ -3,7 +3,8 @@
  *
  * - `preprocessText(text)`: the tutorial's `preprocess_text`, identical to CPython 3.11 on any input.
  * - `WordTokenizer.fromCorpus(text | texts, { maxSize, minCount })`: preprocessed words; id 0 is
- *   `<unk>`, then words by count (ties: first occurrence). `encodeWithUnknown` names unknown words.
+ *   `<unk>`, then words by count (ties: first occurrence). `encodeWithUnknown` names unknown words;
+ *   `encodeInt32` takes corpora of more tokens than a number[] holds (about 134 million).
  * - `CharTokenizer.fromCorpus(...)`: the same over code points, no preprocessing.
  * - `BpeTokenizer.fromFiles(vocabJson, mergesText)` or `.fromTokenizerJSON(json)`: GPT-2's ids.
  *   `encode(text, { specialTokens: 'special' | 'text' })`, `decode(ids, { skipSpecialTokens })`,

@@ -11,7 +11,39 @@ import {
   type TokenizerJSONBase,
 } from './tokenizer.js';
 import { describe } from '../util/arguments.js';
+import { IdBuffer } from './id-buffer.js';
 import { TokenCounter, UNK_TOKEN, Vocabulary, type Encoded, type VocabularyOptions } from './vocab.js';
+
+/** Texts longer than this many UTF-16 units are counted and encoded a piece at a time: split() of a
+ *  whole corpus makes an array of all its tokens, and a V8 array holds at most about 134 million
+ *  (a character corpus of 134 MB failed with "Invalid array length"). */
+export const PIECE_UNITS = 1 << 24;
+
+/**
+ * `text` cut into pieces of about `size` units, each ending just after a space or line feed (the
+ * first one at or after the size when the piece has none), so that no word or surrogate pair is cut:
+ * the tokens of the pieces are the tokens of the text.
+ */
+export function* textPieces(text: string, size = PIECE_UNITS): Generator<string> {
+  let start = 0;
+  // A space or a line feed: a break in a word tokenizer's preprocessing and between code points.
+  const isBreak = (i: number) => {
+    const unit = text.charCodeAt(i);
+    return unit === 0x20 || unit === 0x0a;
+  };
+  while (text.length - start > size) {
+    let cut = start + size - 1;
+    while (cut >= start && !isBreak(cut)) cut--;
+    if (cut < start) {
+      cut = start + size;
+      while (cut < text.length && !isBreak(cut)) cut++;
+      if (cut === text.length) break;
+    }
+    yield text.slice(start, cut + 1);
+    start = cut + 1;
+  }
+  yield start === 0 ? text : text.slice(start);
+}
 
 /** A word or character tokenizer as toJSON() writes it: the envelope and the vocabulary's tokens. */
 export interface VocabTokenizerJSON extends TokenizerJSONBase {
@@ -64,6 +96,16 @@ export abstract class VocabTokenizer implements Tokenizer {
     return this.encodeWithUnknown(text).ids;
   }
 
+  /** encode() into an Int32Array, a piece of the text at a time: for corpora too large for one number[]. */
+  encodeInt32(text: string): Int32Array {
+    if (typeof text !== 'string') {
+      throw new TypeError(`${this.kind} tokenizer: encodeInt32 expects a string, got ${typeof text}`);
+    }
+    const out = new IdBuffer(0);
+    for (const piece of textPieces(text)) out.pushAll(Int32Array.from(this.vocabulary.encode(this.split(piece)).ids));
+    return out.toInt32Array();
+  }
+
   /** Ids of text, with the distinct tokens that were mapped to `<unk>` (for a warning). */
   encodeWithUnknown(text: string): Encoded {
     if (typeof text !== 'string') {
@@ -106,7 +148,7 @@ export function vocabularyFrom(
   if (typeof (texts as Partial<Iterable<string>> | null)?.[Symbol.iterator] !== 'function') throw new TypeError(`${expected}, got ${describe(corpus)}`);
   for (const text of texts) {
     if (typeof text !== 'string') throw new TypeError(`${expected}, got one that holds ${describe(text)}`);
-    counter.addAll(split(text));
+    for (const piece of textPieces(text)) counter.addAll(split(piece));
   }
   const vocabulary = counter.build(options, where);
   // A model over <unk> alone predicts it with certainty and learns nothing; say why before training.
