@@ -9,6 +9,7 @@ import {
   validationBatches,
   splitValidation,
   corpusText,
+  MAX_STRING_UNITS,
   readCorpusFiles,
   CorpusError,
   tokenizeCorpus,
@@ -120,4 +121,21 @@ test('tokenizeCorpus: ids with a held-out tail; a text without tokens is refused
   assert.deepEqual([...train], [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.deepEqual([...validation], [9, 10]);
   assert.throws(() => tokenizeCorpus('... !!! 42', tokenizer), /the corpus has no tokens after tokenization \(10 characters\)/);
+});
+
+test('a corpus longer than a JavaScript string can be is refused with its length and the limit', async () => {
+  // repeat() builds a rope of a few nodes: these parts add up past the limit without taking memory.
+  const part = 'ab'.repeat(2 ** 27);
+  await assert.rejects(corpusText([part, part, 'x'], 'big'), (err: Error) => {
+    assert.ok(err instanceof CorpusError);
+    assert.equal(err.message, `big is ${2 ** 29 + 3} characters (UTF-16 units), more than the ${MAX_STRING_UNITS} that a ` +
+      'JavaScript string holds; train on a part of it (at most about 512 MB of text)');
+    return true;
+  });
+  async function* chunks() {
+    yield part;
+    yield part;
+  }
+  await assert.rejects(corpusText(chunks(), 'stream'), /stream is 536870912 characters/);
+  assert.equal(MAX_STRING_UNITS, 2 ** 29 - 24);
 });

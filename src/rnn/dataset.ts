@@ -46,7 +46,35 @@ function assertText(text: string, name: string): void {
   }
 }
 
+/** The longest string V8 makes, in UTF-16 units (2^29 - 24): Node, Deno and Chromium share it. */
+export const MAX_STRING_UNITS = 536_870_888;
+
+/** Throws unless a corpus of `units` UTF-16 units fits in one string. */
+function checkLength(units: number, name: string): void {
+  if (units <= MAX_STRING_UNITS) return;
+  throw new CorpusError(`${name} is ${units} characters (UTF-16 units), more than the ${MAX_STRING_UNITS} that a ` +
+    'JavaScript string holds; train on a part of it (at most about 512 MB of text)');
+}
+
+/** UTF-16 units that valid UTF-8 `bytes` decode to: one per code point, two for one of four bytes. */
+function utf16Length(bytes: Uint8Array): number {
+  let units = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
+  }
+  return units;
+}
+
+/** Parts joined with `separator`, after checking the whole fits in one string. */
+function joinParts(parts: readonly string[], separator: string, name: string): string {
+  checkLength(parts.reduce((n, part) => n + part.length, separator.length * Math.max(0, parts.length - 1)), name);
+  return parts.join(separator);
+}
+
 function decodeUtf8(bytes: Uint8Array, name: string, decoder = new TextDecoder('utf-8', { fatal: true }), stream = false): string {
+  // Past the string limit the decoder fails as it does for invalid bytes; only a text that long can reach it.
+  if (bytes.length > MAX_STRING_UNITS) checkLength(utf16Length(bytes), name);
   try {
     return decoder.decode(bytes, { stream });
   } catch {
@@ -80,13 +108,13 @@ export async function corpusText(source: CorpusSource, name = 'corpus'): Promise
       parts.push(typeof chunk === 'string' ? chunk : decodeUtf8(chunk, name, decoder, true));
     }
     parts.push(decodeUtf8(new Uint8Array(0), name, decoder));
-    text = parts.join('');
+    text = joinParts(parts, '', name);
   } else if (Array.isArray(source)) {
     const parts = (source as readonly CorpusChunk[]).map((part, i) =>
       typeof part === 'string' ? part : decodeUtf8(part, `${name} part ${i + 1}`),
     );
+    text = joinParts(parts, '\n', name);
     parts.forEach((part, i) => assertText(part, `${name} part ${i + 1}`));
-    text = parts.join('\n');
   } else {
     throw new CorpusError(
       `${name}: expected a string, bytes, an array of them or an async iterable of chunks, got ${typeof source}`,
@@ -108,7 +136,7 @@ export async function readCorpusFiles(paths: readonly (string | URL)[]): Promise
   if (paths.length === 0) throw new CorpusError('no corpus files given; pass at least one text file');
   const parts: string[] = [];
   for (const path of paths) parts.push(await corpusText(await readBytes(path), String(path)));
-  return parts.join('\n');
+  return joinParts(parts, '\n', `the corpus of ${paths.length} files`);
 }
 
 /** Ids of a tokenized corpus split into a training head and a held-out validation tail. */
