@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, openSync, ftruncateSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,6 +17,7 @@ import {
   type TensorMap,
 } from '../src/rnn/checkpoint.js';
 import { serializeSafetensors } from '../src/io/safetensors.js';
+import { PlatformFileError, readBytes } from '../src/platform/index.js';
 
 const fixtureDir = (name: string): URL => new URL(`../../test/fixtures/rnn/${name}/`, import.meta.url);
 const fixtureBytes = (name: string, file: string): Uint8Array => new Uint8Array(readFileSync(new URL(file, fixtureDir(name))));
@@ -288,4 +289,22 @@ test('saving over a checkpoint is atomic: a failed save leaves the previous file
     /cannot write .*\/models\/: a path ending in a slash names a folder; give a file path such as .*\/models\/model\.safetensors/);
   assert.deepEqual(readFileSync(path), before);
   assert.deepEqual(readdirSync(dir), ['model.safetensors']);
+});
+
+test('a file past the 4 GiB a byte array holds is refused before it is read, as no checkpoint', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-huge-'));
+  const path = join(dir, 'huge.safetensors');
+  // Sparse: the size is declared, no disk space is taken.
+  const fd = openSync(path, 'w');
+  ftruncateSync(fd, 5 * 2 ** 30);
+  closeSync(fd);
+  await assert.rejects(loadCheckpoint(path), (err: Error) => {
+    assert.ok(err instanceof CheckpointError);
+    assert.equal(err.message, `cannot read ${path}: it is 5368709120 bytes, more than the 4294967296 (4 GiB) that one ` +
+      'JavaScript byte array holds. No RNN checkpoint is this large: it stores at most 12 bytes a parameter, the model ' +
+      "takes at least 12 in WASM memory, and wasm32's holds 4 GiB; this file is something else");
+    return true;
+  });
+  await assert.rejects(readBytes(path), (err: Error) => err instanceof PlatformFileError && err.code === 'ETOOLARGE');
+  rmSync(dir, { recursive: true });
 });

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { open } from 'node:fs/promises';
+import { IO_CHUNK_BYTES, readInChunks, writeAll } from '../src/platform/files.js';
 import {
   detectRuntime,
   readBytes,
@@ -142,4 +144,22 @@ test('URLs are fetched; an HTTP error names the status', async () => {
   } finally {
     server.close();
   }
+});
+
+test('files past the 2^31 - 1 bytes of one Node read or write go a chunk at a time', async () => {
+  // Chunks of 7 bytes stand in for the 1 GiB ones that a checkpoint of over 2 GiB needs.
+  assert.equal(IO_CHUNK_BYTES, 2 ** 30);
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-chunks-'));
+  const path = join(dir, 'bytes.bin');
+  const bytes = Uint8Array.from({ length: 100 }, (_, i) => (i * 37) % 251);
+  const handle = await open(path, 'w');
+  await writeAll(handle, bytes, 7);
+  await handle.close();
+  assert.deepEqual(new Uint8Array(readFileSync(path)), bytes);
+  const reader = await open(path, 'r');
+  assert.deepEqual(await readInChunks(reader, 100, 7), bytes);
+  // A file that is shorter than its size said gives what it holds.
+  assert.deepEqual(await readInChunks(reader, 120, 7), bytes);
+  await reader.close();
+  rmSync(dir, { recursive: true });
 });

@@ -56,11 +56,64 @@ export async function localPath(location: string | URL): Promise<string> {
 export async function readBytes(location: string | URL): Promise<Uint8Array> {
   if (isUrl(location) || !hasFileSystem()) return fetchBytes(location);
   const f = await fs();
+  const file = await localPath(location);
   try {
-    const buffer = await f.readFile(await localPath(location));
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const { size } = await f.stat(file);
+    if (size < READ_FILE_MAX_BYTES) {
+      const buffer = await f.readFile(file);
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    }
+    if (size > MAX_BYTE_ARRAY) {
+      throw new PlatformFileError(`cannot read ${String(location)}: it is ${size} bytes, more than the ${MAX_BYTE_ARRAY} ` +
+        '(4 GiB) that one JavaScript byte array holds', 'ETOOLARGE');
+    }
+    const handle = await f.open(file, 'r');
+    try {
+      return await readInChunks(handle, size);
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
     throw wrapSystemError(e, `cannot read ${String(location)}`);
+  }
+}
+
+/** Node's readFile refuses files of 2 GiB and more (ERR_FS_FILE_TOO_LARGE), a resumable checkpoint
+ *  of a model with 180 million parameters among them: those are read a chunk at a time. */
+const READ_FILE_MAX_BYTES = 2 ** 31 - 1;
+/** Bytes one read or write call moves: Node's take at most 2^31 - 1 (ERR_OUT_OF_RANGE past it). */
+export const IO_CHUNK_BYTES = 2 ** 30;
+/** The longest Uint8Array V8 makes. */
+export const MAX_BYTE_ARRAY = 2 ** 32;
+
+type FileHandle = Awaited<ReturnType<FsPromises['open']>>;
+
+// What chunked reading and writing use of a FileHandle: declared here, so that the published types
+// do not need Node's.
+interface ReadableHandle {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+interface WritableHandle {
+  write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+}
+
+/** The first `size` bytes of an open file (fewer if it ends before), read `chunk` bytes a call into one array. */
+export async function readInChunks(handle: ReadableHandle, size: number, chunk = IO_CHUNK_BYTES): Promise<Uint8Array> {
+  const out = new Uint8Array(size);
+  let position = 0;
+  while (position < size) {
+    const { bytesRead } = await handle.read(out, position, Math.min(chunk, size - position), position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+  }
+  return position === size ? out : out.subarray(0, position);
+}
+
+/** Writes all of `bytes` at the handle's position, `chunk` bytes a call. */
+export async function writeAll(handle: WritableHandle, bytes: Uint8Array, chunk = IO_CHUNK_BYTES): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    const { bytesWritten } = await handle.write(bytes, at, Math.min(chunk, bytes.length - at));
+    at += bytesWritten;
   }
 }
 
@@ -99,11 +152,11 @@ export async function writeBytesAtomic(
   });
   const dir = p.dirname(file);
   const temp = p.join(dir, `.${p.basename(file)}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-  let handle: Awaited<ReturnType<FsPromises['open']>> | undefined;
+  let handle: FileHandle | undefined;
   try {
     handle = await f.open(temp, 'wx');
     const chunks = content instanceof Uint8Array ? [content] : content;
-    for await (const chunk of chunks) await handle.write(chunk);
+    for await (const chunk of chunks) await writeAll(handle, chunk);
     await handle.sync();
     await handle.close();
     handle = undefined;

@@ -9,7 +9,7 @@
  * and its metadata is returned as it is but never read as textloom's.
  */
 import { parseSafetensors, serializeSafetensors, SafetensorsError, type TensorToWrite } from '../io/safetensors.js';
-import { readBytes, writeBytesAtomic } from '../platform/index.js';
+import { readBytes, writeBytesAtomic, type PlatformFileError } from '../platform/index.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 import type { TrainerState } from './trainer.js';
 import { gateCount, parameterSpecs, validateConfig as validateModelConfig, type CellType, type ModelConfig } from './layout.js';
@@ -323,7 +323,17 @@ export async function saveCheckpoint(path: string | URL, content: CheckpointCont
  * restoreModel(model, ckpt); const tokenizer = tokenizerFromJSON(ckpt.tokenizer);`
  */
 export async function loadCheckpoint(location: string | URL): Promise<Checkpoint> {
-  return decodeCheckpoint(await readBytes(location), String(location));
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBytes(location);
+  } catch (e) {
+    if ((e as PlatformFileError).code !== 'ETOOLARGE') throw e;
+    // A file holds at most 12 bytes a parameter (weights and two Adam moments); a model takes at least
+    // as many in WASM memory (the embedding 12, every other parameter 16).
+    throw new CheckpointError(`${(e as Error).message}. No RNN checkpoint is this large: it stores at most 12 bytes ` +
+      "a parameter, the model takes at least 12 in WASM memory, and wasm32's holds 4 GiB; this file is something else");
+  }
+  return decodeCheckpoint(bytes, String(location));
 }
 
 /** What modelContent() adds to a model's weights and config; every part is optional. */
