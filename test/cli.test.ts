@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 import { chatCommand } from '../src/cli/chat.js';
+import { ANNOUNCE_TOKENIZING_CHARS } from '../src/cli/train.js';
 import type { Output } from '../src/cli/args.js';
 import { progressReporter, formatDuration, PLAIN_STEP_MS } from '../src/cli/progress.js';
 import { loadCheckpoint, modelContent, saveCheckpoint } from '../src/rnn/checkpoint.js';
@@ -476,4 +477,17 @@ test('the command turns relaxed SIMD on by itself: started without the flag, it 
   assert.equal(r.status, 0, r.stderr);
   const result = r.stdout.trim().split('\n').map((line) => JSON.parse(line)).find((e) => e.type === 'result');
   assert.equal(result.kernels, 'relaxed');
+});
+
+test('train says it is tokenizing before the silent seconds a large corpus takes', async () => {
+  const large = join(dir, 'large-corpus.txt');
+  const line = 'the quick brown fox jumps over the lazy dog and runs far away\n';
+  writeFileSync(large, line.repeat(Math.ceil((ANNOUNCE_TOKENIZING_CHARS + 1) / line.length)));
+  const r = await run('train', large, '-o', join(dir, 'large.safetensors'), '--epochs', '1', '--validation', '0',
+    '--time-limit', '0.001', ...tiny);
+  assert.equal(r.code, 0, r.stderr);
+  const first = r.stderr.split('\n')[0];
+  assert.equal(first, `tokenizing ${large}: 10.0 million characters (1 to 3 MB a second), then training starts`);
+  const small = await run('train', corpusPath, '-o', join(dir, 'small.safetensors'), '--epochs', '1', '--time-limit', '0.001', ...tiny);
+  assert.doesNotMatch(small.stderr, /tokenizing/);
 });

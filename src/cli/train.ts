@@ -241,6 +241,10 @@ export interface TrainOutcome {
   data: TokenSplit;
 }
 
+/** Corpora of more characters than this take seconds to tokenize (a 200 MB one minutes, with nothing
+ *  else printed before the first step): the command says what it is doing first. */
+export const ANNOUNCE_TOKENIZING_CHARS = 10_000_000;
+
 /** Runs a training as the settings say, reporting to `output`; the caller disposes of the model. */
 export async function runTraining(settings: TrainSettings, output: Output): Promise<TrainOutcome> {
   const say = (text: string): void => {
@@ -251,6 +255,9 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
   const resumed = settings.resume === undefined ? null : await loadCheckpoint(settings.resume);
   if (resumed !== null && (resumed.training === null || resumed.tokenizer === null)) {
     throw new CheckpointError(`${settings.resume} cannot be resumed: it was saved without --resumable`);
+  }
+  if (text.length > ANNOUNCE_TOKENIZING_CHARS) {
+    say(`tokenizing ${name}: ${(text.length / 1e6).toFixed(1)} million characters (1 to 3 MB a second), then training starts`);
   }
   const tokenizer = resumed ? tokenizerFromJSON(resumed.tokenizer) : await buildTokenizer(settings, text);
   // A resumed run holds out the same text as before, so that it continues on the same split.
