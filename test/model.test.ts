@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RNNModel, RecurrentState, type ModelConfig, type TensorData } from '../src/rnn/model.js';
+import { layoutActivations } from '../src/rnn/activations.js';
+import { Arena } from '../src/wasm/arena.js';
+import { instantiateKernels } from '../src/wasm/kernels.js';
 import { Random } from '../src/util/random.js';
 import { FIXTURES, fixtureRuns, flatIds, readTensors } from './parity-fixtures.js';
 
@@ -277,4 +280,20 @@ test('weights packed for generation follow every weight change', async () => {
     a.reserveTraining(3, 2);
     assert.deepEqual(a.step(tokens, fresh()), c.step(tokens, fresh()), `${cell}: after another layout`);
   }
+});
+
+test('a step layout without room for packed output weights multiplies by the weights as they lie', async () => {
+  const k = await instantiateKernels('simd');
+  const arena = new Arena(k, 'Shrink the model.');
+  const have = k.memory.buffer.byteLength;
+  // Packed copies of 2^30 floats stand in for the output layer of a model near 4 GiB.
+  const crowded = layoutActivations(arena, small, 1, 2, false, undefined, { out: 2 ** 30, ih: [2 ** 20, 2 ** 20] });
+  assert.equal(crowded.packedOut, null);
+  assert.deepEqual(crowded.packedIh, []);
+  assert.ok(k.memory.buffer.byteLength - have < 2 ** 20, 'no room was taken for the copies');
+  const roomy = layoutActivations(arena, small, 1, 2, false, undefined, { out: 4096, ih: [256, 256] });
+  assert.equal(roomy.packedOut?.length, 4096);
+  assert.deepEqual(roomy.packedIh.map((r) => r.length), [256, 256]);
+  // Training and evaluation layouts never hold packed copies.
+  assert.equal(layoutActivations(arena, small, 3, 2, true, undefined, { out: 4096, ih: [256, 256] }).packedOut, null);
 });

@@ -4,7 +4,7 @@
  * RECOMPUTE_ABOVE_BYTES; past it, all layers share one set and the backward pass re-runs a lower
  * layer's forward to refill it (bit-identical, since the same kernels see the same inputs).
  */
-import { alignUp, type Arena, type Region } from '../wasm/arena.js';
+import { alignUp, WASM32_MAX_BYTES, type Arena, type Region } from '../wasm/arena.js';
 import type { ModelConfig } from './layout.js';
 
 /** Arena size past which training recomputes lower layers' gates instead of storing them (about 3%
@@ -33,24 +33,26 @@ export interface Activations {
   readonly dc: Region | null; // (B, H) LSTM training only
   readonly gh: Region | null; // (B, 3H) GRU only
   readonly logits: Region; // (R, V)
-  readonly packedOut: Region | null; // linear.weight packed for step() (T = 1 inference only)
-  readonly packedIh: Region[]; // per layer, W_ih packed for step() (T = 1 inference only)
+  readonly packedOut: Region | null; // linear.weight packed for step() (T = 1 inference only, where it fits)
+  readonly packedIh: Region[]; // per layer, W_ih packed for step() (T = 1 inference only, where packedOut is)
   readonly logitsRows: number;
   /** True when lower layers' gates must be recomputed before their backward pass. */
   readonly recompute: boolean;
 }
 
 type Alloc = (name: string, length: number) => Region;
+/** Floats of the packed output weights and of each layer's packed input weights. */
+type PackedSizes = { out: number; ih: number[] };
 
 /** `recompute` forces the choice (undefined decides by RECOMPUTE_ABOVE_BYTES); `packed` sizes the
  *  packed output and input weights that a step layout (T = 1, inference) keeps for generation. */
 export function layoutActivations(arena: Arena, config: ModelConfig, T: number, B: number, training: boolean,
-                                  recompute: boolean | undefined, packed: { out: number; ih: number[] }): Activations {
+                                  recompute: boolean | undefined, packed: PackedSizes): Activations {
   arena.resetActivations();
   const canShare = training && config.numLayers > 1 && config.cell !== 'rnn';
-  const lengthsOf = (shareGates: boolean): number[] => {
+  const lengthsOf = (shareGates: boolean, copies: PackedSizes | null = packed): number[] => {
     const lengths: number[] = [];
-    plan(config, T, B, training, shareGates, packed, (name, length) => {
+    plan(config, T, B, training, shareGates, copies, (name, length) => {
       lengths.push(length);
       return { name, kind: 'activations', ptr: 0, length };
     });
@@ -58,20 +60,23 @@ export function layoutActivations(arena: Arena, config: ModelConfig, T: number, 
   };
   let share = canShare && recompute === true;
   if (canShare && recompute === undefined) share = arena.endAfter(lengthsOf(false)) > RECOMPUTE_ABOVE_BYTES;
+  // A model within a few hundred MiB of the limit can train but has no room for a packed copy of its
+  // output weights (V x H floats): its steps then multiply by the weights as they lie, to the same logits.
+  const copies = !training && T === 1 && arena.endAfter(lengthsOf(share)) > WASM32_MAX_BYTES ? null : packed;
   const what = training ? `RNNModel: the activations of a training batch of seqLen ${T} x batchSize ${B}`
-    : T === 1 ? `RNNModel: the activations and packed output weights of a step over ${B} row(s) (as generation takes)`
+    : T === 1 ? `RNNModel: the activations of a step over ${B} row(s) (as generation takes)`
       : `RNNModel: the activations of an evaluation batch of seqLen ${T} x batchSize ${B}`;
   const advice = T === 1 && !training
     ? 'Generate fewer rows at once (numBeams x numReturnSequences x prompts), or use a smaller model.'
     : `Lower seqLen or batchSize (the activations grow with seqLen x batchSize = ${T * B} tokens)` +
       (canShare && !share ? ', or leave recompute unset (true shares one set of gate buffers between layers)' : '') +
       ', or use a smaller model.';
-  arena.requireRoom(lengthsOf(share), what, advice);
-  return plan(config, T, B, training, share, packed, (name, length) => arena.alloc(name, 'activations', length));
+  arena.requireRoom(lengthsOf(share, copies), what, advice);
+  return plan(config, T, B, training, share, copies, (name, length) => arena.alloc(name, 'activations', length));
 }
 
 function plan(config: ModelConfig, T: number, B: number, training: boolean, shareGates: boolean,
-              packed: { out: number; ih: number[] }, a: Alloc): Activations {
+              packed: PackedSizes | null, a: Alloc): Activations {
   const { cell, vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = config;
   const N = T * B;
   const gateWidth = cell === 'rnn' ? 0 : 4 * H;
@@ -89,7 +94,7 @@ function plan(config: ModelConfig, T: number, B: number, training: boolean, shar
   const budgetRows = Math.floor(LOGITS_BUDGET_FLOATS / V);
   const logitsRows = T === 1 ? B : Math.min(N, budgetRows >= 8 ? budgetRows - (budgetRows % 8) : Math.max(1, budgetRows));
   const dWidth = Math.max(E, H);
-  const stepLayout = !training && T === 1;
+  const stepLayout = !training && T === 1 && packed !== null;
   const ids = a('ids', N);
   const targets = a('targets', N);
   const x0 = a('x0', N * E);

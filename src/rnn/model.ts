@@ -335,13 +335,18 @@ export class RNNModel {
     this.forwardLayers(act, state, false);
     const { hiddenSize: H, vocabSize: V, numLayers: L } = this.config;
     const k = this.k;
-    // Generation calls this once per token: the output weights are packed once and reused.
-    const packedOut = act.packedOut!;
-    if (this.outPackedKey !== act.key) {
-      k.gemm_pack_nt(packedOut.ptr, this.param('linear.weight'), H, V, H);
-      this.outPackedKey = act.key;
+    // Generation calls this once per token: the output weights are packed once and reused, where
+    // the layout had room for them (the unpacked product gives the same bits).
+    const packedOut = act.packedOut;
+    if (packedOut === null) {
+      k.gemm_nt(act.logits.ptr, act.h[L - 1].ptr, this.param('linear.weight'), B, H, V, H, H, V, 0, this.scratch.ptr);
+    } else {
+      if (this.outPackedKey !== act.key) {
+        k.gemm_pack_nt(packedOut.ptr, this.param('linear.weight'), H, V, H);
+        this.outPackedKey = act.key;
+      }
+      k.gemm_packed(act.logits.ptr, act.h[L - 1].ptr, packedOut.ptr, B, H, V, H, V, 0);
     }
-    k.gemm_packed(act.logits.ptr, act.h[L - 1].ptr, packedOut.ptr, B, H, V, H, V, 0);
     k.bias_forward(act.logits.ptr, this.param('linear.bias'), B, V, V);
     this.checkWorkers('step');
     return this.arena.f32(act.logits).slice(0, B * V);
