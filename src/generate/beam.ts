@@ -1,4 +1,4 @@
-import { applyChain, buildChain } from './chain.js';
+import { RowChain } from './chain.js';
 import { checkStep, prefillRepeated } from './decode.js';
 import type { LogitsSource } from './engine.js';
 import type { FinishReason, GenerateResult, ResolvedOptions } from './options.js';
@@ -29,6 +29,7 @@ const NEG = -1e9; // HF's "never pick this" offset
 
 interface Beam {
   ids: number[];
+  chain: RowChain;
   score: number;
 }
 
@@ -64,9 +65,9 @@ export async function beamSearch(source: LogitsSource, batch: PreparedBatch, opt
   const numBeams = options.numBeams;
   const eos = options.eosTokenIds;
   const toKeep = Math.max(2, 1 + eos.length) * numBeams;
-  const chain = buildChain(options, vocabSize);
+  const startChain = RowChain.builder(options, vocabSize);
   const prompts: Prompt[] = batch.prompts.map((prompt) => ({
-    running: Array.from({ length: numBeams }, (_, j) => ({ ids: prompt.slice(), score: j === 0 ? 0 : NEG })),
+    running: Array.from({ length: numBeams }, (_, j) => ({ ids: prompt.slice(), chain: startChain(prompt), score: j === 0 ? 0 : NEG })),
     slots: Array.from({ length: numBeams }, () => ({ ids: null, score: NEG, reason: null })),
     done: false,
   }));
@@ -84,7 +85,7 @@ export async function beamSearch(source: LogitsSource, batch: PreparedBatch, opt
       prompt.running.forEach((beam, j) => {
         const scores = logits.subarray((base + j) * vocabSize, (base + j + 1) * vocabSize);
         logSoftmax(scores, base + j);
-        applyChain(chain, scores, { ids: beam.ids, newTokens: step });
+        beam.chain.apply(scores, { ids: beam.ids, newTokens: step });
         for (let v = 0; v < vocabSize; v++) combined[j * vocabSize + v] = f32(beam.score + scores[v]!);
       });
       const top = topIndices(combined, toKeep);
@@ -116,9 +117,15 @@ export async function beamSearch(source: LogitsSource, batch: PreparedBatch, opt
           reason: finished ? c.reason : null,
         };
       });
+      // The last child of a parent takes over its chain; earlier children fork it before it changes.
+      const children = new Int32Array(numBeams); // (numBeams) children of each running beam
+      for (const k of next) children[candidates[k]!.parent]!++;
       prompt.running = Array.from(next, (k) => {
         const c = candidates[k]!;
-        return { ids: [...prompt.running[c.parent]!.ids, c.token], score: runningScores[k]! };
+        const parent = prompt.running[c.parent]!;
+        const chain = --children[c.parent]! === 0 ? parent.chain : parent.chain.fork();
+        chain.push(c.token);
+        return { ids: [...parent.ids, c.token], chain, score: runningScores[k]! };
       });
       if (!canImprove(prompt, step + 1, batch.maxNewTokens, options)) prompt.done = true;
       return Array.from(next, (k) => base + candidates[k]!.parent);

@@ -1,5 +1,5 @@
 import { Random } from '../util/random.js';
-import { applyChain, buildChain } from './chain.js';
+import { RowChain } from './chain.js';
 import type { LogitsSource } from './engine.js';
 import type { FinishReason, GenerateResult, ResolvedOptions } from './options.js';
 import type { PreparedBatch } from './prepare.js';
@@ -15,6 +15,7 @@ export interface TokenEvent {
 
 interface Row {
   ids: number[];
+  chain: RowChain;
   promptLength: number;
   newTokens: number;
   finish: FinishReason | null;
@@ -65,11 +66,11 @@ export function checkStep(logits: Float32Array, rows: number, vocabSize: number)
 export async function* decode(source: LogitsSource, batch: PreparedBatch, options: ResolvedOptions): AsyncGenerator<TokenEvent, GenerateResult> {
   const vocabSize = source.vocabSize;
   const copies = options.numReturnSequences;
-  const chain = buildChain(options, vocabSize);
+  const startChain = RowChain.builder(options, vocabSize);
   const random = options.doSample ? (options.random ?? new Random(Math.floor(Math.random() * 0x100000000))) : null;
   const rows: Row[] = [];
   for (const prompt of batch.prompts) {
-    for (let c = 0; c < copies; c++) rows.push({ ids: prompt.slice(), promptLength: prompt.length, newTokens: 0, finish: null });
+    for (let c = 0; c < copies; c++) rows.push({ ids: prompt.slice(), chain: startChain(prompt), promptLength: prompt.length, newTokens: 0, finish: null });
   }
   options.signal?.throwIfAborted();
   let logits = await prefillRepeated(source, batch, copies); // (R, V)
@@ -84,10 +85,11 @@ export async function* decode(source: LogitsSource, batch: PreparedBatch, option
         continue;
       }
       const scores = logits.subarray(r * vocabSize, (r + 1) * vocabSize);
-      applyChain(chain, scores, row);
+      row.chain.apply(scores, row);
       const token = random ? sampleToken(scores, random, r) : argmax(scores, r);
       tokens[r] = token;
       row.ids.push(token);
+      row.chain.push(token);
       row.newTokens++;
       events.push({ row: r, token });
       if (options.eosTokenIds.includes(token)) row.finish = 'eos';
