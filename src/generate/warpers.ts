@@ -9,12 +9,50 @@ export function temperature(t: number): LogitsProcessor {
 }
 
 /**
+ * The value at `target` of `values` sorted ascending, found by partitioning a copy around a pivot (three
+ * ways, so that a row full of -Infinity partitions at once) and keeping the part that holds the target:
+ * O(n) on average where a sort is O(n log n). The values must not be NaN.
+ */
+function select(values: Float32Array, target: number): number {
+  const a = values.slice();
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    // a[lo..lt) < pivot, a[lt..i) === pivot, a(gt..hi] > pivot
+    let lt = lo;
+    let gt = hi;
+    let i = lo;
+    while (i <= gt) {
+      const v = a[i]!;
+      if (v < pivot) {
+        a[i++] = a[lt]!;
+        a[lt++] = v;
+      } else if (v > pivot) {
+        a[i] = a[gt]!;
+        a[gt--] = v;
+      } else {
+        i++;
+      }
+    }
+    if (target < lt) hi = lt - 1;
+    else if (target > gt) lo = gt + 1;
+    else return pivot;
+  }
+  return a[target]!;
+}
+
+/**
  * The k-th highest of `values` counting repeats (torch.topk(values, k).values[k - 1]), for 1 <= k <= n.
  * A small k keeps a sorted buffer that most values fail to enter with a single comparison; a large k
- * sorts a copy.
+ * selects it from a copy. A NaN sorts above every number, as in a typed array's sort.
  */
 function kthLargest(values: Float32Array, k: number): number {
-  if (k > 256) return values.slice().sort()[values.length - k]!;
+  if (k > 256) return values.includes(NaN) ? values.slice().sort()[values.length - k]! : select(values, values.length - k);
   const best = new Float64Array(k).fill(-Infinity); // (k) descending
   let count = 0;
   for (let i = 0; i < values.length; i++) {
@@ -58,7 +96,32 @@ function candidatesDownTo(scores: Float32Array, weights: SoftmaxWeights, depth: 
     if (weights.weights[i] === 0) continue;
     if (depth >= BUCKETS - 1 || (weights.max - scores[i]!) * BUCKETS_PER_UNIT < depth + 1) picked.push(i);
   }
-  return Int32Array.from(picked).sort((a, b) => (scores[b]! - scores[a]!) || (b - a));
+  if (scores.length > INDEX_LIMIT) return Int32Array.from(picked).sort((a, b) => (scores[b]! - scores[a]!) || (b - a));
+  return byScoreDescending(scores, picked);
+}
+
+/** Indices below this fit under a float32's 32 order bits in one exact float64 sort key. */
+const INDEX_LIMIT = 2 ** 21;
+
+/**
+ * `indices` sorted by score descending, the higher index first among equal scores, through the native
+ * sort of one float64 key per index (a comparator sort is several times slower): the float32 score's
+ * bits mapped to an unsigned order, times INDEX_LIMIT, plus the index; read backwards.
+ */
+function byScoreDescending(scores: Float32Array, indices: readonly number[]): Int32Array {
+  const bits = new Uint32Array(scores.buffer, scores.byteOffset, scores.length);
+  const keys = new Float64Array(indices.length);
+  for (let j = 0; j < indices.length; j++) {
+    const i = indices[j]!;
+    const b = bits[i]!;
+    // Negative floats order by reversed magnitude, positive ones above them; -0 counts as +0.
+    const order = b >= 0x80000000 && b !== 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    keys[j] = order * INDEX_LIMIT + i;
+  }
+  keys.sort();
+  const sorted = new Int32Array(indices.length);
+  for (let j = 0; j < keys.length; j++) sorted[keys.length - 1 - j] = keys[j]! % INDEX_LIMIT;
+  return sorted;
 }
 
 /**
