@@ -46,7 +46,7 @@ console.log(JSON.stringify({ steps: losses.length, first: losses[0], last: losse
 const TYPED = `
 import {
   RNNModel, WordTokenizer, splitValidation, train, generateText, modelContent, encodeCheckpoint, decodeCheckpoint,
-  restoreModel, loadGpt2, Gpt2Chat, parseSafetensors, serializeSafetensors, TrainingWorker,
+  restoreModel, loadGpt2, Gpt2Chat, RNNChat, parseSafetensors, serializeSafetensors, TrainingWorker,
   type RNNCreateOptions, type TrainOptions, type TrainProgress, type TextGenerationOptions, type GenerationState,
   type GenerateOptions, type LoadGpt2Options, type DownloadProgress, type ParsedSafetensors, type TensorToWrite,
   type ModelSpec, type TrainingSpec, type GenerationSpec, type Backend, type ChatReply,
@@ -99,6 +99,49 @@ export async function page(): Promise<string> {
   const { text: out } = await worker.generate('it is a truth', generation, (piece) => console.log(piece));
   worker.terminate();
   return out;
+}
+
+/** Options passed on from values that may be undefined, as a strict project's flags are. */
+declare const flags: { seed?: number; threads?: number; maxNewTokens?: number; signal?: AbortSignal; onText?: (piece: string) => void };
+export async function passedOn(): Promise<string> {
+  const tokenizer = WordTokenizer.fromCorpus(text, { maxSize: flags.maxNewTokens, minCount: undefined });
+  const model = await RNNModel.create({ cell: 'gru', vocabSize: tokenizer.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 1 },
+    { seed: flags.seed, kernels: undefined, recompute: undefined, threads: flags.threads, splitThreshold: undefined, workerTimeoutMs: undefined });
+  await train(model, splitValidation(Int32Array.from(tokenizer.encode(text)), 0.1), {
+    epochs: 1, lr: 0.01, batchSize: 4, seqLen: 8, clip: undefined, weightDecay: undefined, lrSchedule: undefined, warmupSteps: undefined,
+    validation: undefined, earlyStopping: { patience: 2, minDelta: undefined }, seed: flags.seed, signal: flags.signal, onProgress: undefined,
+    resume: undefined,
+  });
+  const generation: TextGenerationOptions = {
+    maxNewTokens: flags.maxNewTokens, doSample: undefined, temperature: undefined, topK: undefined, topP: undefined, seed: flags.seed,
+    repetitionPenalty: undefined, noRepeatNgramSize: undefined, stop: undefined, onText: flags.onText, onWarning: undefined,
+    signal: flags.signal, initialState: undefined, allowUnknown: undefined,
+  };
+  const { text: out } = await generateText(model, tokenizer, 'it is', generation);
+  const chat = new RNNChat(model, tokenizer, { maxNewTokens: flags.maxNewTokens, seed: flags.seed });
+  await chat.reply('hello', { onText: flags.onText, onWarning: undefined, signal: flags.signal });
+  const loading: LoadGpt2Options = {
+    dtype: undefined, layout: undefined, device: undefined, threads: flags.threads, onnxruntimeNode: undefined, hubUrl: undefined,
+    revision: undefined, cache: undefined, onProgress: undefined, downloadAttempts: undefined, retryDelayMs: undefined,
+    stallTimeoutMs: undefined, signal: flags.signal, onWarning: undefined,
+  };
+  const gpt2 = await loadGpt2('./gpt2', loading);
+  const options: GenerateOptions = {
+    maxLength: undefined, maxNewTokens: flags.maxNewTokens, minNewTokens: undefined, doSample: undefined, temperature: undefined,
+    topK: undefined, topP: undefined, repetitionPenalty: undefined, noRepeatNgramSize: undefined, badWordsIds: undefined,
+    numBeams: undefined, lengthPenalty: undefined, earlyStopping: undefined, numReturnSequences: undefined, eosTokenId: undefined,
+    padTokenId: undefined, seed: flags.seed, random: undefined, signal: flags.signal, onToken: undefined, stoppingCriteria: undefined,
+  };
+  await gpt2.generate(out, options);
+  const bpe = gpt2.tokenizer;
+  bpe.decode(bpe.encode(out, { specialTokens: undefined }), { skipSpecialTokens: undefined });
+  await new Gpt2Chat(gpt2, { preamble: undefined, generation: { maxNewTokens: flags.maxNewTokens }, stop: undefined }).say('Hello');
+  const model2: ModelSpec = { cell: 'lstm', tokenizer: 'word', embedSize: 32, hiddenSize: 64, numLayers: 1, maxVocab: flags.maxNewTokens };
+  const training: TrainingSpec = { epochs: 2, lr: 0.01, batchSize: 8, seqLen: 16, seed: flags.seed, clip: undefined };
+  const worker = TrainingWorker.start();
+  await worker.train(text, model2, training);
+  const { text: sampled } = await worker.generate('it is', { maxNewTokens: flags.maxNewTokens, seed: flags.seed });
+  return sampled;
 }
 `;
 

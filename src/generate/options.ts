@@ -9,53 +9,53 @@ import { isSeed, Random, SEED_RANGE } from '../util/random.js';
  */
 export interface GenerateOptions {
   /** Total length of prompt + new tokens (the longest prompt in a batch). Default 20, as HF. */
-  maxLength?: number;
+  maxLength?: number | undefined;
   /** New tokens to generate at most; wins over `maxLength` when both are given. */
-  maxNewTokens?: number;
+  maxNewTokens?: number | undefined;
   /** EOS is banned until this many new tokens exist (needs `eosTokenId`). Default 0. */
-  minNewTokens?: number;
+  minNewTokens?: number | undefined;
   /** Sample instead of greedy/beam search. Default false. */
-  doSample?: boolean;
+  doSample?: boolean | undefined;
   /** Sampling only: logits are divided by it. > 0, default 1. */
-  temperature?: number;
+  temperature?: number | undefined;
   /** Sampling only: keep the k highest logits (ties at the k-th value kept); 0 disables. Default 50, as HF. */
-  topK?: number;
+  topK?: number | undefined;
   /** Sampling only: keep the smallest set of tokens whose probability reaches topP. In (0, 1], default 1. */
-  topP?: number;
+  topP?: number | undefined;
   /** > 0; 1 disables. Divides positive / multiplies negative scores of every token already in the row. */
-  repetitionPenalty?: number;
+  repetitionPenalty?: number | undefined;
   /** Bans any token that would repeat an n-gram of this size already in the row (prompt included). 0 disables. */
-  noRepeatNgramSize?: number;
+  noRepeatNgramSize?: number | undefined;
   /** Token sequences that must never be generated; a one-token entry bans that token everywhere. */
-  badWordsIds?: readonly (readonly number[])[];
+  badWordsIds?: readonly (readonly number[])[] | undefined;
   /** Beam search when > 1 (without sampling). Default 1. */
-  numBeams?: number;
+  numBeams?: number | undefined;
   /** Beam search only: finished beams score sum_logprobs / generated_length ** lengthPenalty. Default 1. */
-  lengthPenalty?: number;
+  lengthPenalty?: number | undefined;
   /** Beam search only: true, false (heuristic) or 'never', as HF. Default false. */
-  earlyStopping?: boolean | 'never';
+  earlyStopping?: boolean | 'never' | undefined;
   /** Sequences returned per prompt (sampling: independent samples; beam search: best beams). Default 1. */
-  numReturnSequences?: number;
+  numReturnSequences?: number | undefined;
   /** Token(s) that end a row. */
-  eosTokenId?: number | readonly number[];
+  eosTokenId?: number | readonly number[] | undefined;
   /** Fills left padding and the steps after a row ended; defaults to the first EOS id. */
-  padTokenId?: number;
+  padTokenId?: number | undefined;
   /**
    * Seed of the sampler (an integer); the same seed gives the same ids in every runtime. Without `seed`
    * or `random`, each call samples from a fresh random seed. Accepted (and unused) when not sampling.
    */
-  seed?: number;
+  seed?: number | undefined;
   /** A generator to draw from instead of `seed` (so consecutive calls continue one stream). */
-  random?: Random;
+  random?: Random | undefined;
   /** Aborting stops at the next step boundary and rejects with `signal.reason` (an AbortError). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called for every new token of a row that has not finished, in order (not with beam search). */
-  onToken?: (row: number, token: number) => void;
+  onToken?: ((row: number, token: number) => void) | undefined;
   /**
    * Called after each new token with the row's ids (prompt + new tokens, no padding); returning true ends
    * the row there (finish reason 'stop'). Not with beam search.
    */
-  stoppingCriteria?: (ids: readonly number[], row: number) => boolean;
+  stoppingCriteria?: ((ids: readonly number[], row: number) => boolean) | undefined;
 }
 
 /** Why a returned row ended. */

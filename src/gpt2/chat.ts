@@ -7,7 +7,7 @@ import { checkGenerateOptions, type FinishReason, type GenerateOptions } from '.
 import type { Gpt2Pipeline } from './pipeline.js';
 import { requireArgument } from '../util/arguments.js';
 import { Serial } from '../util/serial.js';
-import { checkOptionKeys, optionKeys } from '../util/options.js';
+import { checkOptionKeys, givenOptions, optionKeys } from '../util/options.js';
 
 /** Value of `format` in an exported Gpt2Chat history. */
 export const CHAT_FORMAT = 'textloom-gpt2-chat';
@@ -36,12 +36,12 @@ export interface ChatHistoryJSON {
 export interface ChatOptions {
   /** Text that always opens the context (never trimmed); `<|endoftext|>` in it is the special token.
    * Default ''. User turns are plain text: a user typing `<|endoftext|>` gets its characters. */
-  preamble?: string;
+  preamble?: string | undefined;
   /** Generation options of each reply; default `{ maxNewTokens: 40 }` over the model's defaults.
    *  A reply is measured in new tokens: `maxLength` is rejected. */
-  generation?: GenerateOptions;
+  generation?: GenerateOptions | undefined;
   /** A reply ends before the first of these strings (and at EOS). Default none. */
-  stop?: readonly string[];
+  stop?: readonly string[] | undefined;
 }
 
 /** What Gpt2Chat.say() resolves with. */
@@ -89,7 +89,7 @@ export class Gpt2Chat {
     if ((options.generation?.numReturnSequences ?? 1) !== 1) {
       throw new RangeError(`chat: generation.numReturnSequences must be 1: a conversation keeps one reply per turn (got ${options.generation!.numReturnSequences})`);
     }
-    this.generation = { maxNewTokens: 40, ...options.generation };
+    this.generation = { maxNewTokens: 40, ...givenOptions(options.generation ?? {}) };
     // Checked now as say() would check them, so that a bad option fails here and not at the first turn.
     checkGenerateOptions(pipeline.options(this.generation), pipeline.config.vocabSize);
     this.stop = options.stop ?? [];

@@ -47,22 +47,22 @@ export interface DownloadCache {
 
 export interface DownloadOptions {
   /** The name progress reports give the file; default: the URL's last two path segments. */
-  file?: string;
+  file?: string | undefined;
   /** Attempts per file for network errors, 5xx answers and cut-off bodies. Default 3. */
-  attempts?: number;
+  attempts?: number | undefined;
   /** Milliseconds before the second attempt; doubles each time. Default 200. */
-  retryDelayMs?: number;
-  onProgress?: ProgressCallback;
-  cache?: DownloadCache | null;
-  signal?: AbortSignal;
+  retryDelayMs?: number | undefined;
+  onProgress?: ProgressCallback | undefined;
+  cache?: DownloadCache | null | undefined;
+  signal?: AbortSignal | undefined;
   /**
    * Milliseconds without a byte (or, before the body, without an answer) after which an attempt
    * counts as failed and is retried. Default 30000: browsers and Deno never give up on a connection
    * that stalls, and Node only after five minutes.
    */
-  stallTimeoutMs?: number;
+  stallTimeoutMs?: number | undefined;
   /** Told when the cache cannot be read or written; the download goes on without it. Default console.warn. */
-  onWarning?: (message: string) => void;
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /** A URL path segment as the server reads it; one with a malformed escape (`%A`) stays as written. */

@@ -33,18 +33,18 @@ export type Dtype = keyof typeof DTYPE_SUFFIX;
 /** Options of loadGpt2Model and loadGpt2: the source options, which ONNX file to load, and the runtime. */
 export interface LoadModelOptions extends SourceOptions {
   /** Which ONNX variant: 'fp32' (default), 'fp16', 'q8' (`_quantized`), 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'. */
-  dtype?: Dtype;
+  dtype?: Dtype | undefined;
   /** Which export to use when a model has several; default: single file, then merged, then the pair. */
-  layout?: LayoutKind | 'auto';
+  layout?: LayoutKind | 'auto' | undefined;
   /** Backend to run on; default 'auto' (see Device). */
-  device?: Device;
+  device?: Device | undefined;
   /** WASM or native intra-op threads; default: up to 4 cores in Node, Deno and cross-origin-isolated pages, else 1. */
-  threads?: number;
+  threads?: number | undefined;
   /**
    * An already imported onnxruntime-node (`await import('onnxruntime-node')`), for setups where this
    * package cannot import it by name (bundles, a copy installed elsewhere). Used for devices 'native' and 'auto'.
    */
-  onnxruntimeNode?: OrtApi;
+  onnxruntimeNode?: OrtApi | undefined;
 }
 
 /** What loadGpt2Model resolves with: the model's files, its parsed configs, the model and its runtime. */

@@ -5,6 +5,7 @@
 import { checkGenerateOptions, fromHuggingFace, generate, generateStream, type GenerateOptions, type GenerateResult } from '../generate/index.js';
 import { BpeTokenizer, type BpeEncodeOptions } from '../text/index.js';
 import { describeArgument } from '../util/arguments.js';
+import { givenOptions } from '../util/options.js';
 import { Random } from '../util/random.js';
 import { Serial } from '../util/serial.js';
 import type { Gpt2Config, GenerationConfigJson } from './config.js';
@@ -98,7 +99,7 @@ export class Gpt2Pipeline {
     const merged: GenerateOptions = { ...this.defaults };
     if (options.doSample === false) for (const key of SAMPLING_KEYS) delete merged[key];
     if (options.numBeams === 1) for (const key of BEAM_KEYS) delete merged[key];
-    return { ...merged, ...options };
+    return { ...merged, ...givenOptions(options) };
   }
 
   /** Checks that prompt + new tokens fit the context before any work is done. */

@@ -147,14 +147,14 @@ function configureWasm(ort: OrtApi, build: string, threads: number): void {
 }
 
 export interface RuntimeOptions {
-  device?: Device;
+  device?: Device | undefined;
   /** WASM / native intra-op threads; default `defaultThreads()`. */
-  threads?: number;
+  threads?: number | undefined;
   /**
    * An already imported onnxruntime-node, for setups where this package cannot import it by name
    * (bundles, a copy installed elsewhere). Used for devices 'native' and 'auto'.
    */
-  onnxruntimeNode?: OrtApi;
+  onnxruntimeNode?: OrtApi | undefined;
 }
 
 /** Picks the backend for `device` and imports its runtime. */

@@ -22,23 +22,23 @@ export interface ModelFiles {
  */
 export interface SourceOptions {
   /** Hub base URL; default `TEXTLOOM_HUB_URL`, then `HF_ENDPOINT`, then https://huggingface.co. */
-  hubUrl?: string;
+  hubUrl?: string | undefined;
   /** Branch, tag or commit of a Hub repository. Default 'main'. */
-  revision?: string;
+  revision?: string | undefined;
   /** Download cache; null disables caching. Default: a cache folder in Node/Deno, the Cache API in browsers. */
-  cache?: DownloadCache | null;
+  cache?: DownloadCache | null | undefined;
   /** Called as each file downloads, and once for a file served from the cache. */
-  onProgress?: ProgressCallback;
+  onProgress?: ProgressCallback | undefined;
   /** Attempts per file before a download error is reported. Default 3. */
-  downloadAttempts?: number;
+  downloadAttempts?: number | undefined;
   /** Milliseconds before the second attempt; doubles each time. Default 200. */
-  retryDelayMs?: number;
+  retryDelayMs?: number | undefined;
   /** Milliseconds without a byte before a download attempt counts as failed and is retried. Default 30000. */
-  stallTimeoutMs?: number;
+  stallTimeoutMs?: number | undefined;
   /** Aborts downloads in progress and the waits between attempts. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Told once when the download cache cannot be read or written (the model still loads). Default console.warn. */
-  onWarning?: (message: string) => void;
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /**

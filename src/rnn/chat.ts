@@ -67,7 +67,7 @@ export class RNNChat {
    */
   async reply(
     message: string,
-    extra: { onText?: (piece: string) => void; onWarning?: (message: string) => void; signal?: AbortSignal } = {},
+    extra: { onText?: ((piece: string) => void) | undefined; onWarning?: ((message: string) => void) | undefined; signal?: AbortSignal | undefined } = {},
   ): Promise<TextGenerationResult> {
     checkOptionKeys('RNNChat.reply', extra, ['onText', 'onWarning', 'signal']);
     return this.queue.run(async () => {

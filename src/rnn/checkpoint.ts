@@ -172,9 +172,9 @@ export interface CheckpointContent {
   /** The tokenizer's toJSON(), stored as JSON in the metadata. */
   tokenizer?: unknown;
   /** Makes the checkpoint resumable: optimizer moments, trainer position and hidden state. */
-  training?: TrainingSnapshot;
+  training?: TrainingSnapshot | undefined;
   /** Extra string metadata to record (e.g. the corpus name); the keys the checkpoint writes itself are refused. */
-  metadata?: Record<string, string>;
+  metadata?: Record<string, string> | undefined;
 }
 
 const CONTENT_KEYS = optionKeys<CheckpointContent>({ config: true, weights: true, tokenizer: true, training: true, metadata: true });
@@ -341,11 +341,11 @@ export interface ModelContentExtra {
   /** The tokenizer's toJSON(), so that the file can turn ids into text again. */
   tokenizer?: unknown;
   /** Makes the checkpoint resumable: the trainer's position, saved with the optimizer's state. */
-  trainer?: TrainerState;
+  trainer?: TrainerState | undefined;
   /** The training options of a resumable run (stored as JSON beside the trainer's position). */
-  options?: Record<string, unknown>;
+  options?: Record<string, unknown> | undefined;
   /** Extra string metadata, stored in the safetensors header. */
-  metadata?: Record<string, string>;
+  metadata?: Record<string, string> | undefined;
 }
 
 const EXTRA_KEYS = optionKeys<ModelContentExtra>({ tokenizer: true, trainer: true, options: true, metadata: true });

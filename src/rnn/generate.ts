@@ -122,27 +122,27 @@ const PASSED_THROUGH = ['doSample', 'temperature', 'topK', 'topP', 'repetitionPe
 /** Options of generateText: the sampling options of src/generate plus text-level ones; any other key is an error. */
 export interface TextGenerationOptions extends Pick<GenerateOptions, (typeof PASSED_THROUGH)[number]> {
   /** Tokens to generate at most. Default 50. */
-  maxNewTokens?: number;
+  maxNewTokens?: number | undefined;
   /**
    * Stop after generating any of these words (or strings, with a character or BPE tokenizer); they are
    * kept. With a BPE tokenizer a stop is found in the decoded text, so it may begin or end inside a token.
    */
-  stop?: string | readonly string[];
+  stop?: string | readonly string[] | undefined;
   /**
    * Called with each new piece of text as it is generated. The pieces add up to the result's `text`
    * (with a word tokenizer, to the space that joins it to the seed, then `text`); a BPE piece never
    * ends inside a character, save the last, which may end in U+FFFD as decode() does.
    */
-  onText?: (piece: string) => void;
+  onText?: ((piece: string) => void) | undefined;
   /** Called with warnings (seed words missing from the vocabulary). Default: none; see the result. */
-  onWarning?: (message: string) => void;
+  onWarning?: ((message: string) => void) | undefined;
   /** Start from this state (batch 1), e.g. a conversation so far, instead of zeros. */
-  initialState?: GenerationState;
+  initialState?: GenerationState | undefined;
   /**
    * Let the model generate `<unk>` (word and char tokenizers). Default false: `<unk>` stands for every
    * rare word at once, so printing it tells the reader nothing.
    */
-  allowUnknown?: boolean;
+  allowUnknown?: boolean | undefined;
 }
 
 const TEXT_OPTION_KEYS = optionKeys<TextGenerationOptions>({

@@ -27,17 +27,17 @@ export interface AdamOptions {
   /** Learning rate; a positive number, required. */
   lr: number;
   /** Decay rate of the running mean of gradients, in [0, 1) (default 0.9). */
-  beta1?: number;
+  beta1?: number | undefined;
   /** Decay rate of the running mean of squared gradients, in [0, 1) (default 0.999). */
-  beta2?: number;
+  beta2?: number | undefined;
   /** Added to the denominator for numerical stability, >= 0 (default 1e-8). */
-  eps?: number;
+  eps?: number | undefined;
   /** Decoupled (AdamW, torch.optim.AdamW) unless `decoupledWeightDecay` is false (torch.optim.Adam's L2). */
-  weightDecay?: number;
+  weightDecay?: number | undefined;
   /** True (default): scale the weights by 1 - lr·weightDecay, as AdamW. False: add weightDecay·w to the gradient (Adam's L2). */
-  decoupledWeightDecay?: boolean;
+  decoupledWeightDecay?: boolean | undefined;
   /** clip_grad_norm_ max norm over all gradients; no clipping when absent. */
-  clipNorm?: number;
+  clipNorm?: number | undefined;
 }
 
 /** One tensor of stateDict() or optimizerState(): float32 values in row-major order, and their shape. */
@@ -50,24 +50,24 @@ export interface TensorData {
 /** Options of RNNModel.create: the initial weights' seed, the kernel build, memory and threads. */
 export interface RNNCreateOptions {
   /** Seed of the Random that draws the initial weights (default 0). */
-  seed?: number;
+  seed?: number | undefined;
   /** Kernel build: 'auto' picks relaxed SIMD where the runtime accepts it. */
-  kernels?: 'auto' | 'simd' | 'relaxed';
+  kernels?: 'auto' | 'simd' | 'relaxed' | undefined;
   /** Share one set of gate buffers between layers and recompute lower layers' gates in the backward
    *  pass (less memory, one more forward of the lower layers). Default: only when per-layer gates
    *  would take the model past 512 MiB of WASM memory. Results are bit-identical either way. */
-  recompute?: boolean;
+  recompute?: boolean | undefined;
   /** Threads the kernels split large matrix products over (default 1). Above 1 this needs
    *  SharedArrayBuffer and workers, and in browsers a worker thread (the TrainingWorker). Results are
    *  bit-identical for every thread count. dispose() ends the extra threads. */
-  threads?: number;
+  threads?: number | undefined;
   /** Smallest matrix product, in multiply-adds, that the threads share (default 2^20); smaller ones
    *  run on the calling thread alone. It changes speed only, never results. */
-  splitThreshold?: number;
+  splitThreshold?: number | undefined;
   /** How long the calling thread waits for a worker that finishes no part of a product before it
    *  takes the worker for dead (default 30000 ms). The call then fails with an error, nothing of
    *  that step is applied, and the model goes on with one thread. */
-  workerTimeoutMs?: number;
+  workerTimeoutMs?: number | undefined;
 }
 
 const CONFIG_KEYS = optionKeys<ModelConfig>({ cell: true, vocabSize: true, embedSize: true, hiddenSize: true, numLayers: true });

@@ -116,29 +116,29 @@ export interface TrainOptions {
   /** T: tokens of each stream per step, the truncated-BPTT window (a positive integer); the hidden state carries over. */
   seqLen: number;
   /** Maximum global gradient norm; 0 or absent disables clipping. */
-  clip?: number;
+  clip?: number | undefined;
   /** Weight decay of the Adam step, >= 0 (RNNModel applies it decoupled, as AdamW). Default 0. */
-  weightDecay?: number;
+  weightDecay?: number | undefined;
   /** 'constant' (default), or 'cosine' / 'linear' decay toward zero over the steps after warmup. */
-  lrSchedule?: LrScheduleName;
+  lrSchedule?: LrScheduleName | undefined;
   /** Steps of linear warmup before the schedule. Default 0. */
-  warmupSteps?: number;
+  warmupSteps?: number | undefined;
   /** Evaluate `data.validation` at the end of each epoch. Default: true when there is validation data. */
-  validation?: boolean;
+  validation?: boolean | undefined;
   /** Stop when the validation loss has not improved by `minDelta` for `patience` epochs. */
-  earlyStopping?: { patience: number; minDelta?: number };
+  earlyStopping?: { patience: number; minDelta?: number | undefined } | undefined;
   /** Seed of the epoch offsets. Default 0. */
-  seed?: number;
+  seed?: number | undefined;
   /** Checked before every step: once aborted, train() resolves with reason 'aborted' and a `state` to resume from. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Called synchronously after every step (StepProgress) and at the end of every epoch (EpochProgress). */
-  onProgress?: (event: TrainProgress) => void;
+  onProgress?: ((event: TrainProgress) => void) | undefined;
   /**
    * Continue from a state returned by an earlier (stopped) run, on the same data with the same batchSize
    * and seqLen (anything else is refused); lr, clip, weightDecay, lrSchedule and warmupSteps may change
    * and apply from the next step, and `epochs` may grow.
    */
-  resume?: TrainerState;
+  resume?: TrainerState | undefined;
 }
 
 /** Everything besides the model's weights and Adam moments that an exact resume needs. */

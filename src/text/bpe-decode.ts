@@ -56,7 +56,7 @@ export class TokenBytes {
 /** Options of BpeTokenizer.decode, decodeBytes and createStreamDecoder. */
 export interface DecodeOptions {
   /** Leave out special tokens (`<|endoftext|>` for GPT-2). Default false. */
-  skipSpecialTokens?: boolean;
+  skipSpecialTokens?: boolean | undefined;
 }
 
 /**

@@ -39,7 +39,7 @@ import {
 export interface BpeEncodeOptions {
   /** 'special' (default, as GPT2Tokenizer): added tokens written in the text are matched whole and
    * become their ids. 'text': they are ordinary text. */
-  specialTokens?: 'text' | 'special';
+  specialTokens?: 'text' | 'special' | undefined;
 }
 
 const DECODE_OPTION_KEYS = optionKeys<DecodeOptions>({ skipSpecialTokens: true });
@@ -47,7 +47,7 @@ const DECODE_OPTION_KEYS = optionKeys<DecodeOptions>({ skipSpecialTokens: true }
 /** Options of a BpeTokenizer, taken by its constructor and every from* factory. */
 export interface BpeTokenizerOptions {
   /** Most pre-tokens whose ids are cached (default 65536). */
-  cacheSize?: number;
+  cacheSize?: number | undefined;
 }
 
 const ENCODE_OPTION_KEYS = optionKeys<BpeEncodeOptions>({ specialTokens: true });

@@ -19,9 +19,9 @@ export const UNK_ID = 0;
 export interface VocabularyOptions {
   /** Most entries kept, `<unk>` included (default: no limit). An integer >= 1; tokenizers' fromCorpus needs >= 2,
    *  since a vocabulary of `<unk>` alone cannot be trained on. */
-  maxSize?: number;
+  maxSize?: number | undefined;
   /** Fewest occurrences a token needs to get its own id (default 1). Must be an integer >= 1. */
-  minCount?: number;
+  minCount?: number | undefined;
 }
 
 /** Counts tokens in first-occurrence order; feed it chunk by chunk, then build(). */

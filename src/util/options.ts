@@ -55,3 +55,11 @@ export function checkOptionKeys(where: string, options: unknown, known: readonly
     throw new RangeError(`${where}: unknown option ${JSON.stringify(key)}${snake}; ${hint}`);
   }
 }
+
+/**
+ * The options without the keys whose value is undefined: an explicit `{ key: undefined }` means "not
+ * given", so it must not override a default when options are spread over defaults.
+ */
+export function givenOptions<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

@@ -22,19 +22,19 @@ export interface ModelSpec {
   /** Recurrent layers, stacked. */
   numLayers: number;
   /** Largest vocabulary (rarer tokens become `<unk>`). Default: every token. */
-  maxVocab?: number;
+  maxVocab?: number | undefined;
   /** Tokens seen fewer times become `<unk>`. Default 1. */
-  minCount?: number;
+  minCount?: number | undefined;
   /** Seed of the weight initialization. Default 0. */
-  seed?: number;
+  seed?: number | undefined;
   /** Threads the kernels train on (WASM threads; the page must be cross-origin isolated). Default 1. */
-  threads?: number;
+  threads?: number | undefined;
 }
 
 /** The trainer's serializable options, and how much of the corpus to hold out. */
 export type TrainingSpec = Pick<TrainOptions, 'epochs' | 'lr' | 'batchSize' | 'seqLen' | 'clip' | 'weightDecay' | 'lrSchedule' | 'warmupSteps' | 'seed'> & {
   /** Fraction of the corpus (its tail) held out for validation. Default 0.1. */
-  validationFraction?: number;
+  validationFraction?: number | undefined;
 };
 
 /** generateText's serializable options (text streams back as `text` events). */
