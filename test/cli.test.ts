@@ -58,7 +58,11 @@ test('every command has --help; no command or an unknown one is a usage error', 
 
 test('bad flags and values exit 2 with a message naming the flag', async () => {
   const cases: [string[], RegExp][] = [
-    [['train', '--bogus'], /textloom train: Unknown option '--bogus'/],
+    [['train', '--bogus'], /textloom train: unknown option --bogus\n/],
+    [['train', '-o'], /textloom train: -o, --output needs a value\n/],
+    [['train', '--json=yes'], /textloom train: --json takes no value\n/],
+    [['generate', 'm.safetensors', 'hi', '--stop', '-x'], /textloom generate: --stop needs a value \(one that starts with a dash is written --stop=-VALUE\)\n/],
+    [['generate', 'm.safetensors', 'hi', '--stop='], /textloom generate: --stop needs a word, got an empty string\n/],
     [['train', '--hidden', '0'], /--hidden must be a positive integer, got "0"/],
     [['train', '--lr', 'fast'], /--lr must be a positive number, got "fast"/],
     [['train', '--cell', 'transformer'], /--cell must be one of rnn, lstm, gru, got "transformer"/],
@@ -77,6 +81,13 @@ test('bad flags and values exit 2 with a message naming the flag', async () => {
     [['generate', 'm.safetensors', 'hi', '--sample', '--temperature', '0'], /--temperature must be a positive number, got "0"/],
     [['generate', 'm.safetensors', 'hi', '--sample', '--top-p', '1.5'], /--top-p must be in \(0, 1\], got 1.5/],
     [['info'], /needs exactly one model file, got 0 arguments/],
+    [['train', '--clip', '-1'], /--clip must be a non-negative number, got "-1"/],
+    [['train', '--lr', '-1'], /--lr must be a positive number, got "-1"/],
+    [['train', '-e', '-2'], /--epochs must be a positive integer, got "-2"/],
+    [['train', '--seed', '-3'], /--seed must be an integer from 0 to 4294967295, got "-3"/],
+    [['generate', 'm.safetensors', 'hi', '--sample', '--temperature', '-0.5'], /--temperature must be a positive number, got "-0.5"/],
+    [['generate', 'm.safetensors', 'hi', '--sample', '-t', '-.5'], /--temperature must be a positive number, got "-.5"/],
+    [['chat', 'm.safetensors', '--seed', '-3'], /--seed must be an integer from 0 to 4294967295, got "-3"/],
   ];
   for (const [argv, pattern] of cases) {
     const r = await run(...argv);

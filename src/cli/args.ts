@@ -31,14 +31,54 @@ export interface Parsed {
   positionals: string[];
 }
 
+/** A value that reads as a negative number (-1, -0.5, -.5, -1e3), not as a flag. */
+const NEGATIVE_NUMBER = /^-(?:\d|\.\d)/;
+
+/**
+ * `--clip -1` as `--clip=-1`: parseArgs (Node 20 has no allowNegative) takes a value starting with a dash
+ * for a flag and calls the command line ambiguous, where the user meant a number that the flag's own
+ * check should then refuse with its range. Only flags that take a value are joined, and none after `--`.
+ */
+function joinNegativeValues(argv: readonly string[], options: FlagSpec): string[] {
+  const longOf = new Map(Object.entries(options).flatMap(([name, spec]) => (spec.short === undefined ? [] : [[spec.short, name]])));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const name = arg.startsWith('--') ? arg.slice(2) : /^-[^-]$/.test(arg) ? longOf.get(arg[1]!) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function parse(argv: string[], options: FlagSpec): Parsed {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: joinNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true,
+    });
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
-    const message = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new UsageError(message);
+    throw new UsageError(parseArgsMessage((e as Error).message));
   }
+}
+
+/** parseArgs's messages in the commands' own wording, which names a flag first and says what it needs. */
+function parseArgsMessage(message: string): string {
+  const unknown = /^Unknown option '(.+?)'/.exec(message);
+  if (unknown) return `unknown option ${unknown[1]}`;
+  const missing = /^Option '(.+?)(?: <value>)?' argument missing/.exec(message);
+  if (missing) return `${missing[1]} needs a value`;
+  const ambiguous = /^Option '(.+?)' argument is ambiguous.*use '(--[\w-]+)=-XYZ'/s.exec(message);
+  if (ambiguous) return `${ambiguous[1]} needs a value (one that starts with a dash is written ${ambiguous[2]}=-VALUE)`;
+  const valueless = /^Option '(.+?)' does not take an argument/.exec(message);
+  if (valueless) return `${valueless[1]} takes no value`;
+  return message;
 }
 
 function raw(parsed: Parsed, flag: string): string | undefined {

@@ -51,6 +51,7 @@ export function samplingOptions(parsed: Parsed): TextGenerationOptions {
   const seed = optionalNumber(parsed, 'seed', 'seed');
   if (seed !== undefined) options.seed = seed;
   const stop = listFlag(parsed, 'stop');
+  if (stop.includes('')) throw new UsageError('--stop needs a word, got an empty string');
   if (stop.length > 0) options.stop = stop;
   return options;
 }
