@@ -50,6 +50,11 @@ test('every command has --help; no command or an unknown one is a usage error', 
     assert.match(r.stdout, new RegExp(`^Usage: textloom ${command}`), command);
   }
   assert.match((await run('--help')).stdout, /Commands:\n {2}demo/);
+  assert.match((await run('--help')).stdout, /\n {2}train \[corpus\.\.\.\] \[-o FILE\] {2}train/, '-o is optional (default model.safetensors)');
+  const generateHelp = (await run('generate', '--help')).stdout;
+  assert.match(generateHelp, /--top-p P .*\n {30}\(sampling; default 1\)\n/);
+  assert.match(generateHelp, /--repetition-penalty R .*\(default 1 = off\)\n/);
+  assert.match(generateHelp, /--no-repeat-ngram N {5}never repeat a sequence of N tokens \(default 0 = off\)\n/);
   assert.equal((await run()).code, 2);
   const unknown = await run('trian');
   assert.equal(unknown.code, 2);
@@ -73,7 +78,7 @@ test('bad flags and values exit 2 with a message naming the flag', async () => {
     [['train', '--validation', '0', '--patience', '2'], /--patience watches the validation loss/],
     [['train', '--threads', '65'], /--threads must be at most 64, got 65/],
     [['train', '--vocab-size', '1'], /--vocab-size counts <unk> too, so it must be at least 2, got 1/],
-    [['train', '--lr', '5', '--weight-decay', '0.5'], /--lr x --weight-decay must be below 1 \(each step scales the weights by 1 - lr x weight decay\), got 5 x 0.5/],
+    [['train', '--lr', '5', '--weight-decay', '0.5'], /--lr x --weight-decay must be below 1 \(each step scales the weights by 1 minus their product\), got 5 x 0.5/],
     [['train', '--resume', 'm.safetensors', '--hidden', '8', '--lr', '0.1'], /--resume continues a run with the settings it was saved with; leave out --hidden, --lr/],
     [['demo', 'notes.txt'], /demo trains on the built-in corpus and takes no arguments/],
     [['generate', 'm.safetensors'], /needs a model file and a seed text/],
@@ -234,9 +239,9 @@ test('bad files exit 1 with a message; a failed run leaves the previous checkpoi
     [['train', join(dir, 'missing.txt'), '-o', model], /missing\.txt: no such file or directory/],
     [['train', binary, '-o', model], /image\.png is not text/],
     [['train', join(dir, 'empty-dir-does-not-exist'), '-o', model], /no such file/],
-    [['train', corpusPath, '-o', model, '--batch', '500', '--seq', '500'], /one batch needs batchSize 500 x \(seqLen 500 \+ 1\)/],
+    [['train', corpusPath, '-o', model, '--batch', '500', '--seq', '500'], /one batch needs --batch 500 x \(--seq 500 \+ 1\)/],
     // Before, this trained to a perplexity of Infinity, reported it as progress and saved over the good model.
-    [['train', corpusPath, '-o', model, '--lr', '1e3', ...tiny], /textloom train: the loss became \d+\.\d+ \(perplexity Infinity\) at epoch 1, step \d+ .*: training diverged; lower lr \(now 1000\) or clip \(now 1\)\n/],
+    [['train', corpusPath, '-o', model, '--lr', '1e3', ...tiny], /textloom train: the loss became \d+\.\d+ \(perplexity Infinity\) at epoch 1, step \d+ .*: training diverged; lower --lr \(now 1000\) or --clip \(now 1\)\n/],
     [['info', corpusPath], /is not a readable checkpoint/],
     [['generate', binary, 'the'], /is not a readable checkpoint: .*shorter than the 8-byte header|not a readable checkpoint/],
   ];
@@ -312,6 +317,19 @@ test('the built command runs as a process with the documented exit codes', () =>
   const missing = spawnSync(process.execPath, [script, 'info', join(dir, 'nope.safetensors')], { encoding: 'utf8' });
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /nope\.safetensors: no such file/);
+});
+
+test('library errors name the flags the user typed, not the library\'s options', async () => {
+  const short = await run('train', corpusPath, '-o', join(dir, 'short.safetensors'), ...tiny, '--batch', '64', '--seq', '64');
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, /^textloom train: the training split has \d+ tokens but one batch needs --batch 64 x \(--seq 64 \+ 1\) = 4160; use a longer text or a smaller --batch\/--seq\n/m);
+  const huge = await run('train', corpusPath, '-o', join(dir, 'huge.safetensors'), ...tiny, '--hidden', '60000');
+  assert.equal(huge.code, 1);
+  assert.match(huge.stderr, /^textloom train: the weights, gradients and Adam moments of \d+ parameters \(--vocab-size 9, --hidden 60000, --layers 1, --embed 8\) need [\d.]+ MiB of WASM memory, but wasm32 memory is limited to 4 GiB \(4294967296 bytes\)\. Shrink --hidden, --embed or --layers: the recurrent layers alone pass the limit\.\n$/);
+  const rare = await run('train', corpusPath, '-o', join(dir, 'rare.safetensors'), ...tiny, '--min-count', '1000');
+  assert.equal(rare.code, 1);
+  assert.match(rare.stderr, /^textloom train: --min-count 1000 is above the count of the most frequent token in this corpus \("the", 240 times\), so the vocabulary would hold only <unk>; use --min-count <= 240 or a longer corpus\n$/);
+  for (const r of [short, huge, rare]) assert.doesNotMatch(r.stderr, /batchSize|seqLen|hiddenSize|vocabSize|minCount|RNNModel|WordTokenizer/);
 });
 
 test('progress: a bar redrawn in place on a terminal, one line per epoch, JSON lines with --json', () => {

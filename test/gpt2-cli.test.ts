@@ -80,6 +80,7 @@ test('gpt2 usage mistakes exit 2 with a message; model errors exit 1', async () 
     const o = capture();
     assert.equal(await runGpt2Command(argv, o), code, argv.join(' '));
     assert.match(o.stderr, message);
+    if (code === 2) assert.match(o.stderr, /\n\(textloom gpt2 --help shows the options\)\n$/, 'worded as the other commands word it');
   }
 });
 

@@ -10,10 +10,11 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
 
-/** A mistake in how the command was called; the message is shown with a pointer to --help. */
+/** A mistake in how the command was called; the message is shown with a pointer to --help. The cause is
+ *  the library's error it stands for, whose message names options rather than flags. */
 export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause: Error }) {
+    super(message, options);
     this.name = 'UsageError';
   }
 }
@@ -21,7 +22,7 @@ export class UsageError extends Error {
 /** A RangeError from the library's checks of a command line's settings, made before any work, is a usage
  *  mistake (exit 2); call this only around such checks, never around the work itself. */
 export function asUsageError(e: unknown): unknown {
-  return e instanceof RangeError ? new UsageError(e.message) : e;
+  return e instanceof RangeError ? new UsageError(e.message, { cause: e }) : e;
 }
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;

@@ -8,6 +8,7 @@ import {
   booleanFlag, choiceFlag, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, listFlag, optionalNumber, parse, processOutput,
   stringFlag, UsageError, type FlagSpec, type Output, type Parsed,
 } from './args.js';
+import { inFlagTerms, type FlagTerms } from './flag-terms.js';
 import { requireWritableFolder } from './writable.js';
 
 const MODEL_FLAGS: FlagSpec = {
@@ -55,7 +56,7 @@ Model:
       --dtype D                 fp32 (default), fp16, q8, int8, uint8, q4, q4f16, bnb4
       --device D                auto (default), wasm, webgpu, native (onnxruntime-node)
       --layout L                auto (default), single, merged, pair
-      --threads N               WASM/native threads
+      --threads N               WASM/native threads (default: the cores, at most 4)
       --revision R              Hub branch, tag or commit (default main)
       --hub-url URL             Hub base URL (default $TEXTLOOM_HUB_URL, $HF_ENDPOINT or huggingface.co)
       --no-cache                do not use or fill the download cache
@@ -95,23 +96,17 @@ function generationOptions(parsed: Parsed): GenerateOptions {
   return options;
 }
 
-const FLAG_OF = new Map(GENERATION.map(([flag, key]) => [key as string, flag]));
 // Chat's errors name its options as generation.<name>; the flag stands for the whole path.
-const OPTION_NAME = new RegExp(`(?:generation\\.)?\\b(${[...FLAG_OF.keys()].join('|')})\\b(: true|: false|=|: )?`, 'g');
+const GPT2_TERMS: FlagTerms = Object.fromEntries(GENERATION.flatMap(([flag, key]) => [[key, flag], [`generation.${key}`, flag]]));
 
 /**
  * The message of a usage error, or null for any other error. generate() and chat throw RangeErrors for
- * options and prompts that cannot work; their messages name options, which read here as the flags:
- * `topK=5` as `--top-k 5`, `doSample: true` as `--do-sample`.
+ * options and prompts that cannot work; their messages name options, which read here as the flags.
  */
 function usageMessage(e: unknown): string | null {
   if (e instanceof UsageError) return e.message;
   const option = e instanceof RangeError ? /^(?:generate|chat): (.*)$/s.exec(e.message) : null;
-  if (option === null) return null;
-  return option[1]!.replace(OPTION_NAME, (_, key: string, value = '') => {
-    const flag = `--${FLAG_OF.get(key)}`;
-    return value === ': false' ? `no ${flag}` : value === ': true' || value === '' ? flag : `${flag} `;
-  });
+  return option === null ? null : inFlagTerms(option[1]!, GPT2_TERMS);
 }
 
 function progressPrinter(output: Output): (p: DownloadProgress) => void {
@@ -244,10 +239,10 @@ export async function runGpt2Command(argv: string[], output: Output = processOut
   } catch (e) {
     const usage = usageMessage(e);
     if (usage !== null) {
-      output.err(`textloom gpt2: ${usage}\n(see textloom gpt2 --help)\n`);
+      output.err(`textloom gpt2: ${usage}\n(textloom gpt2 --help shows the options)\n`);
       return EXIT_USAGE;
     }
-    output.err(`textloom gpt2: ${(e as Error).message}\n`);
+    output.err(`textloom gpt2: ${inFlagTerms((e as Error).message, GPT2_TERMS)}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -6,9 +6,11 @@
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, processOutput, type Output } from './args.js';
-import { trainCommand } from './train.js';
+import { trainCommand, TRAIN_TERMS } from './train.js';
 import { generateCommand } from './generate.js';
 import { chatCommand } from './chat.js';
+import { inFlagTerms, type FlagTerms } from './flag-terms.js';
+import { SAMPLING_TERMS } from './sampling.js';
 import { infoCommand } from './info.js';
 import { demoCommand } from './demo.js';
 import { packageInfo } from './package-root.js';
@@ -20,7 +22,7 @@ Train and run text-generating language models.
 
 Commands:
   demo                         train on the built-in corpus for ~2 minutes and print generated text
-  train [corpus...] -o FILE    train an RNN/LSTM/GRU language model on text files
+  train [corpus...] [-o FILE]  train an RNN/LSTM/GRU language model on text files
   generate FILE "seed"         continue a seed text with a trained model
   chat FILE                    hold a conversation with a trained model
   info FILE                    show what a checkpoint holds
@@ -30,13 +32,15 @@ Run textloom <command> --help for the options of each.`;
 
 type Command = (argv: string[], output: Output) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  train: trainCommand,
-  generate: generateCommand,
-  chat: (argv, output) => chatCommand(argv, output),
-  info: infoCommand,
-  demo: demoCommand,
-  gpt2: async (argv, output) => (await import('./gpt2.js')).runGpt2Command(argv, output),
+/** Each command, and the flags its errors name where the library's messages name options. */
+const COMMANDS: Record<string, [Command, FlagTerms]> = {
+  train: [trainCommand, TRAIN_TERMS],
+  generate: [generateCommand, SAMPLING_TERMS],
+  chat: [(argv, output) => chatCommand(argv, output), SAMPLING_TERMS],
+  info: [infoCommand, {}],
+  demo: [demoCommand, {}],
+  // Reports its own errors, in its own flags' terms.
+  gpt2: [async (argv, output) => (await import('./gpt2.js')).runGpt2Command(argv, output), {}],
 };
 
 /** Runs one command line (without the node and script arguments); returns the exit code. */
@@ -52,21 +56,22 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     output.out(`textloom ${packageInfo().version}\n`);
     return EXIT_OK;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) {
+  const [command, terms] = COMMANDS[name] ?? [];
+  if (command === undefined || terms === undefined) {
     output.err(`textloom: unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(', ')} (textloom --help)\n`);
     return EXIT_USAGE;
   }
   try {
     return await command(rest, output);
   } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    // The command's own usage messages already name flags; the library's are put in their terms.
+    const message = e instanceof UsageError && e.cause === undefined ? text : inFlagTerms(text, terms);
     if (e instanceof UsageError) {
-      output.err(`textloom ${name}: ${e.message}\n(textloom ${name} --help shows the options)\n`);
+      output.err(`textloom ${name}: ${message}\n(textloom ${name} --help shows the options)\n`);
       return EXIT_USAGE;
     }
-    const message = e instanceof Error ? e.message : String(e);
-    // Library errors already name their function ("train: ..."); one prefix is enough.
-    output.err(`textloom ${name}: ${message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message}\n`);
+    output.err(`textloom ${name}: ${message}\n`);
     return EXIT_FAILURE;
   }
 }

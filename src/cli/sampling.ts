@@ -6,6 +6,7 @@ import {
   CheckpointError, loadCheckpoint, RNNModel, tokenizerFromJSON, type Checkpoint, type TextGenerationOptions, type Tokenizer,
 } from '../index.js';
 import { booleanFlag, listFlag, numberFlag, optionalNumber, UsageError, type FlagSpec, type Parsed } from './args.js';
+import type { FlagTerms } from './flag-terms.js';
 
 export const SAMPLING_FLAGS: FlagSpec = {
   length: { type: 'string', short: 'n' },
@@ -19,14 +20,27 @@ export const SAMPLING_FLAGS: FlagSpec = {
   stop: { type: 'string', multiple: true },
 };
 
+/** The flags behind the generation options the library's messages name; "seed" there is the seed text. */
+export const SAMPLING_TERMS: FlagTerms = {
+  maxNewTokens: 'length',
+  doSample: 'sample',
+  temperature: 'temperature',
+  topK: 'top-k',
+  topP: 'top-p',
+  repetitionPenalty: 'repetition-penalty',
+  noRepeatNgramSize: 'no-repeat-ngram',
+  stop: 'stop',
+};
+
 export const SAMPLING_HELP = `Generation:
   -n, --length N              new tokens at most (default 50)
       --sample                sample instead of always taking the most likely token
   -t, --temperature T         > 0; higher is more random (sampling; default 1)
       --top-k K               keep the K most likely tokens (sampling; 0 = all; default 50)
       --top-p P               keep the smallest set of tokens whose probability reaches P, in (0, 1]
-      --repetition-penalty R  > 0; above 1 discourages tokens already in the text
-      --no-repeat-ngram N     never repeat an N-word sequence
+                              (sampling; default 1)
+      --repetition-penalty R  > 0; above 1 discourages tokens already in the text (default 1 = off)
+      --no-repeat-ngram N     never repeat a sequence of N tokens (default 0 = off)
       --seed S                sampling seed, 0 to 4294967295; the same seed gives the same text
       --stop WORD             stop after generating WORD (repeatable)`;
 

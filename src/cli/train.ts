@@ -24,6 +24,7 @@ import {
   type Parsed,
 } from './args.js';
 import { checkOutputPath, loadCorpus, tokenFingerprint } from './corpus.js';
+import type { FlagTerms } from './flag-terms.js';
 import { formatDuration, formatRate, progressReporter } from './progress.js';
 
 export type TokenizerChoice = 'word' | 'char' | 'bpe';
@@ -93,6 +94,25 @@ const FLAGS: FlagSpec = {
   json: { type: 'boolean' },
 };
 
+/** The flags behind the library's names for what they set; words such as epochs and seed stay as they are. */
+export const TRAIN_TERMS: FlagTerms = {
+  numLayers: 'layers',
+  embedSize: 'embed',
+  hiddenSize: 'hidden',
+  vocabSize: 'vocab-size',
+  maxSize: 'vocab-size',
+  minCount: 'min-count',
+  lr: 'lr',
+  seqLen: 'seq',
+  batchSize: 'batch',
+  clip: 'clip',
+  clipNorm: 'clip',
+  weightDecay: 'weight-decay',
+  lrSchedule: 'schedule',
+  warmupSteps: 'warmup',
+  'earlyStopping.patience': 'patience',
+};
+
 export const TRAIN_HELP = `Usage: textloom train [corpus...] [-o model.safetensors] [options]
 
 Trains a language model on text files (a directory stands for its .txt files). With no corpus, trains
@@ -155,7 +175,7 @@ function trainSettings(parsed: Parsed): TrainSettings {
   };
   if (weightDecay !== undefined) training.weightDecay = weightDecay;
   if (weightDecay !== undefined && training.lr * weightDecay >= 1) {
-    throw new UsageError(`--lr x --weight-decay must be below 1 (each step scales the weights by 1 - lr x weight decay), ` +
+    throw new UsageError(`--lr x --weight-decay must be below 1 (each step scales the weights by 1 minus their product), ` +
       `got ${training.lr} x ${weightDecay}; weight decay is usually 0.01 to 0.1`);
   }
   if (patience !== undefined) training.earlyStopping = { patience };
