@@ -15,6 +15,7 @@ import { loadCheckpoint, modelContent, saveCheckpoint } from '../src/rnn/checkpo
 import { CharTokenizer } from '../src/text/index.js';
 import { biasedCharModel } from './helpers/rnn-models.js';
 import { RNNModel } from '../src/rnn/model.js';
+import { DENO_PATH } from './runtimes/deno.js';
 
 interface Captured extends Output {
   stdout: string;
@@ -143,16 +144,19 @@ test('train writes a checkpoint; info, generate and chat use it', async () => {
   const output = capture();
   const code = await chatCommand([model, '-n', '3'], output, Readable.from(['the cat\n', 'zebra\n', '/reset\n', 'the dog\n', '/quit\n', 'never read\n']));
   assert.equal(code, 0);
-  const replies = output.stdout.trim().split('\n');
-  assert.equal(replies.length, 2);
-  for (const reply of replies) assert.match(reply, /^\w+ \w+ \w+$/);
+  const replies = output.stdout.split('\n');
+  assert.equal(replies.length, 4, 'one line for each message, the refused one empty');
+  assert.match(replies[0]!, /^\w+ \w+ \w+$/);
+  assert.equal(replies[1], '');
+  assert.match(replies[2]!, /^\w+ \w+ \w+$/);
+  assert.equal(replies[3], '');
   assert.match(output.stderr, /none of the message's words are in the model's vocabulary[\s\S]*conversation reset/);
   const badStop = await run('chat', model, '--stop', 'zebra');
   assert.equal(badStop.code, 2, 'a bad option fails once, before the first turn');
   assert.match(badStop.stderr, /stop "zebra" is not in the model's vocabulary/);
 });
 
-test('chat: a reply that fails part way ends its line; Ctrl-D at the prompt ends the prompt\'s line', async () => {
+test('chat and generate: a reply that fails part way ends its line; Ctrl-D at the prompt ends the prompt\'s line', async () => {
   // Output biases that rank "a" above "b": greedy writes "a" until --no-repeat-ngram
   // bans it, then "b", then has nothing left, so every reply to "b" is "aabb" and then fails.
   const tokenizer = CharTokenizer.fromCorpus('ab');
@@ -164,12 +168,22 @@ test('chat: a reply that fails part way ends its line; Ctrl-D at the prompt ends
   const piped = capture();
   assert.equal(await chatCommand([path, '--no-repeat-ngram', '2'], piped, Readable.from(['b\n', 'b\n'])), 0);
   assert.equal(piped.stdout, 'aabb\naabb\n');
-  assert.equal(piped.stderr.match(/every token of row 0 has score -Infinity/g)?.length, 2);
+  assert.equal(piped.stderr.match(/^every token of row 0 has score -Infinity or NaN \(banned by --no-repeat-ngram, /gm)?.length, 2);
+
+  const generated = await run('generate', path, 'b', '--no-repeat-ngram', '2');
+  assert.equal(generated.code, 1);
+  assert.equal(generated.stdout, 'baabb\n', 'the text generated before the failure ends its line');
+  assert.match(generated.stderr, /^textloom generate: every token of row 0 has score -Infinity or NaN \(banned by --no-repeat-ngram, /);
 
   const terminal = capture(true);
   const keyboard = Object.assign(Readable.from(['a\n']), { isTTY: true });
   assert.equal(await chatCommand([path, '-n', '2'], terminal, keyboard), 0);
   assert.equal(terminal.stdout, '> aa\n> \n');
+  // On a terminal the reason of a refused message stands between prompts, without an empty reply line.
+  const refused = capture(true);
+  assert.equal(await chatCommand([path, '-n', '2'], refused, Object.assign(Readable.from(['z\n']), { isTTY: true })), 0);
+  assert.equal(refused.stdout, '> > \n');
+  assert.match(refused.stderr, /\nnone of the message's chars are in the model's vocabulary \("z"\)/);
   const quit = capture(true);
   await chatCommand([path, '-n', '2'], quit, Object.assign(Readable.from(['/quit\n']), { isTTY: true }));
   assert.equal(quit.stdout, '> ', 'after /quit the Enter has ended the line');
@@ -330,6 +344,22 @@ test('library errors name the flags the user typed, not the library\'s options',
   assert.equal(rare.code, 1);
   assert.match(rare.stderr, /^textloom train: --min-count 1000 is above the count of the most frequent token in this corpus \("the", 240 times\), so the vocabulary would hold only <unk>; use --min-count <= 240 or a longer corpus\n$/);
   for (const r of [short, huge, rare]) assert.doesNotMatch(r.stderr, /batchSize|seqLen|hiddenSize|vocabSize|minCount|RNNModel|WordTokenizer/);
+});
+
+test('chat in a pipe answers each message on its own line, a refused one with an empty line (Node and Deno)', async () => {
+  const model = join(dir, 'pipe-chat.safetensors');
+  assert.equal((await run('train', corpusPath, '-o', model, '--epochs', '1', ...tiny)).code, 0);
+  const input = 'the cat\nzebra\nthe dog\n';
+  const bundle = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+  const runs = [
+    spawnSync(process.execPath, [bundle, 'chat', model, '-n', '2'], { input, encoding: 'utf8' }),
+    spawnSync(DENO_PATH, ['run', '--allow-read', '--allow-env', '--allow-sys', bundle, 'chat', model, '-n', '2'], { input, encoding: 'utf8' }),
+  ];
+  for (const [i, r] of runs.entries()) {
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\w+ \w+\n\n\w+ \w+\n$/, ['node', 'deno'][i]);
+    assert.equal(r.stderr, 'none of the message\'s words are in the model\'s vocabulary ("zebra"); use words from the training text\n');
+  }
 });
 
 test('progress: a bar redrawn in place on a terminal, one line per epoch, JSON lines with --json', () => {

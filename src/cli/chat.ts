@@ -5,13 +5,15 @@
 import { createInterface } from 'node:readline';
 import { RNNChat } from '../index.js';
 import { asUsageError, booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
-import { loadModel, samplingOptions, SAMPLING_FLAGS, SAMPLING_HELP } from './sampling.js';
+import { inFlagTerms } from './flag-terms.js';
+import { loadModel, samplingOptions, SAMPLING_FLAGS, SAMPLING_HELP, SAMPLING_TERMS } from './sampling.js';
 
 export const CHAT_HELP = `Usage: textloom chat <model.safetensors> [options]
 
 Talks with a model written by textloom train: each line you type is fed into the model's hidden state
 and a reply is streamed back, so earlier turns shape later replies. Commands: /reset forgets the
-conversation, /quit (or Ctrl-D) leaves.
+conversation, /quit (or Ctrl-D) leaves. With input from a pipe, each message gets one line on stdout
+(empty when the message is refused, with the reason on stderr).
 
 ${SAMPLING_HELP}
   -h, --help                  this help`;
@@ -64,9 +66,10 @@ export async function chatCommand(argv: string[], output: Output, input: NodeJS.
         } catch (e) {
           // A turn of only unknown words is the user's to rephrase, not the end of the conversation.
           if (!(e instanceof RangeError)) throw e;
-          // A reply that failed part way (every token banned) still ends its line: the next starts on its own.
-          if (shown) output.out('\n');
-          output.err(`${e.message}\n`);
+          // A reply that failed part way (every token banned) still ends its line; in a pipe a refused turn
+          // too, so that each message keeps its one line of reply, empty when there is none.
+          if (shown || !interactive) output.out('\n');
+          output.err(`${inFlagTerms(e.message, SAMPLING_TERMS)}\n`);
         }
       }
       prompt();

@@ -49,6 +49,10 @@ export async function generateCommand(argv: string[], output: Output): Promise<n
       ...options,
       onWarning: (w) => output.err(`warning: ${w}\n`),
       ...(json ? {} : { onText: (piece: string) => { echoSeed(); output.out(piece); } }),
+    }).catch((e: unknown) => {
+      // Text that failed part way (every token banned) still ends its line, before the message.
+      if (echoed && !json) output.out('\n');
+      throw e;
     });
     if (json) {
       output.out(JSON.stringify({ seed, text: result.text, ids: result.ids, finishReason: result.finishReason, warnings: result.warnings, tokensPerSecond: result.tokensPerSecond }) + '\n');
