@@ -301,8 +301,9 @@ test('a file past the 4 GiB a byte array holds is refused before it is read, as 
   await assert.rejects(loadCheckpoint(path), (err: Error) => {
     assert.ok(err instanceof CheckpointError);
     assert.equal(err.message, `cannot read ${path}: it is 5368709120 bytes, more than the 4294967296 (4 GiB) that one ` +
-      'JavaScript byte array holds. No RNN checkpoint is this large: it stores at most 12 bytes a parameter, the model ' +
-      "takes at least 12 in WASM memory, and wasm32's holds 4 GiB; this file is something else");
+      'JavaScript byte array holds. No RNN checkpoint is this large: it stores 4 bytes a parameter, as many as the ' +
+      'model takes in WASM memory to generate (12 with the optimizer state, and training takes more), and ' +
+      "wasm32's memory holds 4 GiB; this file is something else");
     return true;
   });
   await assert.rejects(readBytes(path), (err: Error) => err instanceof PlatformFileError && err.code === 'ETOOLARGE');

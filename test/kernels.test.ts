@@ -91,8 +91,14 @@ test('arena: aligned regions, views rebuilt after growth, data kept', async () =
   assert.ok(arena.peakBytes >= big.ptr + 16 * 2 ** 20);
   assert.throws(() => arena.alloc('a', 'params', 1), /region 'a' already exists/);
   arena.resetActivations();
-  arena.alloc('act', 'activations', 10);
-  assert.throws(() => arena.alloc('late', 'params', 1), /must be allocated before the activations/);
+  const act = arena.alloc('act', 'activations', 10);
+  assert.throws(() => arena.alloc('late', 'params', 1), /fixed region 'late' cannot be allocated above activations; call resetActivations\(\) first/);
+  // A fixed region that comes later takes the dropped activations' place; the next ones go above it.
+  arena.resetActivations();
+  const late = arena.alloc('late', 'grads', 3);
+  assert.equal(late.ptr, act.ptr);
+  arena.resetActivations();
+  assert.equal(arena.alloc('act', 'activations', 10).ptr, late.ptr + 64);
   assert.throws(() => arena.region('nope'), /no region named 'nope'/);
 });
 

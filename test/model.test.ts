@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RNNModel, RecurrentState, type ModelConfig, type TensorData } from '../src/rnn/model.js';
 import { layoutActivations } from '../src/rnn/activations.js';
+import { parameterSpecs } from '../src/rnn/layout.js';
+import { allocateTraining } from '../src/rnn/model-memory.js';
 import { Arena } from '../src/wasm/arena.js';
 import { instantiateKernels } from '../src/wasm/kernels.js';
 import { Random } from '../src/util/random.js';
@@ -110,17 +112,18 @@ test('trainStep, evaluate and step check their inputs before running anything', 
 });
 
 test('a model or batch past 4 GiB fails up front with the bytes in all, the limit and what to shrink', async () => {
-  // 620997600 parameters: 16 bytes each with gradients and Adam moments, 12 for the embedding's 300000 x 1024.
-  await assert.rejects(RNNModel.create({ cell: 'gru', vocabSize: 300000, embedSize: 1024, hiddenSize: 1024, numLayers: 1 }),
+  // 1235697600 parameters: their weights alone, 4 bytes each, pass 4 GiB.
+  await assert.rejects(RNNModel.create({ cell: 'gru', vocabSize: 600000, embedSize: 1024, hiddenSize: 1024, numLayers: 1 }),
     (err: Error) => {
       assert.ok(err instanceof RangeError);
-      assert.match(err.message, /^RNNModel\.create: the weights, gradients and Adam moments of 620997600 parameters \(vocabSize 300000, hiddenSize 1024, numLayers 1, embedSize 1024\) need 8317\.5 MiB of WASM memory, but wasm32 memory is limited to 4 GiB/);
-      assert.match(err.message, /at most about 145723 tokens of vocabulary fit \(before any batch\): shrink vocabSize/);
+      assert.match(err.message, /^RNNModel\.create: the weights of 1235697600 parameters \(vocabSize 600000, hiddenSize 1024, numLayers 1, embedSize 1024\), with a packed copy of the recurrent weights, need 4726\.3 MiB of WASM memory, but wasm32 memory is limited to 4 GiB/);
+      assert.match(err.message, /at most about 519358 tokens of vocabulary fit to generate \(before any batch\): shrink vocabSize/);
       return true;
     });
   await assert.rejects(RNNModel.create({ cell: 'lstm', vocabSize: 100, embedSize: 256, hiddenSize: 20000, numLayers: 1 }),
-    /need 30863\.8 MiB .*Shrink hiddenSize, embedSize or numLayers: the recurrent layers alone pass the limit/);
+    /need 12294\.0 MiB .*Shrink hiddenSize, embedSize or numLayers: the recurrent layers alone pass the limit/);
   const model = await RNNModel.create(small);
+  model.reserveTraining(1, 1);
   const held = model.memoryBytes;
   assert.throws(() => model.reserveTraining(4096, 4096), (err: Error) => {
     assert.ok(err instanceof RangeError);
@@ -134,6 +137,74 @@ test('a model or batch past 4 GiB fails up front with the bytes in all, the limi
   // The model stays usable after the refused layout.
   const [x, y] = batch(2, 3, 2, 23);
   assert.ok(Number.isFinite(model.trainStep(x, y, 3, 2, model.createState(2), { lr: 0.01 }).loss));
+});
+
+test('weights that fit but leave no room for training: the first training call fails, allocating nothing', async () => {
+  // The weights of this GRU (620997600 parameters, 2369 MiB) fit, so it can generate; gradients and
+  // Adam moments would take 5936 MiB more. The arena holds a region of the weights' size, never
+  // written, so the test takes address space but next to no memory.
+  const config: ModelConfig = { cell: 'gru', vocabSize: 300000, embedSize: 1024, hiddenSize: 1024, numLayers: 1 };
+  const k = await instantiateKernels('simd');
+  const arena = new Arena(k, 'Shrink the model.');
+  arena.alloc('params', 'params', 620997600);
+  const have = k.memory.buffer.byteLength;
+  assert.throws(() => allocateTraining(arena, config, 'RNNModel.trainStep'), (err: Error) => {
+    assert.ok(err instanceof RangeError);
+    assert.match(err.message, /^RNNModel\.trainStep: the gradients and Adam moments that training adds to the weights of 620997600 parameters \(vocabSize 300000, hiddenSize 1024, numLayers 1, embedSize 1024\) need 5936\.0 MiB of WASM memory on top of the 2368\.9 MiB already in use, 8304\.9 MiB in all, but wasm32 memory is limited to 4 GiB/);
+    assert.match(err.message, /at most about 146180 tokens of vocabulary fit to train \(before any batch\): shrink vocabSize .* The model can still generate: that takes the weights alone\.$/);
+    return true;
+  });
+  assert.equal(k.memory.buffer.byteLength, have);
+  assert.deepEqual(arena.regionsOf('grads'), []);
+  assert.deepEqual(arena.regionsOf('adam'), []);
+});
+
+test('a model that generates or evaluates holds no gradients or Adam moments; training adds them', async () => {
+  const config: ModelConfig = { cell: 'lstm', vocabSize: 20000, embedSize: 64, hiddenSize: 64, numLayers: 1 };
+  const specs = parameterSpecs(config);
+  const P = specs.reduce((n, s) => n + s.length, 0);
+  // Gradients (without the embedding's), the embedding's row slots and zero row, two moments.
+  const trainingBytes = 4 * (P - specs[0]!.length + config.vocabSize + config.embedSize + 2 * P);
+  const tokens = Int32Array.of(5, 17);
+  const generateSome = (model: RNNModel) => {
+    const state = model.createState(2);
+    return Array.from({ length: 3 }, () => model.step(tokens, state));
+  };
+  const fresh = await RNNModel.create(config, { seed: 4 });
+  const generated = generateSome(fresh);
+  fresh.evaluate(...batch(1, 4, 2, config.vocabSize), 4, 2, fresh.createState(2));
+  const zeros = fresh.optimizerState();
+  assert.equal(zeros.step, 0);
+  assert.deepEqual([...zeros.tensors.keys()], [...specs.map((s) => `optim.exp_avg.${s.name}`), ...specs.map((s) => `optim.exp_avg_sq.${s.name}`)]);
+  assert.ok([...zeros.tensors.values()].every((t) => t.data.length === t.shape.reduce((a, b) => a * b, 1) && t.data.every((v) => v === 0)));
+  const generating = fresh.memoryBytes;
+  // The weights (4 bytes a parameter), the packed output weights and kernel scratch; the gradients
+  // and moments alone would take 12 bytes a parameter more.
+  assert.ok(generating < 4 * P + trainingBytes, `${generating} bytes for ${P} parameters`);
+
+  // Training a model that generated first equals training one that never did, bit for bit.
+  const trained = await RNNModel.create(config, { seed: 4 });
+  const run = (model: RNNModel) => {
+    const state = model.createState(2);
+    return Array.from({ length: 3 }, (_, s) => model.trainStep(...batch(20 + s, 5, 2, config.vocabSize), 5, 2, state, { lr: 0.01, clipNorm: 1 }));
+  };
+  assert.deepEqual(run(fresh), run(trained));
+  assert.ok(fresh.memoryBytes >= 4 * P + trainingBytes, `${fresh.memoryBytes} bytes after training`);
+  assert.deepEqual(fresh.stateDict(), trained.stateDict());
+  assert.deepEqual(fresh.optimizerState(), trained.optimizerState());
+  assert.deepEqual(generateSome(fresh), generateSome(trained));
+  assert.notDeepEqual(generateSome(fresh), generated);
+
+  // Restoring the optimizer state lays the regions out too, and resumes exactly.
+  const resumed = await RNNModel.create(config, { seed: 9 });
+  generateSome(resumed);
+  resumed.loadStateDict(trained.stateDict());
+  resumed.loadOptimizerState(trained.optimizerState());
+  assert.ok(resumed.memoryBytes >= 4 * P + trainingBytes, `${resumed.memoryBytes} bytes after loadOptimizerState`);
+  assert.deepEqual(resumed.optimizerState(), trained.optimizerState());
+  assert.deepEqual(run(resumed), run(trained));
+  assert.deepEqual(resumed.stateDict(), trained.stateDict());
+  for (const m of [fresh, trained, resumed]) m.dispose();
 });
 
 test('optimizer state and weights give an exact resume', async () => {

@@ -328,10 +328,11 @@ export async function loadCheckpoint(location: string | URL): Promise<Checkpoint
     bytes = await readBytes(location);
   } catch (e) {
     if ((e as PlatformFileError).code !== 'ETOOLARGE') throw e;
-    // A file holds at most 12 bytes a parameter (weights and two Adam moments); a model takes at least
-    // as many in WASM memory (the embedding 12, every other parameter 16).
-    throw new CheckpointError(`${(e as Error).message}. No RNN checkpoint is this large: it stores at most 12 bytes ` +
-      "a parameter, the model takes at least 12 in WASM memory, and wasm32's holds 4 GiB; this file is something else");
+    // A file of weights holds 4 bytes a parameter, what the model takes in WASM memory to generate; a
+    // resumable one 12 (weights and two Adam moments), where training takes 16 (the embedding 12).
+    throw new CheckpointError(`${(e as Error).message}. No RNN checkpoint is this large: it stores 4 bytes a ` +
+      'parameter, as many as the model takes in WASM memory to generate (12 with the optimizer state, and training ' +
+      "takes more), and wasm32's memory holds 4 GiB; this file is something else");
   }
   return decodeCheckpoint(bytes, String(location));
 }

@@ -4,8 +4,10 @@
  * one arena with identical layouts, so the optimizer and (de)serialization are each one loop over a
  * table of named tensors. The gradient block has the same layout without the embedding, whose
  * gradient a step keeps as the rows its batch touched (at most T·B rows instead of the vocabulary).
+ * Gradients and moments come into being when training starts (model-memory.ts): a model that only
+ * generates holds its weights alone.
  */
-import { Arena, WASM32_MAX_BYTES, type Region, type RegionKind } from '../wasm/arena.js';
+import { Arena, type Region, type RegionKind } from '../wasm/arena.js';
 import { instantiateKernels, instantiateSharedKernels, resolveVariant, threadedBuildSupported, type KernelExports } from '../wasm/kernels.js';
 import { checkThreadCount } from '../wasm/thread-count.js';
 import { DEFAULT_SPLIT_THRESHOLD, DEFAULT_WORKER_TIMEOUT_MS, startThreadPool, threadSupportProblem, type ThreadPool } from '../wasm/threads.js';
@@ -13,6 +15,7 @@ import { checkOptionKeys, optionKeys } from '../util/options.js';
 import { isSeed, Random, SEED_RANGE } from '../util/random.js';
 import { layoutActivations, type Activations } from './activations.js';
 import { gateCount, parameterSpecs, validateConfig, type ModelConfig, type ParamSpec } from './layout.js';
+import { allocateTraining, describeSizes, fittingVocabulary, type LayerGradients, type TrainingRegions } from './model-memory.js';
 import { RecurrentState } from './state.js';
 import { checkBatch, checkTensorDict } from './validate.js';
 
@@ -82,7 +85,6 @@ const ADAM_OPTION_KEYS = optionKeys<AdamOptions>({
 interface LayerPointers {
   I: number;
   W_ih: number; W_hh: number; b_ih: number; b_hh: number;
-  dW_ih: number; dW_hh: number; db_ih: number; db_hh: number;
 }
 
 const EXP_AVG = 'optim.exp_avg.';
@@ -104,16 +106,10 @@ export class RNNModel {
   private arena: Arena;
   private readonly specs: ParamSpec[];
   private readonly params: Region;
-  /** Every gradient but the embedding's: the parameter layout from the first tensor after it. */
-  private readonly grads: Region;
-  /** Floats of the embedding table, where `grads` starts in the parameter layout. */
+  /** Floats of the embedding table, where the gradient block starts in the parameter layout. */
   private readonly embedFloats: number;
-  /** (V) int32: each id's row in the step's touched embedding-gradient rows, or -1. */
-  private readonly embedSlot: Region;
-  /** (E) zeros: the gradient of an embedding row the step did not touch. */
-  private readonly zeroRow: Region;
-  private readonly m: Region;
-  private readonly v: Region;
+  /** Gradients and Adam moments: null until the first call that trains or restores the optimizer. */
+  private training: TrainingRegions | null = null;
   private readonly scratch: Region;
   /** Per layer, W_hh packed for the step products (forward layout, or backward during training). */
   private readonly packedHh: Region;
@@ -143,20 +139,14 @@ export class RNNModel {
     this.k = kernels;
     this.specs = parameterSpecs(config);
     const P = this.specs.reduce((n, s) => n + s.length, 0);
-    const shape = `vocabSize ${config.vocabSize}, hiddenSize ${config.hiddenSize}, numLayers ${config.numLayers}, ` +
-      `embedSize ${config.embedSize}`;
+    const shape = describeSizes(config);
     this.arena = new Arena(kernels,
-      `Shrink the model (${shape}: ${P} parameters take 16 bytes each (the embedding 12) with ` +
-      `gradients and Adam moments) or the batch (sequence length x batch size sets the activations).`);
+      `Shrink the model (${shape}: ${P} parameters take 4 bytes each, and 16 (the embedding 12) once ` +
+      `training adds gradients and Adam moments) or the batch (sequence length x batch size sets the activations).`);
     this.embedFloats = this.spec('embed.weight').length;
     this.packedHhFloats = kernels.recurrent_packed_floats(gateCount(config.cell), config.hiddenSize);
     const fixed: [string, RegionKind, number][] = [
       ['params', 'params', P],
-      ['grads', 'grads', P - this.embedFloats],
-      ['grads.embed.slot', 'grads', config.vocabSize],
-      ['grads.embed.zero', 'grads', config.embedSize],
-      ['adam.m', 'adam', P],
-      ['adam.v', 'adam', P],
       ['gemm.scratch', 'scratch', kernels.gemm_scratch_floats()],
       ['packed.w_hh', 'scratch', config.numLayers * this.packedHhFloats],
       ...(threads > 1 ? [
@@ -165,21 +155,14 @@ export class RNNModel {
       ] as [string, RegionKind, number][] : []),
     ];
     const lengths = fixed.map(([, , length]) => length);
-    this.arena.requireRoom(lengths, `RNNModel.create: the weights, gradients and Adam moments of ${P} parameters (${shape})`,
-      fittingVocabulary(config, this.arena.endAfter(lengths) - this.arena.endAfter([])));
-    const [params, grads, embedSlot, zeroRow, m, v, scratch, packedHh, threadControl, workerScratch] =
+    this.arena.requireRoom(lengths, `RNNModel.create: the weights of ${P} parameters (${shape}), with a packed copy of ` +
+      'the recurrent weights,',
+      fittingVocabulary(config, this.arena.endAfter(lengths), 'generate'));
+    const [params, scratch, packedHh, threadControl, workerScratch] =
       fixed.map(([name, kind, length]) => this.arena.alloc(name, kind, length));
     this.params = params!;
-    this.grads = grads!;
-    this.embedSlot = embedSlot!;
-    this.zeroRow = zeroRow!;
-    this.m = m!;
-    this.v = v!;
     this.scratch = scratch!;
     this.packedHh = packedHh!;
-    this.arena.f32(this.zeroRow).fill(0);
-    this.arena.f32(this.m).fill(0);
-    this.arena.f32(this.v).fill(0);
     if (threadControl) {
       this.threadControl = threadControl;
       this.arena.f32(threadControl).fill(0);
@@ -189,8 +172,6 @@ export class RNNModel {
       I: l === 0 ? config.embedSize : config.hiddenSize,
       W_ih: this.param(`rnn.weight_ih_l${l}`), W_hh: this.param(`rnn.weight_hh_l${l}`),
       b_ih: this.param(`rnn.bias_ih_l${l}`), b_hh: this.param(`rnn.bias_hh_l${l}`),
-      dW_ih: this.grad(`rnn.weight_ih_l${l}`), dW_hh: this.grad(`rnn.weight_hh_l${l}`),
-      db_ih: this.grad(`rnn.bias_ih_l${l}`), db_hh: this.grad(`rnn.bias_hh_l${l}`),
     }));
   }
 
@@ -240,7 +221,12 @@ export class RNNModel {
     return this.threadsInUse;
   }
 
-  /** Peak bytes of WASM memory this model's arena has used. */
+  /**
+   * Peak bytes of WASM memory this model's arena has used: the weights and kernel scratch from
+   * create(), the activations of the largest batch laid out so far, and, from the first call that
+   * trains (trainStep, reserveTraining, loadOptimizerState), the gradients and Adam moments, 12 bytes
+   * a parameter more (8 for the embedding). A model that only generates or evaluates never holds them.
+   */
   get memoryBytes(): number {
     // dispose() drops the arena: without this check the getter fails with a TypeError about peakBytes.
     this.alive();
@@ -262,17 +248,18 @@ export class RNNModel {
     this.alive();
     const hyper = checkAdam(adam);
     checkBatch(this.config, 'trainStep', inputs, targets, T, B, state);
+    const training = this.trainingRegions('trainStep');
     const act = this.prepare(T, B, true, inputs, targets, state);
     this.weightsChanging();
     const k = this.k;
     const { hiddenSize: H, vocabSize: V, numLayers: L, embedSize: E } = this.config;
     const N = T * B;
     this.forwardLayers(act, state, true);
-    this.arena.f32(this.grads).fill(0);
+    this.arena.f32(training.grads).fill(0);
     const top = this.layers.length - 1;
     const dTop = act.dA!;
     this.arena.f32(dTop).fill(0, 0, N * H);
-    const lossSum = k.head_backward(dTop.ptr, this.grad('linear.weight'), this.grad('linear.bias'), act.logits.ptr,
+    const lossSum = k.head_backward(dTop.ptr, training.head.dW, training.head.db, act.logits.ptr,
       act.h[top].ptr, this.param('linear.weight'), this.param('linear.bias'), act.targets.ptr,
       1 / N, N, H, V, act.logitsRows, this.scratch.ptr);
     let dh = dTop;
@@ -281,12 +268,12 @@ export class RNNModel {
       if (act.recompute && l < L - 1) this.forwardLayer(act, l, false);
       const p = this.layers[l];
       this.arena.f32(dx).fill(0, 0, N * p.I);
-      this.backwardLayer(act, l, dh.ptr, dx.ptr);
+      this.backwardLayer(act, l, training.layers[l]!, dh.ptr, dx.ptr);
       [dh, dx] = [dx, dh];
     }
-    const touched = k.embedding_backward(act.dEmbed!.ptr, this.embedSlot.ptr, dh.ptr, act.ids.ptr, N, V, E);
+    const touched = k.embedding_backward(act.dEmbed!.ptr, training.embedSlot.ptr, dh.ptr, act.ids.ptr, N, V, E);
     this.checkWorkers('trainStep');
-    const gradBlocks: [number, number][] = [[this.grads.ptr, this.grads.length], [act.dEmbed!.ptr, touched * E]];
+    const gradBlocks: [number, number][] = [[training.grads.ptr, training.grads.length], [act.dEmbed!.ptr, touched * E]];
     const gradNorm = Math.sqrt(gradBlocks.reduce((sum, [ptr, n]) => sum + k.sum_squares(ptr, n), 0));
     const loss = lossSum / N;
     // Adam would spread a NaN or Infinity into every weight (clipping scales by clipNorm / Infinity = 0,
@@ -297,17 +284,18 @@ export class RNNModel {
       const coef = Math.fround(hyper.clipNorm / Math.fround(Math.fround(gradNorm) + 1e-6));
       if (coef < 1) for (const [ptr, n] of gradBlocks) k.scale(ptr, n, coef);
     }
-    this.adamUpdate(hyper, act.dEmbed!);
+    this.adamUpdate(training, hyper, act.dEmbed!);
     return { loss, gradNorm };
   }
 
-  /** Lays out (and grows memory for) a training step of shape (T, B) now, so an oversized run fails
-   *  before any data is prepared; returns memoryBytes afterwards. */
+  /** Lays out (and grows memory for) the gradients, the Adam moments and a training step of shape
+   *  (T, B) now, so an oversized run fails before any data is prepared; returns memoryBytes afterwards. */
   reserveTraining(T: number, B: number): number {
     this.alive();
     if (!Number.isInteger(T) || T <= 0 || !Number.isInteger(B) || B <= 0) {
       throw new RangeError(`reserveTraining: T and B must be positive integers, got T=${T}, B=${B}`);
     }
+    this.trainingRegions('reserveTraining');
     this.layout(T, B, true);
     return this.memoryBytes;
   }
@@ -366,10 +354,12 @@ export class RNNModel {
     this.writeTensors(this.params, '', dict);
   }
 
-  /** Adam moments (names prefixed `optim.exp_avg.` / `optim.exp_avg_sq.` + param name) and step, for exact resume. */
+  /** Adam moments (names prefixed `optim.exp_avg.` / `optim.exp_avg_sq.` + param name) and step, for
+   *  exact resume. A model that never trained (nor loaded a state) has zero moments and step 0. */
   optimizerState(): { step: number; tensors: Map<string, TensorData> } {
     this.alive();
-    const tensors = new Map([...this.readTensors(this.m, EXP_AVG), ...this.readTensors(this.v, EXP_AVG_SQ)]);
+    const t = this.training;
+    const tensors = new Map([...this.readTensors(t?.m ?? null, EXP_AVG), ...this.readTensors(t?.v ?? null, EXP_AVG_SQ)]);
     return { step: this.adamStep, tensors };
   }
 
@@ -384,8 +374,9 @@ export class RNNModel {
       throw new RangeError(`loadOptimizerState: step must be a non-negative integer, got ${state.step}`);
     }
     checkTensorDict('loadOptimizerState', this.expected([EXP_AVG, EXP_AVG_SQ]), state.tensors);
-    this.writeTensors(this.m, EXP_AVG, state.tensors);
-    this.writeTensors(this.v, EXP_AVG_SQ, state.tensors);
+    const training = this.trainingRegions('loadOptimizerState');
+    this.writeTensors(training.m, EXP_AVG, state.tensors);
+    this.writeTensors(training.v, EXP_AVG_SQ, state.tensors);
     this.adamStep = state.step;
   }
 
@@ -432,10 +423,16 @@ export class RNNModel {
     return this.params.ptr + this.spec(name).offset * 4;
   }
 
-  private grad(name: string): number {
-    const offset = this.spec(name).offset - this.embedFloats;
-    if (offset < 0) throw new Error(`RNNModel: '${name}' has no place in the gradient block`);
-    return this.grads.ptr + offset * 4;
+  /** The training regions, laid out by the first call that needs them (`where` names it in errors).
+   *  They go where the activations of earlier calls were, which the next call lays out again. */
+  private trainingRegions(where: string): TrainingRegions {
+    if (this.training === null) {
+      this.act = null;
+      this.weightsChanging();
+      this.arena.resetActivations();
+      this.training = allocateTraining(this.arena, this.config, `RNNModel.${where}`);
+    }
+    return this.training;
   }
 
   private initialize(rng: Random): void {
@@ -521,26 +518,26 @@ export class RNNModel {
     }
   }
 
-  private backwardLayer(act: Activations, l: number, dh: number, dx: number): void {
+  private backwardLayer(act: Activations, l: number, g: LayerGradients, dh: number, dx: number): void {
     const { k, p, T, B, H, x, s, packed } = this.layerContext(act, l);
     switch (this.config.cell) {
       case 'rnn':
-        k.rnn_backward(p.dW_ih, p.dW_hh, p.db_ih, p.db_hh, dx, dh, act.h[l].ptr, x, act.h0[l].ptr,
+        k.rnn_backward(g.dW_ih, g.dW_hh, g.db_ih, g.db_hh, dx, dh, act.h[l].ptr, x, act.h0[l].ptr,
           p.W_ih, p.W_hh, T, B, p.I, H, packed, s);
         break;
       case 'lstm':
-        k.lstm_backward(p.dW_ih, p.dW_hh, p.db_ih, p.db_hh, dx, dh, act.dc!.ptr, act.gates[l].ptr,
+        k.lstm_backward(g.dW_ih, g.dW_hh, g.db_ih, g.db_hh, dx, dh, act.dc!.ptr, act.gates[l].ptr,
           act.h[l].ptr, act.c[l].ptr, x, act.h0[l].ptr, act.c0[l].ptr, p.W_ih, p.W_hh, T, B, p.I, H, packed, s);
         break;
       case 'gru':
-        k.gru_backward(p.dW_ih, p.dW_hh, p.db_ih, p.db_hh, dx, dh, act.gates[l].ptr, act.h[l].ptr, x,
+        k.gru_backward(g.dW_ih, g.dW_hh, g.db_ih, g.db_hh, dx, dh, act.gates[l].ptr, act.h[l].ptr, x,
           act.h0[l].ptr, p.W_ih, p.W_hh, T, B, p.I, H, packed, s);
         break;
     }
   }
 
   /** Adam over the embedding (its touched rows in `embedRows`, zero elsewhere) and every other tensor. */
-  private adamUpdate(h: Required<Omit<AdamOptions, 'clipNorm'>>, embedRows: Region): void {
+  private adamUpdate(t: TrainingRegions, h: Required<Omit<AdamOptions, 'clipNorm'>>, embedRows: Region): void {
     this.adamStep += 1;
     const bc1 = 1 - h.beta1 ** this.adamStep;
     const bc2 = 1 - h.beta2 ** this.adamStep;
@@ -548,9 +545,9 @@ export class RNNModel {
     const hyper = [h.beta1, h.beta2, h.lr / bc1, Math.sqrt(bc2), h.eps,
       decoupled ? 0 : h.weightDecay, decoupled ? 1 - h.lr * h.weightDecay : 1] as const;
     const { vocabSize: V, embedSize: E } = this.config;
-    this.k.adam_rows(this.params.ptr, this.m.ptr, this.v.ptr, embedRows.ptr, this.embedSlot.ptr, this.zeroRow.ptr, V, E, ...hyper);
+    this.k.adam_rows(this.params.ptr, t.m.ptr, t.v.ptr, embedRows.ptr, t.embedSlot.ptr, t.zeroRow.ptr, V, E, ...hyper);
     const rest = this.embedFloats * 4;
-    this.k.adam_step(this.params.ptr + rest, this.m.ptr + rest, this.v.ptr + rest, this.grads.ptr, this.grads.length, ...hyper);
+    this.k.adam_step(this.params.ptr + rest, t.m.ptr + rest, t.v.ptr + rest, t.grads.ptr, t.grads.length, ...hyper);
   }
 
   private expected(prefixes: string[]): Map<string, number[]> {
@@ -559,28 +556,18 @@ export class RNNModel {
     return out;
   }
 
-  private readTensors(block: Region, prefix: string): Map<string, TensorData> {
-    const data = this.arena.f32(block);
-    return new Map(this.specs.map((s) => [prefix + s.name, { shape: [...s.shape], data: data.slice(s.offset, s.offset + s.length) }]));
+  /** The tensors of a block in the parameter layout; zeros for a block not laid out (null). */
+  private readTensors(block: Region | null, prefix: string): Map<string, TensorData> {
+    const data = block === null ? null : this.arena.f32(block);
+    return new Map(this.specs.map((s) => [prefix + s.name, {
+      shape: [...s.shape], data: data === null ? new Float32Array(s.length) : data.slice(s.offset, s.offset + s.length),
+    }]));
   }
 
   private writeTensors(block: Region, prefix: string, dict: Map<string, TensorData>): void {
     const data = this.arena.f32(block);
     for (const s of this.specs) data.set(dict.get(prefix + s.name)!.data, s.offset);
   }
-}
-
-/** What to shrink for a model whose fixed regions take `bytes`: the vocabulary that would fit beside the
- *  other sizes (each token is a row of the embedding and of the output layer, with their gradients and
- *  Adam moments), or the other sizes when no vocabulary would. */
-function fittingVocabulary(config: ModelConfig, bytes: number): string {
-  const { vocabSize: V, embedSize: E, hiddenSize: H } = config;
-  // Per token: embedding row 12 bytes a float, output row and bias 16, its embedding-gradient slot 4.
-  const perToken = 12 * E + 16 * (H + 1) + 4;
-  const largest = Math.floor((WASM32_MAX_BYTES - (bytes - V * perToken)) / perToken);
-  if (largest < 1) return 'Shrink hiddenSize, embedSize or numLayers: the recurrent layers alone pass the limit.';
-  return `With these other sizes at most about ${largest} tokens of vocabulary fit (before any batch): shrink ` +
-    `vocabSize (a smaller maxSize for the tokenizer), or hiddenSize, embedSize or numLayers.`;
 }
 
 function checkAdam(adam: AdamOptions): Required<Omit<AdamOptions, 'clipNorm'>> & { clipNorm?: number } {

@@ -1,8 +1,10 @@
 /**
  * One model's slice of WASM memory: a bump allocator with a table of named regions. Fixed regions
  * (parameters, gradients, Adam moments, scratch) are allocated once; per-call activations sit above a
- * mark and are re-laid out whenever the batch shape changes. Typed views are rebuilt whenever the
- * memory has grown, since growing detaches the old ArrayBuffer.
+ * mark and are re-laid out whenever the batch shape changes. A fixed region that comes later (training's,
+ * once a model that generated starts to train) takes the place of the dropped activations and moves the
+ * mark above itself. Typed views are rebuilt whenever the memory has grown, since growing detaches the
+ * old ArrayBuffer.
  */
 import type { KernelExports } from './kernels.js';
 
@@ -49,11 +51,13 @@ export class Arena {
     return this.peak;
   }
 
-  /** Reserves `length` 4-byte elements under `name` (16-byte aligned, contents unspecified). */
+  /** Reserves `length` 4-byte elements under `name` (64-byte aligned, contents unspecified). A fixed
+   *  region (any kind but 'activations') needs no activations laid out: resetActivations() drops them. */
   alloc(name: string, kind: RegionKind, length: number): Region {
     if (this.regions.has(name)) throw new Error(`Arena: region '${name}' already exists`);
-    if (kind !== 'activations' && this.mark >= 0) {
-      throw new Error(`Arena: fixed region '${name}' must be allocated before the activations`);
+    const fixed = kind !== 'activations';
+    if (fixed && this.regionsOf('activations').length > 0) {
+      throw new Error(`Arena: fixed region '${name}' cannot be allocated above activations; call resetActivations() first`);
     }
     const ptr = this.top;
     const end = alignUp(ptr + length * 4);
@@ -61,6 +65,7 @@ export class Arena {
     const region: Region = { name, kind, ptr, length };
     this.regions.set(name, region);
     this.top = end;
+    if (fixed && this.mark >= 0) this.mark = end;
     this.peak = Math.max(this.peak, end);
     return region;
   }
