@@ -138,6 +138,47 @@ test('truncated, foreign and inconsistent files are refused with clear errors', 
   assert.throws(() => inferConfig(new Map([['embed.weight', { shape: [5, 2] }], ['rnn.weight_hh_l0', { shape: [6, 3] }]])), /2 gates/);
 });
 
+test('a wrong file is refused from its header alone, before its data is read: the header error wins', () => {
+  const source = decodeCheckpoint(fixtureBytes('rnn_tiny', 'init.safetensors'));
+  const good = encodeCheckpoint({ config: source.config, weights: source.weights });
+  const headerLength = Number(new DataView(good.buffer, good.byteOffset).getBigUint64(0, true));
+  type Entry = { dtype: string; shape: number[]; data_offsets: [number, number] };
+  const header = JSON.parse(new TextDecoder().decode(good.subarray(8, 8 + headerLength))) as Record<string, Entry>;
+  // The header of `good`, embed.weight given `rows` rows, followed by `dataBytes` zero bytes of data.
+  const withEmbedRows = (rows: number, dataBytes: number): Uint8Array => {
+    const changed: Record<string, unknown> = {};
+    let offset = 0;
+    for (const [key, entry] of Object.entries(header)) {
+      if (key === '__metadata__') {
+        changed[key] = entry;
+        continue;
+      }
+      const shape = key === 'embed.weight' ? [rows, entry.shape[1]!] : entry.shape;
+      const size = 4 * shape.reduce((a, b) => a * b, 1);
+      changed[key] = { ...entry, shape, data_offsets: [offset, offset + size] };
+      offset += size;
+    }
+    const json = new TextEncoder().encode(JSON.stringify(changed));
+    const out = new Uint8Array(8 + json.length + dataBytes);
+    new DataView(out.buffer).setUint32(0, json.length, true);
+    out.set(json, 8);
+    return out;
+  };
+  const refuse = (bytes: Uint8Array, pattern: RegExp): void =>
+    assert.throws(() => decodeCheckpoint(bytes, 'm.safetensors'), (e: unknown) => e instanceof CheckpointError && pattern.test(e.message));
+  // 50 million rows declare 1.6 GB of data that the file, ending with its header, does not have.
+  refuse(withEmbedRows(50_000_000, 0),
+    /^m\.safetensors: tensor "embed\.weight" has shape \[50000000, 8\] but a RNN \(vocab 50, embed 8, hidden 16, 1 layer\) needs \[50, 8\]$/);
+  // With a header that is right, the missing data is what is wrong.
+  refuse(withEmbedRows(50, 0), /^m\.safetensors is not a readable checkpoint: tensor "[^"]+": data_offsets \[0, \d+\) run past the 0 data bytes; the file is truncated$/);
+  assert.deepEqual(decodeCheckpoint(withEmbedRows(50, good.length - 8 - headerLength)).config, source.config);
+  // A config that does not match the tensors is named before a value in them that is not finite.
+  const broken = new Map(source.weights);
+  broken.set('linear.bias', { shape: [50], data: new Float32Array(50).fill(Number.NaN) });
+  const metadata = { textloom_format: 'textloom.rnn', textloom_format_version: '1', config: JSON.stringify({ ...source.config, hiddenSize: 8 }) };
+  refuse(serializeSafetensors(broken, metadata), /tensor "rnn\.weight_ih_l0" has shape \[16, 8\] but a RNN .* needs \[8, 8\]/);
+});
+
 test("a PyTorch file's own metadata is kept but not read as textloom's, whatever its keys", () => {
   // As save_file(model.state_dict(), path, metadata={...}) writes it: a "config" of the user's own run
   // was taken for textloom's config and the file refused as an invalid model.

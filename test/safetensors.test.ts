@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseSafetensors, serializeSafetensors, halfToFloat, SafetensorsError } from '../src/io/safetensors.js';
+import { parseSafetensors, readSafetensorsData, readSafetensorsHeader, serializeSafetensors, halfToFloat, SafetensorsError } from '../src/io/safetensors.js';
 
 const fixture = (path: string): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`../../test/fixtures/rnn/${path}`, import.meta.url)));
@@ -104,6 +104,16 @@ test('foreign and corrupt files are refused with a message naming the problem', 
   bad(rawFile({ __metadata__: { n: 3 } }), /__metadata__\["n"\] must be a string/);
   const text = new TextEncoder().encode('Once upon a time there was a plain text file.');
   bad(text, /exceeds|truncated/);
+});
+
+test('the header reads without the data, whose extent is checked before any tensor is copied', () => {
+  // 2^28 floats (1 GiB) declared, 8 bytes present.
+  const bytes = rawFile({ __metadata__: { k: 'v' }, big: { dtype: 'F32', shape: [2 ** 28], data_offsets: [0, 2 ** 30] } }, new Uint8Array(8));
+  const header = readSafetensorsHeader(bytes);
+  assert.deepEqual(header.entries, new Map([['big', { dtype: 'F32', shape: [2 ** 28], begin: 0, end: 2 ** 30 }]]));
+  assert.deepEqual(header.metadata, { k: 'v' });
+  assert.equal(header.dataStart, bytes.length - 8);
+  assert.throws(() => readSafetensorsData(bytes, header), /tensor "big": data_offsets \[0, 1073741824\) run past the 8 data bytes; the file is truncated/);
 });
 
 test('serialize rejects inconsistent tensors', () => {

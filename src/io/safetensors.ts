@@ -5,7 +5,9 @@
  * F16 (widened to F32) and writes F32.
  *
  * A foreign file is checked completely (header size, JSON shape, dtypes, offsets, overlaps, sizes)
- * before any tensor is allocated, so a corrupt or hostile file costs nothing but an error.
+ * before any tensor is allocated, so a corrupt or hostile file costs nothing but an error. A reader
+ * that has its own expectations of names and shapes (a checkpoint of a given config) reads the header
+ * alone first, checks it, and only then copies the data (readSafetensorsHeader, readSafetensorsData).
  */
 
 /** The tensor dtypes textloom reads: float32, and float16 (widened to float32 as it is read). */
@@ -24,6 +26,23 @@ export interface ParsedTensor {
 export interface TensorToWrite {
   shape: number[];
   data: Float32Array;
+}
+
+/** One tensor as the header describes it: dtype, shape, and where its bytes lie in the data section. */
+export interface SafetensorsEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** Byte offsets relative to the start of the data section, end exclusive. */
+  begin: number;
+  end: number;
+}
+
+/** What readSafetensorsHeader returns: the tensors' descriptions by name, in the header's order, the
+ *  `__metadata__` strings ({} when absent), and where the data section starts in the file. */
+export interface SafetensorsHeader {
+  entries: Map<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+  dataStart: number;
 }
 
 /** What parseSafetensors returns: the tensors by name, and the `__metadata__` strings ({} when absent). */
@@ -47,12 +66,8 @@ const ITEM_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2 };
 // Pure, so that a bundle that does not read or write safetensors drops it.
 const LITTLE_ENDIAN_HOST = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1)();
 
-interface HeaderEntry {
+interface HeaderEntry extends SafetensorsEntry {
   name: string;
-  dtype: SafetensorsDtype;
-  shape: number[];
-  begin: number;
-  end: number;
 }
 
 /**
@@ -61,6 +76,16 @@ interface HeaderEntry {
  * are not a complete, consistent F32/F16 safetensors file.
  */
 export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
+  const header = readSafetensorsHeader(bytes);
+  return { tensors: readSafetensorsData(bytes, header), metadata: header.metadata };
+}
+
+/**
+ * Reads and checks the header of safetensors bytes (length, JSON, dtypes, shapes against their
+ * offsets, overlaps) without touching the data section, whose extent readSafetensorsData checks.
+ * Throws a SafetensorsError for a header that is not valid.
+ */
+export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   if (!(bytes instanceof Uint8Array)) {
     throw new SafetensorsError(`safetensors: expected a Uint8Array, got ${describe(bytes)}`);
   }
@@ -93,17 +118,31 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new SafetensorsError(`safetensors: header must be a JSON object, got ${describe(header)}`);
   }
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
-  const { entries, metadata } = validateHeader(header as Record<string, unknown>, dataLength);
+  const { entries, metadata } = validateHeader(header as Record<string, unknown>);
+  return { entries: new Map(entries.map(({ name, ...entry }) => [name, entry])), metadata, dataStart: 8 + headerLength };
+}
 
-  const tensors = new Map<string, ParsedTensor>();
-  for (const entry of entries) {
-    const region = bytes.subarray(dataStart + entry.begin, dataStart + entry.end);
-    const data = entry.dtype === 'F32' ? readF32(region) : readF16(region);
-    tensors.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data });
+/**
+ * Every tensor of `header` (as readSafetensorsHeader read it from `bytes`) as float32, F16 widened and
+ * the data copied out of `bytes`. Throws a SafetensorsError, before any tensor is allocated, when a
+ * tensor's bytes run past the end of the file.
+ */
+export function readSafetensorsData(bytes: Uint8Array, header: SafetensorsHeader): Map<string, ParsedTensor> {
+  const dataLength = bytes.length - header.dataStart;
+  for (const [name, { begin, end }] of header.entries) {
+    if (end > dataLength) {
+      throw new SafetensorsError(
+        `safetensors: tensor "${name}": data_offsets [${begin}, ${end}) run past the ${dataLength} data bytes; the file is truncated`,
+      );
+    }
   }
-  return { tensors, metadata };
+  const tensors = new Map<string, ParsedTensor>();
+  for (const [name, entry] of header.entries) {
+    const region = bytes.subarray(header.dataStart + entry.begin, header.dataStart + entry.end);
+    const data = entry.dtype === 'F32' ? readF32(region) : readF16(region);
+    tensors.set(name, { dtype: entry.dtype, shape: entry.shape, data });
+  }
+  return tensors;
 }
 
 function decodeHeader(raw: Uint8Array): string {
@@ -114,10 +153,7 @@ function decodeHeader(raw: Uint8Array): string {
   }
 }
 
-function validateHeader(
-  header: Record<string, unknown>,
-  dataLength: number,
-): { entries: HeaderEntry[]; metadata: Record<string, string> } {
+function validateHeader(header: Record<string, unknown>): { entries: HeaderEntry[]; metadata: Record<string, string> } {
   const metadata: Record<string, string> = {};
   const entries: HeaderEntry[] = [];
   for (const [name, value] of Object.entries(header)) {
@@ -133,7 +169,7 @@ function validateHeader(
       }
       continue;
     }
-    entries.push(validateEntry(name, value, dataLength));
+    entries.push(validateEntry(name, value));
   }
   const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < byOffset.length; i++) {
@@ -148,7 +184,7 @@ function validateHeader(
   return { entries, metadata };
 }
 
-function validateEntry(name: string, value: unknown, dataLength: number): HeaderEntry {
+function validateEntry(name: string, value: unknown): HeaderEntry {
   const where = `safetensors: tensor "${name}"`;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new SafetensorsError(`${where}: expected {dtype, shape, data_offsets}, got ${describe(value)}`);
@@ -174,11 +210,6 @@ function validateEntry(name: string, value: unknown, dataLength: number): Header
     throw new SafetensorsError(`${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${describe(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
-  if (end > dataLength) {
-    throw new SafetensorsError(
-      `${where}: data_offsets [${begin}, ${end}) run past the ${dataLength} data bytes; the file is truncated`,
-    );
-  }
   const elements = (shape as number[]).reduce((a, d) => a * d, 1);
   const expected = elements * ITEM_BYTES[dtype];
   if (end - begin !== expected) {

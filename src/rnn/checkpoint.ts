@@ -8,7 +8,7 @@
  * A file written by PyTorch (no `textloom_format` key) loads too: the config is read off the tensor shapes,
  * and its metadata is returned as it is but never read as textloom's.
  */
-import { parseSafetensors, serializeSafetensors, SafetensorsError, type TensorToWrite } from '../io/safetensors.js';
+import { readSafetensorsData, readSafetensorsHeader, serializeSafetensors, SafetensorsError, type TensorToWrite } from '../io/safetensors.js';
 import { readBytes, writeBytesAtomic, type PlatformFileError } from '../platform/index.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 import type { TrainerState } from './trainer.js';
@@ -130,14 +130,15 @@ const PARAMETER_NAME = /^(embed\.weight|linear\.(weight|bias)|rnn\.(weight|bias)
  * safetensors refuses to write two names of one storage: its save_model() keeps one and records each
  * dropped name in the metadata, pointing at the kept one. A model with tie_weights (linear.weight is
  * embed.weight) is saved as embed.weight plus `{"linear.weight": "embed.weight"}`, and load_model()
- * puts the name back. So does this, as a copy: textloom's layers are never tied, so training the
- * model afterwards moves the two apart, as an untied PyTorch model would.
+ * puts the name back. So does this (dropped name -> kept name), as a copy: textloom's layers are never
+ * tied, so training the model afterwards moves the two apart, as an untied PyTorch model would.
  */
-function restoreSharedTensors(weights: TensorMap, metadata: Record<string, string>): void {
+function sharedTensorNames(weights: ReadonlyMap<string, unknown>, metadata: Record<string, string>): Map<string, string> {
+  const shared = new Map<string, string>();
   for (const [dropped, kept] of Object.entries(metadata)) {
-    const t = weights.get(kept);
-    if (t && PARAMETER_NAME.test(dropped) && !weights.has(dropped)) weights.set(dropped, { shape: [...t.shape], data: t.data.slice() });
+    if (weights.has(kept) && PARAMETER_NAME.test(dropped) && !weights.has(dropped)) shared.set(dropped, kept);
   }
+  return shared;
 }
 
 /** Checks that `weights` holds exactly the parameters of `config`, each with its shape. */
@@ -238,18 +239,26 @@ function parseJsonField(metadata: Record<string, string>, key: string, name: str
   }
 }
 
-/** Reads checkpoint bytes; `name` (a path) only serves error messages. */
-export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkpoint {
-  let parsed;
+/** `read()`, with a SafetensorsError reported as a CheckpointError naming the file. */
+function readable<T>(name: string, read: () => T): T {
   try {
-    parsed = parseSafetensors(bytes);
+    return read();
   } catch (e) {
     if (e instanceof SafetensorsError) {
       throw new CheckpointError(`${name} is not a readable checkpoint: ${e.message.replace(/^safetensors: /, '')}`);
     }
     throw e;
   }
-  const { tensors, metadata } = parsed;
+}
+
+/**
+ * Reads checkpoint bytes; `name` (a path) only serves error messages. Everything the header says
+ * (format, config, tensor names and shapes, trainer state) is checked before any tensor is copied, so
+ * a wrong file is refused at the cost of reading its header, however large its data.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkpoint {
+  const header = readable(name, () => readSafetensorsHeader(bytes));
+  const { entries, metadata } = header;
   const format = metadata['textloom_format'];
   if (format !== undefined && format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${name} is a "${format}" file, not an RNN checkpoint (${CHECKPOINT_FORMAT})`);
@@ -260,23 +269,18 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
       `${name} has checkpoint format version ${version}; this textloom reads version ${CHECKPOINT_VERSION} (upgrade textloom)`,
     );
   }
-  const weights: TensorMap = new Map();
-  const optimizerTensors: TensorMap = new Map();
-  const hidden: Float32Array[] = [];
-  for (const [key, t] of tensors) {
-    // Caught here, a bad value names its tensor; caught later, it surfaces as a diverged loss or as
-    // every token banned during generation.
-    const bad = firstNonFinite(t.data);
-    if (bad >= 0) throw new CheckpointError(`${name}: tensor ${key} holds ${t.data[bad]} at index ${bad}; the file is corrupt`);
-    if (key.startsWith(OPTIMIZER_PREFIX)) optimizerTensors.set(key.slice(OPTIMIZER_PREFIX.length), t);
-    else if (key.startsWith(HIDDEN_PREFIX)) hidden[Number(key.slice(HIDDEN_PREFIX.length))] = t.data;
-    else weights.set(key, { shape: t.shape, data: t.data });
+  const weightShapes = new Map<string, { shape: number[] }>();
+  const hiddenNames: string[] = [];
+  for (const [key, entry] of entries) {
+    if (key.startsWith(HIDDEN_PREFIX)) hiddenNames[Number(key.slice(HIDDEN_PREFIX.length))] = key;
+    else if (!key.startsWith(OPTIMIZER_PREFIX)) weightShapes.set(key, entry);
   }
   // Only a textloom checkpoint's metadata is textloom's: a PyTorch user's file may well carry its own
   // "config" or "tokenizer" string, which says nothing about this layout.
   const ours = format === CHECKPOINT_FORMAT;
-  if (!ours) restoreSharedTensors(weights, metadata);
-  const unsupported = unsupportedRnnOptions([...weights.keys()]);
+  const shared = ours ? new Map<string, string>() : sharedTensorNames(weightShapes, metadata);
+  for (const [dropped, kept] of shared) weightShapes.set(dropped, weightShapes.get(kept)!);
+  const unsupported = unsupportedRnnOptions([...weightShapes.keys()]);
   if (unsupported.length) {
     throw new CheckpointError(
       `${name} holds a recurrent layer built with ${unsupported.join(' and ')}, which textloom's RNN, LSTM and GRU ` +
@@ -285,24 +289,46 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   }
   const config = ours && metadata['config'] !== undefined
     ? validateConfig(parseJsonField(metadata, 'config', name), `${name} config`)
-    : inferConfig(weights, name);
-  checkWeights(weights, config, name);
+    : inferConfig(weightShapes, name);
+  checkWeights(weightShapes, config, name);
   const tokenizer = ours && metadata['tokenizer'] !== undefined ? parseJsonField(metadata, 'tokenizer', name) : null;
 
-  let training: TrainingSnapshot | null = null;
+  let trainer: { position: Omit<TrainerState, 'hidden'>; step: number; options?: Record<string, unknown> } | null = null;
   if (ours && metadata['trainer'] !== undefined) {
     const { hiddenCount, ...position } = parseJsonField(metadata, 'trainer', name) as TrainerState & { hiddenCount: number };
-    if (hidden.length !== hiddenCount || hidden.some((h) => h === undefined)) {
-      throw new CheckpointError(`${name}: expected ${hiddenCount} trainer.hidden.* tensors, found ${hidden.filter(Boolean).length}`);
+    if (hiddenNames.length !== hiddenCount || hiddenNames.some((h) => h === undefined)) {
+      throw new CheckpointError(`${name}: expected ${hiddenCount} trainer.hidden.* tensors, found ${hiddenNames.filter(Boolean).length}`);
     }
     const step = Number(metadata['optimizer_step']);
     if (!Number.isInteger(step) || step < 0) {
       throw new CheckpointError(`${name}: optimizer_step must be a non-negative integer, got ${metadata['optimizer_step']}`);
     }
-    training = { optimizer: { step, tensors: optimizerTensors }, trainer: { ...position, hidden } };
+    trainer = { position, step };
     if (metadata['training_options'] !== undefined) {
-      training.options = parseJsonField(metadata, 'training_options', name) as Record<string, unknown>;
+      trainer.options = parseJsonField(metadata, 'training_options', name) as Record<string, unknown>;
     }
+  }
+
+  const tensors = readable(name, () => readSafetensorsData(bytes, header));
+  const weights: TensorMap = new Map();
+  const optimizerTensors: TensorMap = new Map();
+  for (const [key, t] of tensors) {
+    // Caught here, a bad value names its tensor; caught later, it surfaces as a diverged loss or as
+    // every token banned during generation.
+    const bad = firstNonFinite(t.data);
+    if (bad >= 0) throw new CheckpointError(`${name}: tensor ${key} holds ${t.data[bad]} at index ${bad}; the file is corrupt`);
+    if (key.startsWith(OPTIMIZER_PREFIX)) optimizerTensors.set(key.slice(OPTIMIZER_PREFIX.length), t);
+    else if (!key.startsWith(HIDDEN_PREFIX)) weights.set(key, { shape: t.shape, data: t.data });
+  }
+  for (const [dropped, kept] of shared) {
+    const t = weights.get(kept)!;
+    weights.set(dropped, { shape: [...t.shape], data: t.data.slice() });
+  }
+  let training: TrainingSnapshot | null = null;
+  if (trainer) {
+    const hidden = hiddenNames.map((key) => tensors.get(key)!.data);
+    training = { optimizer: { step: trainer.step, tensors: optimizerTensors }, trainer: { ...trainer.position, hidden } };
+    if (trainer.options !== undefined) training.options = trainer.options;
   }
   return { config, tokenizer, weights, training, metadata };
 }
