@@ -11,23 +11,13 @@
  * from CPython (unicode-tables.ts) and the four passes run as one scan over code points.
  * Lone surrogates are kept as code points, as Python keeps them in a str (they end up as spaces).
  */
-import { lowerTable, pythonTable, PY } from './unicode.js';
+import { codePointAt, lowerTable, pythonTable, PY } from './unicode.js';
 
 const CAPITAL_SIGMA = 0x03a3;
 const SMALL_SIGMA = 0x03c3;
 const FINAL_SIGMA = 0x03c2;
 const SPACE = 0x20;
 const CHUNK = 8192;
-
-/** Code point starting at index i of s (a lone surrogate is its own code point). */
-function codePointAt(s: string, i: number): number {
-  const c = s.charCodeAt(i);
-  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-    const d = s.charCodeAt(i + 1);
-    if (d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
-  }
-  return c;
-}
 
 /** Code point ending just before index i of s. */
 function codePointBefore(s: string, i: number): number {
@@ -82,24 +72,27 @@ interface CodePointSink {
 
 /** Gives sink each code point of Python's `text.lower()`, in order. */
 function forEachLowered(text: string, sink: CodePointSink): void {
+  for (let i = 0; i < text.length; ) i = lowerCodePointAt(text, i, sink);
+}
+
+/** Gives sink the lowercase of the code point at index i of text; returns the index after it. */
+function lowerCodePointAt(text: string, i: number, sink: CodePointSink): number {
   const { bmp, astral, multi } = lowerTable();
-  for (let i = 0; i < text.length; ) {
-    const cp = codePointAt(text, i);
-    const w = width(cp);
-    if (cp < 0x80) {
-      sink.put(cp >= 0x41 && cp <= 0x5a ? cp + 32 : cp);
-    } else if (cp === CAPITAL_SIGMA) {
-      sink.put(lowerSigma(text, i, i + w));
-    } else if (cp < 0x10000) {
-      const low = bmp[cp];
-      const expansion = low === cp ? multi.get(cp) : undefined;
-      if (expansion === undefined) sink.put(low);
-      else for (const ch of expansion) sink.put(ch.codePointAt(0)!);
-    } else {
-      sink.put(astral.get(cp) ?? cp);
-    }
-    i += w;
+  const cp = codePointAt(text, i);
+  const w = width(cp);
+  if (cp < 0x80) {
+    sink.put(cp >= 0x41 && cp <= 0x5a ? cp + 32 : cp);
+  } else if (cp === CAPITAL_SIGMA) {
+    sink.put(lowerSigma(text, i, i + w));
+  } else if (cp < 0x10000) {
+    const low = bmp[cp];
+    const expansion = low === cp ? multi.get(cp) : undefined;
+    if (expansion === undefined) sink.put(low);
+    else for (const ch of expansion) sink.put(ch.codePointAt(0)!);
+  } else {
+    sink.put(astral.get(cp) ?? cp);
   }
+  return i + w;
 }
 
 /** Accumulates code points into a string without one concatenation per character. */
@@ -128,9 +121,35 @@ class StringSink {
   }
 }
 
+// What the regex passes do with a BMP unit once lowercased (kinds of bmpKinds()).
+const WORD = 0;
+const DIGIT = 1;
+const WHITE = 2;
+const NON_WORD = 3;
+/** A surrogate, U+03A3 or a code point whose lowercase is several: lowered by lowerCodePointAt. */
+const CONTEXT = 4;
+
+let kinds: Uint8Array | undefined;
+
+/** (0x10000) the kind of each BMP unit's lowercase, so that the common case is two table reads. */
+function bmpKinds(): Uint8Array {
+  if (kinds) return kinds;
+  const table = pythonTable();
+  const { bmp, multi } = lowerTable();
+  kinds = new Uint8Array(0x10000);
+  for (let c = 0; c < 0x10000; c++) {
+    const flags = table.flags(bmp[c]);
+    if ((c >= 0xd800 && c <= 0xdfff) || c === CAPITAL_SIGMA || multi.has(c)) kinds[c] = CONTEXT;
+    else if ((flags & PY.DECIMAL) !== 0) kinds[c] = DIGIT;
+    else if ((flags & PY.SPACE) !== 0) kinds[c] = WHITE;
+    else kinds[c] = (flags & PY.WORD) !== 0 ? WORD : NON_WORD;
+  }
+  return kinds;
+}
+
 /**
- * The regex passes after lowercasing, one code point at a time: drop digits, turn each run of
- * whitespace into one space, turn every other non-word code point into a space.
+ * The regex passes after lowercasing: drop digits, turn each run of whitespace into one space,
+ * turn every other non-word code point into a space.
  */
 class PreprocessWriter {
   // Each input UTF-16 unit yields at most two output units (U+0130 lowers to two code points).
@@ -145,6 +164,41 @@ class PreprocessWriter {
     this.out = new Uint16Array(2 * inputLength);
   }
 
+  /** Preprocesses text into out. */
+  write(text: string): void {
+    const kind = bmpKinds();
+    const lower = lowerTable().bmp;
+    const out = this.out;
+    // Locals in the loop, fields only around the rare code points that need their context.
+    let n = this.n;
+    let inSpace = this.inSpace;
+    for (let i = 0; i < text.length; ) {
+      const c = text.charCodeAt(i);
+      const k = kind[c];
+      if (k === WORD) {
+        out[n++] = lower[c];
+        inSpace = false;
+      } else if (k === WHITE) {
+        if (!inSpace) out[n++] = SPACE;
+        inSpace = true;
+      } else if (k === NON_WORD) {
+        out[n++] = SPACE;
+        inSpace = false;
+      } else if (k === CONTEXT) {
+        this.n = n;
+        this.inSpace = inSpace;
+        i = lowerCodePointAt(text, i, this);
+        n = this.n;
+        inSpace = this.inSpace;
+        continue;
+      }
+      i++;
+    }
+    this.n = n;
+    this.inSpace = inSpace;
+  }
+
+  /** Takes one lowercased code point. */
   put(cp: number): void {
     const flags = this.table.flags(cp);
     if ((flags & PY.DECIMAL) !== 0) return;
@@ -163,6 +217,13 @@ class PreprocessWriter {
       this.out[this.n++] = cp;
     }
   }
+}
+
+/** preprocessText(text) as UTF-16 units. */
+export function preprocessUnits(text: string): Uint16Array {
+  const writer = new PreprocessWriter(text.length);
+  writer.write(text);
+  return writer.out.subarray(0, writer.n);
 }
 
 // The output never holds a lone surrogate (those are not word characters), so decoding the units
@@ -194,7 +255,5 @@ export function preprocessText(text: string): string {
   if (typeof text !== 'string') {
     throw new TypeError(`preprocessText: expected a string, got ${text === null ? 'null' : typeof text}`);
   }
-  const writer = new PreprocessWriter(text.length);
-  forEachLowered(text, writer);
-  return decodeUtf16(writer.out.subarray(0, writer.n));
+  return decodeUtf16(preprocessUnits(text));
 }

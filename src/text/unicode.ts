@@ -18,6 +18,16 @@ import {
 
 const BMP = 0x10000;
 
+/** Code point starting at index i of s (a lone surrogate is its own code point). */
+export function codePointAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+  }
+  return c;
+}
+
 /** Fields of a generated list; an empty list has none (''.split gives one empty field). */
 function fields(list: string, separator: string): string[] {
   return list.length === 0 ? [] : list.split(separator);

@@ -52,9 +52,18 @@ export interface VocabTokenizerJSON extends TokenizerJSONBase {
   tokens: string[];
 }
 
+/** Counts the tokens of a corpus a piece at a time (see textPieces), in order of first occurrence. */
+export interface PieceCounter {
+  /** Counts the tokens of one piece. */
+  add(piece: string): void;
+  /** The counts of every piece added. */
+  finish(): TokenCounter;
+}
+
 /**
- * What WordTokenizer and CharTokenizer share: split() text into tokens, look them up in a Vocabulary
- * (tokens outside it become `<unk>`), and serialize as the vocabulary's token list.
+ * What WordTokenizer and CharTokenizer share: split text into tokens, look them up in a Vocabulary
+ * (tokens outside it become `<unk>`), and serialize as the vocabulary's token list. Encoding and
+ * counting scan the text without making a string per token; split() gives the tokens as strings.
  */
 export abstract class VocabTokenizer implements Tokenizer {
   abstract readonly kind: 'word' | 'char';
@@ -91,27 +100,38 @@ export abstract class VocabTokenizer implements Tokenizer {
   /** Text of decoded tokens. */
   protected abstract join(tokens: string[]): string;
 
+  /**
+   * Appends the ids of the tokens of `piece` to out and adds the tokens outside the vocabulary to
+   * unknown (when given). A text longer than PIECE_UNITS goes through textPieces first, as encode()
+   * does, so that no buffer grows with the whole text.
+   */
+  abstract appendIds(piece: string, out: IdBuffer, unknown: Set<string> | null): void;
+
   /** Ids of text; tokens outside the vocabulary become UNK_ID. Throws a TypeError for a non-string. */
   encode(text: string): number[] {
     return this.encodeWithUnknown(text).ids;
   }
 
-  /** encode() into an Int32Array, a piece of the text at a time: for corpora too large for one number[]. */
+  /** encode() into an Int32Array: for corpora too large for one number[]. */
   encodeInt32(text: string): Int32Array {
-    if (typeof text !== 'string') {
-      throw new TypeError(`${this.kind} tokenizer: encodeInt32 expects a string, got ${typeof text}`);
-    }
-    const out = new IdBuffer(0);
-    for (const piece of textPieces(text)) out.pushAll(Int32Array.from(this.vocabulary.encode(this.split(piece)).ids));
-    return out.toInt32Array();
+    return this.encodeInto(text, null, 'encodeInt32').toInt32Array();
   }
 
   /** Ids of text, with the distinct tokens that were mapped to `<unk>` (for a warning). */
   encodeWithUnknown(text: string): Encoded {
+    const unknown = new Set<string>();
+    const ids = this.encodeInto(text, unknown, 'encode').toArray();
+    return { ids, unknown: [...unknown] };
+  }
+
+  private encodeInto(text: string, unknown: Set<string> | null, method: string): IdBuffer {
     if (typeof text !== 'string') {
-      throw new TypeError(`${this.kind} tokenizer: encode expects a string, got ${typeof text}`);
+      throw new TypeError(`${this.kind} tokenizer: ${method} expects a string, got ${typeof text}`);
     }
-    return this.vocabulary.encode(this.split(text));
+    // A guess that is right for English words; the buffer grows when it is not.
+    const out = new IdBuffer(this.kind === 'char' ? text.length : text.length >> 2);
+    for (const piece of textPieces(text)) this.appendIds(piece, out, unknown);
+    return out;
   }
 
   /** Text of ids; throws a RangeError for an id outside [0, vocabSize). */
@@ -132,24 +152,25 @@ export abstract class VocabTokenizer implements Tokenizer {
 }
 
 /**
- * Counts the tokens of one or many texts with a tokenizer's split and builds a vocabulary. `where` names
- * the public function in errors; `units` says what the corpus lacks when split() finds nothing in it.
+ * Counts the tokens of one or many texts with a tokenizer's counter and builds a vocabulary. `where`
+ * names the public function in errors; `units` says what the corpus lacks when it has no tokens.
  */
 export function vocabularyFrom(
-  split: (text: string) => string[],
+  pieces: PieceCounter,
   corpus: string | Iterable<string>,
   options: VocabularyOptions,
   where: string,
   units: string,
+  pieceUnits = PIECE_UNITS,
 ): Vocabulary {
-  const counter = new TokenCounter();
   const texts = typeof corpus === 'string' ? [corpus] : corpus;
   const expected = `${where}: expected the corpus as a string or an iterable of strings`;
   if (typeof (texts as Partial<Iterable<string>> | null)?.[Symbol.iterator] !== 'function') throw new TypeError(`${expected}, got ${describe(corpus)}`);
   for (const text of texts) {
     if (typeof text !== 'string') throw new TypeError(`${expected}, got one that holds ${describe(text)}`);
-    for (const piece of textPieces(text)) counter.addAll(split(piece));
+    for (const piece of textPieces(text, pieceUnits)) pieces.add(piece);
   }
+  const counter = pieces.finish();
   const vocabulary = counter.build(options, where);
   // A model over <unk> alone predicts it with certainty and learns nothing; say why before training.
   if (vocabulary.size === 1) throw new RangeError(`${where}: ${onlyUnknownCause(counter, options, units)}`);

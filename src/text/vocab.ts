@@ -28,8 +28,9 @@ export interface VocabularyOptions {
 export class TokenCounter {
   private readonly counts = new Map<string, number>();
 
-  add(token: string): void {
-    this.counts.set(token, (this.counts.get(token) ?? 0) + 1);
+  /** Counts `count` more occurrences of token. */
+  add(token: string, count = 1): void {
+    this.counts.set(token, (this.counts.get(token) ?? 0) + count);
   }
 
   addAll(tokens: Iterable<string>): void {
