@@ -6,7 +6,7 @@
 import { codePointAt } from './unicode.js';
 import { CodePointMap, EntryCounts } from './unit-table.js';
 import { VocabTokenizer, vocabularyFrom, vocabularyFromJSON, type PieceCounter } from './vocab-tokenizer.js';
-import { TokenCounter, UNK_ID, UNK_TOKEN, type Vocabulary, type VocabularyOptions } from './vocab.js';
+import { UNK_ID, UNK_TOKEN, type CountedTokens, type Vocabulary, type VocabularyOptions } from './vocab.js';
 import type { IdBuffer } from './id-buffer.js';
 
 const REPLACEMENT = '\ufffd';
@@ -17,7 +17,7 @@ export function splitChars(text: string): string[] {
 }
 
 /** Counts the code points of a corpus without a string per occurrence. */
-export class CharCounter implements PieceCounter {
+export class CharCounter implements PieceCounter, CountedTokens {
   private readonly entries = new CodePointMap();
   private readonly order: number[] = []; // code point of each entry
   private readonly counts = new EntryCounts();
@@ -36,10 +36,20 @@ export class CharCounter implements PieceCounter {
     }
   }
 
-  finish(): TokenCounter {
-    const counter = new TokenCounter();
-    this.order.forEach((cp, entry) => counter.add(String.fromCodePoint(cp), this.counts.get(entry)));
-    return counter;
+  finish(): CountedTokens {
+    return this;
+  }
+
+  get distinct(): number {
+    return this.order.length;
+  }
+
+  count(i: number): number {
+    return this.counts.get(i);
+  }
+
+  token(i: number): string {
+    return String.fromCodePoint(this.order[i]);
   }
 }
 

@@ -12,6 +12,10 @@
  * Lone surrogates are kept as code points, as Python keeps them in a str (they end up as spaces).
  */
 import { codePointAt, lowerTable, pythonTable, PY } from './unicode.js';
+import { hashUnit, UNIT_HASH_SEED } from './unit-table.js';
+import { decodeUtf16 } from './utf16.js';
+
+export { decodeUtf16, DECODE_CHUNK_UNITS } from './utf16.js';
 
 const CAPITAL_SIGMA = 0x03a3;
 const SMALL_SIGMA = 0x03c3;
@@ -147,54 +151,73 @@ function bmpKinds(): Uint8Array {
   return kinds;
 }
 
+/** Where PreprocessWriter sends its output: each word (a run of word units) and each space. */
+export interface PreprocessSink {
+  /** The next word: units[0, length), with its hash (unit-table.ts). */
+  word(units: Uint16Array, length: number, hash: number): void;
+  /** The next space. */
+  space(): void;
+}
+
 /**
  * The regex passes after lowercasing: drop digits, turn each run of whitespace into one space,
- * turn every other non-word code point into a space.
+ * turn every other non-word code point into a space. The output goes to a sink a word at a time,
+ * so that tokenizing a corpus needs no buffer as long as the corpus.
  */
 class PreprocessWriter {
-  // Each input UTF-16 unit yields at most two output units (U+0130 lowers to two code points).
-  readonly out: Uint16Array; // (2 * input length) UTF-16 output
-  n = 0;
+  private units: Uint16Array = new Uint16Array(64); // the current word
+  private n = 0; // its length
+  private hash = UNIT_HASH_SEED; // and hash
   // True while the last kept code point was whitespace: `\s+` runs are only formed after the
   // digit deletion, so digits between two spaces do not end the run.
   private inSpace = false;
   private readonly table = pythonTable();
 
-  constructor(inputLength: number) {
-    this.out = new Uint16Array(2 * inputLength);
-  }
+  constructor(private readonly sink: PreprocessSink) {}
 
-  /** Preprocesses text into out. */
+  /** Preprocesses text into the sink. */
   write(text: string): void {
     const kind = bmpKinds();
     const lower = lowerTable().bmp;
-    const out = this.out;
+    const sink = this.sink;
     // Locals in the loop, fields only around the rare code points that need their context.
+    let units = this.units;
     let n = this.n;
+    let hash = this.hash;
     let inSpace = this.inSpace;
     for (let i = 0; i < text.length; ) {
       const c = text.charCodeAt(i);
       const k = kind[c];
       if (k === WORD) {
-        out[n++] = lower[c];
+        if (n === units.length) units = this.grow(n);
+        const low = lower[c];
+        units[n++] = low;
+        hash = hashUnit(hash, low);
         inSpace = false;
-      } else if (k === WHITE) {
-        if (!inSpace) out[n++] = SPACE;
-        inSpace = true;
-      } else if (k === NON_WORD) {
-        out[n++] = SPACE;
-        inSpace = false;
+      } else if (k === WHITE || k === NON_WORD) {
+        if (n > 0) {
+          sink.word(units, n, hash);
+          n = 0;
+          hash = UNIT_HASH_SEED;
+        }
+        if (k === NON_WORD || !inSpace) sink.space();
+        inSpace = k === WHITE;
       } else if (k === CONTEXT) {
         this.n = n;
+        this.hash = hash;
         this.inSpace = inSpace;
         i = lowerCodePointAt(text, i, this);
+        units = this.units;
         n = this.n;
+        hash = this.hash;
         inSpace = this.inSpace;
         continue;
       }
       i++;
     }
-    this.n = n;
+    if (n > 0) sink.word(units, n, hash);
+    this.n = 0;
+    this.hash = UNIT_HASH_SEED;
     this.inSpace = inSpace;
   }
 
@@ -202,49 +225,63 @@ class PreprocessWriter {
   put(cp: number): void {
     const flags = this.table.flags(cp);
     if ((flags & PY.DECIMAL) !== 0) return;
-    if ((flags & PY.SPACE) !== 0) {
-      if (!this.inSpace) this.out[this.n++] = SPACE;
-      this.inSpace = true;
+    const white = (flags & PY.SPACE) !== 0;
+    if (white || (flags & PY.WORD) === 0) {
+      if (this.n > 0) {
+        this.sink.word(this.units, this.n, this.hash);
+        this.n = 0;
+        this.hash = UNIT_HASH_SEED;
+      }
+      if (!white || !this.inSpace) this.sink.space();
+      this.inSpace = white;
       return;
     }
     this.inSpace = false;
-    if ((flags & PY.WORD) === 0) {
-      this.out[this.n++] = SPACE;
-    } else if (cp >= 0x10000) {
-      this.out[this.n++] = 0xd800 + ((cp - 0x10000) >> 10);
-      this.out[this.n++] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+    if (cp >= 0x10000) {
+      this.unit(0xd800 + ((cp - 0x10000) >> 10));
+      this.unit(0xdc00 + ((cp - 0x10000) & 0x3ff));
     } else {
-      this.out[this.n++] = cp;
+      this.unit(cp);
     }
   }
-}
 
-/** preprocessText(text) as UTF-16 units. */
-export function preprocessUnits(text: string): Uint16Array {
-  const writer = new PreprocessWriter(text.length);
-  writer.write(text);
-  return writer.out.subarray(0, writer.n);
-}
-
-// The output never holds a lone surrogate (those are not word characters), so decoding the units
-// as UTF-16 cannot replace anything.
-const UTF16 = /* @__PURE__ */ new TextDecoder('utf-16le');
-/** Units decoded at once: Node's TextDecoder refuses UTF-16 input of 2^27 units (256 MiB) or more
- *  ("The encoded data was not valid"), which a corpus of about 130 MB reaches. */
-export const DECODE_CHUNK_UNITS = 1 << 24;
-
-/** `units` as a string, decoded `chunk` units at a time (one more where a chunk would end between
- *  the two halves of a surrogate pair). */
-export function decodeUtf16(units: Uint16Array, chunk = DECODE_CHUNK_UNITS): string {
-  if (units.length <= chunk) return UTF16.decode(units);
-  const parts: string[] = [];
-  for (let start = 0; start < units.length;) {
-    let end = Math.min(units.length, start + chunk);
-    if (end < units.length && (units[end - 1]! & 0xfc00) === 0xd800) end++;
-    parts.push(UTF16.decode(units.subarray(start, end)));
-    start = end;
+  private unit(unit: number): void {
+    if (this.n === this.units.length) this.grow(this.n);
+    this.units[this.n++] = unit;
+    this.hash = hashUnit(this.hash, unit);
   }
-  return parts.join('');
+
+  private grow(n: number): Uint16Array {
+    const units = new Uint16Array(2 * this.units.length);
+    units.set(this.units.subarray(0, n));
+    this.units = units;
+    return units;
+  }
+}
+
+/** Gives sink the words and spaces of preprocessText(text), in order. */
+export function preprocessInto(text: string, sink: PreprocessSink): void {
+  new PreprocessWriter(sink).write(text);
+}
+
+/** Collects the words and spaces of the preprocessed text into UTF-16 units. */
+class UnitSink implements PreprocessSink {
+  // Each input UTF-16 unit yields at most two output units (U+0130 lowers to two code points).
+  readonly out: Uint16Array; // (2 * input length)
+  n = 0;
+
+  constructor(inputLength: number) {
+    this.out = new Uint16Array(2 * inputLength);
+  }
+
+  word(units: Uint16Array, length: number): void {
+    this.out.set(units.subarray(0, length), this.n);
+    this.n += length;
+  }
+
+  space(): void {
+    this.out[this.n++] = SPACE;
+  }
 }
 
 /**
@@ -255,5 +292,9 @@ export function preprocessText(text: string): string {
   if (typeof text !== 'string') {
     throw new TypeError(`preprocessText: expected a string, got ${text === null ? 'null' : typeof text}`);
   }
-  return decodeUtf16(preprocessUnits(text));
+  const sink = new UnitSink(text.length);
+  preprocessInto(text, sink);
+  // The output never holds a lone surrogate (those are not word characters), so decoding the units
+  // as UTF-16 cannot replace anything.
+  return decodeUtf16(sink.out.subarray(0, sink.n));
 }

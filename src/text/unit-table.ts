@@ -3,9 +3,11 @@
  * from a buffer: a JavaScript string and a Map lookup per word of a corpus cost more than all the
  * preprocessing (and a string array of every word of a large corpus does not fit in memory).
  */
-import { decodeUtf16 } from './preprocess.js';
+import { decodeUtf16 } from './utf16.js';
 
 const EMPTY = -1;
+/** Units that token() turns into a string with one String.fromCharCode call, far below any engine's argument limit. */
+const SHORT = 256;
 
 /** FNV-1a step over one UTF-16 unit; `hash` starts at UNIT_HASH_SEED. */
 export const hashUnit = (hash: number, unit: number): number => Math.imul(hash ^ unit, 0x01000193);
@@ -25,6 +27,7 @@ export class UnitTable {
   private hashes = new Int32Array(256); // (entries capacity)
   private starts = new Int32Array(257); // entry i is units[starts[i], starts[i + 1])
   private units: Uint16Array = new Uint16Array(4096);
+  private scratch = new Uint16Array(64); // addString's units
   /** Number of distinct runs. */
   size = 0;
 
@@ -61,9 +64,18 @@ export class UnitTable {
     return entry;
   }
 
+  /** Entry of a string's units, added as the next entry if absent. */
+  addString(text: string): number {
+    if (text.length > this.scratch.length) this.scratch = new Uint16Array(text.length);
+    for (let i = 0; i < text.length; i++) this.scratch[i] = text.charCodeAt(i);
+    return this.add(this.scratch, 0, text.length, hashUnits(this.scratch, 0, text.length));
+  }
+
   /** The run of an entry as a string. */
   token(entry: number): string {
-    return decodeUtf16(this.units.subarray(this.starts[entry], this.starts[entry + 1]));
+    const units = this.units.subarray(this.starts[entry], this.starts[entry + 1]);
+    // A call per short token costs less than a TextDecoder call.
+    return units.length <= SHORT ? String.fromCharCode.apply(null, units as unknown as number[]) : decodeUtf16(units);
   }
 
   private equals(entry: number, units: Uint16Array, from: number, to: number): boolean {

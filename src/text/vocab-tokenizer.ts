@@ -12,7 +12,15 @@ import {
 } from './tokenizer.js';
 import { describe } from '../util/arguments.js';
 import { IdBuffer } from './id-buffer.js';
-import { TokenCounter, UNK_TOKEN, Vocabulary, type Encoded, type VocabularyOptions } from './vocab.js';
+import {
+  buildVocabulary,
+  mostFrequent,
+  UNK_TOKEN,
+  Vocabulary,
+  type CountedTokens,
+  type Encoded,
+  type VocabularyOptions,
+} from './vocab.js';
 
 /** Texts longer than this many UTF-16 units are counted and encoded a piece at a time: split() of a
  *  whole corpus makes an array of all its tokens, and a V8 array holds at most about 134 million
@@ -56,8 +64,8 @@ export interface VocabTokenizerJSON extends TokenizerJSONBase {
 export interface PieceCounter {
   /** Counts the tokens of one piece. */
   add(piece: string): void;
-  /** The counts of every piece added. */
-  finish(): TokenCounter;
+  /** The tokens of every piece added, with their counts. */
+  finish(): CountedTokens;
 }
 
 /**
@@ -170,16 +178,16 @@ export function vocabularyFrom(
     if (typeof text !== 'string') throw new TypeError(`${expected}, got one that holds ${describe(text)}`);
     for (const piece of textPieces(text, pieceUnits)) pieces.add(piece);
   }
-  const counter = pieces.finish();
-  const vocabulary = counter.build(options, where);
+  const counted = pieces.finish();
+  const vocabulary = buildVocabulary(counted, options, where);
   // A model over <unk> alone predicts it with certainty and learns nothing; say why before training.
-  if (vocabulary.size === 1) throw new RangeError(`${where}: ${onlyUnknownCause(counter, options, units)}`);
+  if (vocabulary.size === 1) throw new RangeError(`${where}: ${onlyUnknownCause(counted, options, units)}`);
   return vocabulary;
 }
 
-function onlyUnknownCause(counter: TokenCounter, options: VocabularyOptions, units: string): string {
+function onlyUnknownCause(counted: CountedTokens, options: VocabularyOptions, units: string): string {
   const only = `the vocabulary would hold only ${UNK_TOKEN}`;
-  const top = counter.mostFrequent();
+  const top = mostFrequent(counted);
   if (top === null) return `the corpus has no ${units}, so ${only}; give it some text to learn from`;
   if (options.maxSize === 1) return `maxSize 1 leaves room for ${UNK_TOKEN} alone (maxSize counts it), so ${only}; use maxSize >= 2`;
   return `minCount ${options.minCount} is above the count of the most frequent token in this corpus ` +

@@ -24,13 +24,50 @@ export interface VocabularyOptions {
   minCount?: number | undefined;
 }
 
+/** Distinct tokens in order of first occurrence, with their counts: what a vocabulary is built from. */
+export interface CountedTokens {
+  /** Number of distinct tokens. */
+  readonly distinct: number;
+  /** Count of the i-th distinct token. */
+  count(i: number): number;
+  /** The i-th distinct token. */
+  token(i: number): string;
+}
+
+/** The most frequent of counted tokens other than `<unk>`, with its count; null when there is none. */
+export function mostFrequent(counted: CountedTokens): { token: string; count: number } | null {
+  let top: { token: string; count: number } | null = null;
+  for (let i = 0; i < counted.distinct; i++) {
+    const count = counted.count(i);
+    if ((top === null || count > top.count) && counted.token(i) !== UNK_TOKEN) top = { token: counted.token(i), count };
+  }
+  return top;
+}
+
+/**
+ * The vocabulary of counted tokens (see the module comment for the id order). Only the kept tokens
+ * are asked for as strings. `where` names the public function in errors about the options.
+ */
+export function buildVocabulary(counted: CountedTokens, options: VocabularyOptions, where: string): Vocabulary {
+  const { maxSize, minCount } = checkOptions(options, where);
+  const order: number[] = [];
+  for (let i = 0; i < counted.distinct; i++) if (counted.count(i) >= minCount) order.push(i);
+  order.sort((a, b) => counted.count(b) - counted.count(a) || a - b);
+  const kept = [UNK_TOKEN];
+  for (let k = 0; k < order.length && kept.length < maxSize; k++) {
+    const token = counted.token(order[k]);
+    // The literal unknown token in a corpus folds into id 0 instead of getting a second id.
+    if (token !== UNK_TOKEN) kept.push(token);
+  }
+  return new Vocabulary(kept);
+}
+
 /** Counts tokens in first-occurrence order; feed it chunk by chunk, then build(). */
 export class TokenCounter {
   private readonly counts = new Map<string, number>();
 
-  /** Counts `count` more occurrences of token. */
-  add(token: string, count = 1): void {
-    this.counts.set(token, (this.counts.get(token) ?? 0) + count);
+  add(token: string): void {
+    this.counts.set(token, (this.counts.get(token) ?? 0) + 1);
   }
 
   addAll(tokens: Iterable<string>): void {
@@ -44,26 +81,18 @@ export class TokenCounter {
 
   /** The most frequent token other than `<unk>`, with its count; null when there is none. */
   mostFrequent(): { token: string; count: number } | null {
-    let top: { token: string; count: number } | null = null;
-    for (const [token, count] of this.counts) {
-      if (token !== UNK_TOKEN && (top === null || count > top.count)) top = { token, count };
-    }
-    return top;
+    return mostFrequent(this.counted());
   }
 
   /** `where` names the public function in errors about the options. */
   build(options: VocabularyOptions = {}, where = 'Vocabulary'): Vocabulary {
-    const { maxSize, minCount } = checkOptions(options, where);
-    const entries: Array<[string, number, number]> = [];
-    let order = 0;
-    for (const [token, count] of this.counts) {
-      // The literal unknown token in a corpus folds into id 0 instead of getting a second id.
-      if (token !== UNK_TOKEN && count >= minCount) entries.push([token, count, order]);
-      order++;
-    }
-    entries.sort((a, b) => b[1] - a[1] || a[2] - b[2]);
-    const kept = entries.slice(0, Math.max(0, maxSize - 1)).map((e) => e[0]);
-    return new Vocabulary([UNK_TOKEN, ...kept]);
+    return buildVocabulary(this.counted(), options, where);
+  }
+
+  private counted(): CountedTokens {
+    const tokens = [...this.counts.keys()];
+    const counts = [...this.counts.values()];
+    return { distinct: tokens.length, count: (i) => counts[i], token: (i) => tokens[i] };
   }
 }
 
@@ -112,12 +141,12 @@ export class Vocabulary {
       if (typeof token !== 'string' || token.length === 0) {
         throw new TypeError(`Vocabulary: token ${id} must be a non-empty string, got ${describe(token)}`);
       }
-      const previous = index.get(token);
+      // Copied: a token split from a corpus may be a slice that keeps the whole corpus alive.
+      const own = ownString(token);
+      const previous = index.get(own);
       if (previous !== undefined) {
         throw new TypeError(`Vocabulary: token ${JSON.stringify(token)} appears twice (ids ${previous} and ${id})`);
       }
-      // Copied: a token split from a corpus may be a slice that keeps the whole corpus alive.
-      const own = ownString(token);
       index.set(own, id);
       return own;
     });

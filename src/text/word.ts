@@ -3,13 +3,11 @@
  * Decoding joins words with single spaces (the preprocessing already lost case, digits and
  * punctuation, so decode(encode(t)) is the preprocessed text with single spaces).
  */
-import { decodeUtf16, preprocessText, preprocessUnits } from './preprocess.js';
-import { EntryCounts, hashUnit, hashUnits, UNIT_HASH_SEED, UnitTable } from './unit-table.js';
+import { decodeUtf16, preprocessInto, preprocessText, type PreprocessSink } from './preprocess.js';
+import { EntryCounts, UnitTable } from './unit-table.js';
 import { VocabTokenizer, vocabularyFrom, vocabularyFromJSON, type PieceCounter } from './vocab-tokenizer.js';
-import { TokenCounter, UNK_ID, type Vocabulary, type VocabularyOptions } from './vocab.js';
+import { UNK_ID, type CountedTokens, type Vocabulary, type VocabularyOptions } from './vocab.js';
 import type { IdBuffer } from './id-buffer.js';
-
-const SPACE = 0x20;
 
 /** Words of text as the tutorial gets them: preprocessText, then split on runs of spaces. */
 export function splitWords(text: string): string[] {
@@ -17,38 +15,57 @@ export function splitWords(text: string): string[] {
   return preprocessText(text).split(' ').filter((w) => w.length > 0);
 }
 
-/** Calls onWord with the bounds and hash of each word of preprocessed units (the runs between spaces). */
-function forEachWord(units: Uint16Array, onWord: (from: number, to: number, hash: number) => void): void {
-  let from = 0;
-  let hash = UNIT_HASH_SEED;
-  for (let i = 0; i < units.length; i++) {
-    const unit = units[i];
-    if (unit !== SPACE) {
-      hash = hashUnit(hash, unit);
-    } else {
-      if (i > from) onWord(from, i, hash);
-      from = i + 1;
-      hash = UNIT_HASH_SEED;
-    }
-  }
-  if (units.length > from) onWord(from, units.length, hash);
-}
-
 /** Counts the words of a corpus (see splitWords) without a string per occurrence. */
-export class WordCounter implements PieceCounter {
+export class WordCounter implements PieceCounter, CountedTokens, PreprocessSink {
   private readonly words = new UnitTable();
   private readonly counts = new EntryCounts();
 
   add(piece: string): void {
-    const units = preprocessUnits(piece);
-    forEachWord(units, (from, to, hash) => this.counts.increment(this.words.add(units, from, to, hash)));
+    preprocessInto(piece, this);
   }
 
-  finish(): TokenCounter {
-    const counter = new TokenCounter();
-    for (let entry = 0; entry < this.words.size; entry++) counter.add(this.words.token(entry), this.counts.get(entry));
-    return counter;
+  word(units: Uint16Array, length: number, hash: number): void {
+    this.counts.increment(this.words.add(units, 0, length, hash));
   }
+
+  space(): void {}
+
+  finish(): CountedTokens {
+    return this;
+  }
+
+  get distinct(): number {
+    return this.words.size;
+  }
+
+  count(i: number): number {
+    return this.counts.get(i);
+  }
+
+  token(i: number): string {
+    return this.words.token(i);
+  }
+}
+
+/** Looks up the words of preprocessed text in a vocabulary's table of words. */
+class WordEncoder implements PreprocessSink {
+  constructor(
+    private readonly ids: UnitTable, // entry i is the word of id i
+    private readonly out: IdBuffer,
+    private readonly unknown: Set<string> | null,
+  ) {}
+
+  word(units: Uint16Array, length: number, hash: number): void {
+    const id = this.ids.find(units, 0, length, hash);
+    if (id >= 0) {
+      this.out.push(id);
+    } else {
+      this.out.push(UNK_ID);
+      this.unknown?.add(decodeUtf16(units.subarray(0, length)));
+    }
+  }
+
+  space(): void {}
 }
 
 /**
@@ -67,11 +84,7 @@ export class WordTokenizer extends VocabTokenizer {
   /** Over an existing vocabulary; throws a TypeError if an entry other than `<unk>` contains a space. */
   constructor(vocabulary: Vocabulary) {
     super(vocabulary, 'WordTokenizer', (token) => !token.includes(' '), 'but words never contain a space');
-    for (const token of vocabulary.tokens) {
-      const units = new Uint16Array(token.length);
-      for (let i = 0; i < token.length; i++) units[i] = token.charCodeAt(i);
-      this.ids.add(units, 0, units.length, hashUnits(units));
-    }
+    for (const token of vocabulary.tokens) this.ids.addString(token);
   }
 
   /** Builds the vocabulary from one text or many (counts add up across them). */
@@ -90,16 +103,7 @@ export class WordTokenizer extends VocabTokenizer {
   }
 
   appendIds(piece: string, out: IdBuffer, unknown: Set<string> | null): void {
-    const units = preprocessUnits(piece);
-    forEachWord(units, (from, to, hash) => {
-      const id = this.ids.find(units, from, to, hash);
-      if (id >= 0) {
-        out.push(id);
-      } else {
-        out.push(UNK_ID);
-        unknown?.add(decodeUtf16(units.subarray(from, to)));
-      }
-    });
+    preprocessInto(piece, new WordEncoder(this.ids, out, unknown));
   }
 
   protected join(tokens: string[]): string {
