@@ -24,8 +24,10 @@ export class IdBuffer {
     return out;
   }
 
+  /** The ids, for a buffer that is done with: its own storage when that is exactly full, since a
+   *  copy of a corpus's ids can be hundreds of MB. */
   toInt32Array(): Int32Array {
-    return this.ids.slice(0, this.length);
+    return this.length === this.ids.length ? this.ids : this.ids.slice(0, this.length);
   }
 
   private grow(extra: number): void {
