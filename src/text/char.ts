@@ -6,7 +6,7 @@
 import { codePointAt } from './unicode.js';
 import { CodePointMap, EntryCounts } from './unit-table.js';
 import { VocabTokenizer, vocabularyFrom, vocabularyFromJSON, type PieceCounter } from './vocab-tokenizer.js';
-import { UNK_ID, UNK_TOKEN, type CountedTokens, type Vocabulary, type VocabularyOptions } from './vocab.js';
+import { UNK_ID, UNK_TOKEN, type Vocabulary, type VocabularyOptions } from './vocab.js';
 import type { IdBuffer } from './id-buffer.js';
 
 const REPLACEMENT = '\ufffd';
@@ -17,7 +17,7 @@ export function splitChars(text: string): string[] {
 }
 
 /** Counts the code points of a corpus without a string per occurrence. */
-export class CharCounter implements PieceCounter, CountedTokens {
+export class CharCounter implements PieceCounter {
   private readonly entries = new CodePointMap();
   private readonly order: number[] = []; // code point of each entry
   private readonly counts = new EntryCounts();
@@ -34,10 +34,6 @@ export class CharCounter implements PieceCounter, CountedTokens {
       }
       this.counts.increment(entry);
     }
-  }
-
-  finish(): CountedTokens {
-    return this;
   }
 
   get distinct(): number {

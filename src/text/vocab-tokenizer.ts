@@ -61,11 +61,9 @@ export interface VocabTokenizerJSON extends TokenizerJSONBase {
 }
 
 /** Counts the tokens of a corpus a piece at a time (see textPieces), in order of first occurrence. */
-export interface PieceCounter {
+export interface PieceCounter extends CountedTokens {
   /** Counts the tokens of one piece. */
   add(piece: string): void;
-  /** The tokens of every piece added, with their counts. */
-  finish(): CountedTokens;
 }
 
 /**
@@ -164,7 +162,7 @@ export abstract class VocabTokenizer implements Tokenizer {
  * names the public function in errors; `units` says what the corpus lacks when it has no tokens.
  */
 export function vocabularyFrom(
-  pieces: PieceCounter,
+  counted: PieceCounter,
   corpus: string | Iterable<string>,
   options: VocabularyOptions,
   where: string,
@@ -176,9 +174,8 @@ export function vocabularyFrom(
   if (typeof (texts as Partial<Iterable<string>> | null)?.[Symbol.iterator] !== 'function') throw new TypeError(`${expected}, got ${describe(corpus)}`);
   for (const text of texts) {
     if (typeof text !== 'string') throw new TypeError(`${expected}, got one that holds ${describe(text)}`);
-    for (const piece of textPieces(text, pieceUnits)) pieces.add(piece);
+    for (const piece of textPieces(text, pieceUnits)) counted.add(piece);
   }
-  const counted = pieces.finish();
   const vocabulary = buildVocabulary(counted, options, where);
   // A model over <unk> alone predicts it with certainty and learns nothing; say why before training.
   if (vocabulary.size === 1) throw new RangeError(`${where}: ${onlyUnknownCause(counted, options, units)}`);

@@ -6,7 +6,7 @@
 import { decodeUtf16, preprocessInto, preprocessText, type PreprocessSink } from './preprocess.js';
 import { EntryCounts, UnitTable } from './unit-table.js';
 import { VocabTokenizer, vocabularyFrom, vocabularyFromJSON, type PieceCounter } from './vocab-tokenizer.js';
-import { UNK_ID, type CountedTokens, type Vocabulary, type VocabularyOptions } from './vocab.js';
+import { UNK_ID, type Vocabulary, type VocabularyOptions } from './vocab.js';
 import type { IdBuffer } from './id-buffer.js';
 
 /** Words of text as the tutorial gets them: preprocessText, then split on runs of spaces. */
@@ -16,7 +16,7 @@ export function splitWords(text: string): string[] {
 }
 
 /** Counts the words of a corpus (see splitWords) without a string per occurrence. */
-export class WordCounter implements PieceCounter, CountedTokens, PreprocessSink {
+export class WordCounter implements PieceCounter, PreprocessSink {
   private readonly words = new UnitTable();
   private readonly counts = new EntryCounts();
 
@@ -29,10 +29,6 @@ export class WordCounter implements PieceCounter, CountedTokens, PreprocessSink 
   }
 
   space(): void {}
-
-  finish(): CountedTokens {
-    return this;
-  }
 
   get distinct(): number {
     return this.words.size;
