@@ -546,7 +546,7 @@ test('train says it is tokenizing before the silent seconds a large corpus takes
     '--time-limit', '0.001', ...tiny);
   assert.equal(r.code, 0, r.stderr);
   const first = r.stderr.split('\n')[0];
-  assert.equal(first, `tokenizing ${large}: 10.0 million characters (1 to 3 MB a second), then training starts`);
+  assert.equal(first, `tokenizing ${large}: 10.0 million characters (10 to 50 MB a second), then training starts`);
   const small = await run('train', corpusPath, '-o', join(dir, 'small.safetensors'), '--epochs', '1', '--time-limit', '0.001', ...tiny);
   assert.doesNotMatch(small.stderr, /tokenizing/);
 });

@@ -277,7 +277,7 @@ export async function runTraining(settings: TrainSettings, output: Output): Prom
     throw new CheckpointError(`${settings.resume} cannot be resumed: it was saved without --resumable`);
   }
   if (text.length > ANNOUNCE_TOKENIZING_CHARS) {
-    say(`tokenizing ${name}: ${(text.length / 1e6).toFixed(1)} million characters (1 to 3 MB a second), then training starts`);
+    say(`tokenizing ${name}: ${(text.length / 1e6).toFixed(1)} million characters (10 to 50 MB a second), then training starts`);
   }
   const tokenizer = resumed ? tokenizerFromJSON(resumed.tokenizer) : await buildTokenizer(settings, text);
   // A resumed run holds out the same text as before, so that it continues on the same split.
