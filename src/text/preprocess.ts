@@ -275,7 +275,8 @@ class UnitSink implements PreprocessSink {
   }
 
   word(units: Uint16Array, length: number): void {
-    this.out.set(units.subarray(0, length), this.n);
+    // A loop: a subarray view per word would cost more than the copy.
+    for (let i = 0; i < length; i++) this.out[this.n + i] = units[i];
     this.n += length;
   }
 
