@@ -105,6 +105,21 @@ test('gpt2 chat answers each input line and saves its history', async () => {
   }
 });
 
+test('gpt2 chat answers a message too long for the context with an empty line and the reason, and goes on', async () => {
+  const long = 'word '.repeat(200);
+  const text = capture();
+  assert.equal(await runGpt2Command(['chat', ...model, '--max-new-tokens', '8'], text, lines('Hello', long, 'Fine.')), 0, text.stderr);
+  const replies = text.stdout.split('\n');
+  assert.deepEqual([replies.length, replies[1], replies[3]], [4, '', ''], JSON.stringify(text.stdout));
+  assert.ok(replies[0] !== '' && replies[2] !== '');
+  assert.match(text.stderr, /^textloom gpt2: the preamble \(0 tokens\) and this turn \(201 tokens\) leave no room for 8 new tokens in the model's context of 128; shorten them or lower --max-new-tokens\n$/);
+  const json = capture();
+  assert.equal(await runGpt2Command(['chat', ...model, '--max-new-tokens', '8', '--json'], json, lines(long, 'Fine.')), 0, json.stderr);
+  const [refused, answered] = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.match(refused.error, /leave no room for 8 new tokens/);
+  assert.equal(typeof answered.text, 'string');
+});
+
 test('gpt2 chat checks its --history file before the model loads: not a saved chat, or a folder that cannot be written', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'textloom-chat-'));
   try {

@@ -2,7 +2,7 @@
  * `textloom gpt2 generate|chat`: GPT-2 models from a folder, URL or Hub id on the command line, with
  * Hugging Face's generation flags.
  */
-import { checkGenerateOptions, Gpt2Chat, loadGpt2, type DownloadProgress, type GenerateOptions, type Gpt2Pipeline, type LoadGpt2Options } from '../index.js';
+import { checkGenerateOptions, Gpt2Chat, loadGpt2, type ChatReply, type DownloadProgress, type GenerateOptions, type Gpt2Pipeline, type LoadGpt2Options } from '../index.js';
 import { fileExists, readText, writeTextAtomic } from '../platform/index.js';
 import {
   booleanFlag, choiceFlag, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, listFlag, optionalNumber, parse, processOutput,
@@ -78,7 +78,9 @@ Chat:
       --max-new-tokens N        length of each reply (default 40; --max-length does not apply)
       --preamble TEXT           text that always opens the context
       --stop TEXT               end a reply before TEXT (repeatable)
-      --history FILE            load the conversation from FILE if it exists; save it after each turn`;
+      --history FILE            load the conversation from FILE if it exists; save it after each turn
+  Each message gets one line on stdout (--json: one object); a message too long for the model's context
+  gets an empty line ({"error": ...}) and the reason on stderr, and the conversation goes on.`;
 
 /**
  * The generation flags as options, put through generate()'s own checks before the model loads, so that
@@ -194,7 +196,19 @@ async function runChat(argv: string[], output: Output, lines: AsyncIterable<stri
     }
     for await (const line of lines) {
       if (line.trim() === '') continue;
-      const reply = await chat.say(line);
+      let reply: ChatReply;
+      try {
+        reply = await chat.say(line);
+      } catch (e) {
+        // The options were checked when the chat was made, so a refused turn is this message's (too long
+        // for the context): the user's to shorten, not the end of the conversation. Its reply line stays,
+        // empty, so that a pipe keeps one line per message.
+        if (!(e instanceof RangeError)) throw e;
+        const reason = usageMessage(e) ?? e.message;
+        output.out(json ? `${JSON.stringify({ error: reason })}\n` : '\n');
+        output.err(`textloom gpt2: ${reason}\n`);
+        continue;
+      }
       output.out(json ? JSON.stringify(reply) + '\n' : reply.text.trim() + '\n');
       if (historyFile !== undefined) await writeTextAtomic(historyFile, JSON.stringify(chat.exportHistory()));
     }
