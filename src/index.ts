@@ -75,6 +75,7 @@ export {
   type Checkpoint,
   type CheckpointableModel,
   type CheckpointContent,
+  type CheckpointReadOptions,
   type ModelContentExtra,
   type RNNConfig,
   type TrainingSnapshot,

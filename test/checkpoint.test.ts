@@ -52,7 +52,8 @@ test('a PyTorch file loads: the config is read off the shapes', () => {
   }
 });
 
-test('a textloom checkpoint round-trips weights, config, tokenizer and the training snapshot', async () => {
+/** A resumable checkpoint of the lstm_tiny fixture, with what went into it. */
+function resumableCheckpoint() {
   const source = decodeCheckpoint(fixtureBytes('lstm_tiny', 'init.safetensors'));
   const tokenizer = { type: 'word', vocab: ['<unk>', 'the', 'cat'] };
   const moments: TensorMap = new Map([['m.embed.weight', { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }]]);
@@ -74,6 +75,11 @@ test('a textloom checkpoint round-trips weights, config, tokenizer and the train
     training: { optimizer: { step: 42, tensors: moments }, trainer, options: { lr: 0.01 } },
     metadata: { corpus: 'alice.txt' },
   });
+  return { source, tokenizer, trainer, bytes };
+}
+
+test('a textloom checkpoint round-trips weights, config, tokenizer and the training snapshot', async () => {
+  const { source, tokenizer, trainer, bytes } = resumableCheckpoint();
   const dir = mkdtempSync(join(tmpdir(), 'textloom-ckpt-'));
   const path = join(dir, 'model.safetensors');
   writeFileSync(path, bytes);
@@ -90,6 +96,52 @@ test('a textloom checkpoint round-trips weights, config, tokenizer and the train
   assert.deepEqual([...loaded.training!.optimizer.tensors.get('m.embed.weight')!.data], [1, 2, 3, 4]);
   assert.deepEqual(loaded.training!.trainer, trainer);
   assert.deepEqual(loaded.training!.options, { lr: 0.01 });
+});
+
+test('read with training: false, a resumable checkpoint gives the same weights and no training state', async () => {
+  const { source, tokenizer, bytes } = resumableCheckpoint();
+  const full = decodeCheckpoint(bytes);
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-ckpt-'));
+  const path = join(dir, 'run.safetensors');
+  writeFileSync(path, bytes);
+  for (const light of [decodeCheckpoint(bytes, 'run', { training: false }), await loadCheckpoint(path, { training: false })]) {
+    assert.equal(light.training, null);
+    assert.deepEqual(light.config, full.config);
+    assert.deepEqual(light.tokenizer, tokenizer);
+    assert.deepEqual(light.metadata, full.metadata);
+    assert.deepEqual([...light.weights.keys()].sort(), [...source.weights.keys()].sort());
+    for (const [name, t] of full.weights) assert.deepEqual(light.weights.get(name), t, name);
+  }
+  assert.deepEqual(decodeCheckpoint(bytes, 'run', { training: true }).training, full.training);
+  assert.throws(() => decodeCheckpoint(bytes, 'run', { optimizer: false } as never), /decodeCheckpoint: unknown option "optimizer"; known options: training/);
+  assert.throws(() => decodeCheckpoint(bytes, 'run', { training: 'no' } as never), /decodeCheckpoint: training must be true or false, got string/);
+  await assert.rejects(loadCheckpoint(path, { weightsOnly: true } as never), /loadCheckpoint: unknown option "weightsOnly"/);
+});
+
+test('read with training: false, damaged training tensors do not matter but a damaged header still does', () => {
+  const { bytes } = resumableCheckpoint();
+  const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  const dataStart = 8 + headerLength;
+  // A NaN in a moment: refused when resuming, irrelevant to the weights.
+  const nanMoment = bytes.slice();
+  const [momentBegin] = header['optimizer.m.embed.weight'].data_offsets as [number, number];
+  new DataView(nanMoment.buffer).setFloat32(dataStart + momentBegin + 4, Number.NaN, true);
+  assert.throws(() => decodeCheckpoint(nanMoment, 'run'), /run: tensor optimizer\.m\.embed\.weight holds NaN at index 1; the file is corrupt/);
+  assert.deepEqual(decodeCheckpoint(nanMoment, 'run', { training: false }).weights, decodeCheckpoint(bytes).weights);
+  // Tensors are laid out by name, so the hidden state is last: a file cut inside it still has every weight.
+  // (The moments lie between linear.* and rnn.*, so a file cut inside them has lost weights too.)
+  const [hiddenBegin] = header['trainer.hidden.1'].data_offsets as [number, number];
+  const cut = bytes.subarray(0, dataStart + hiddenBegin + 4);
+  assert.throws(() => decodeCheckpoint(cut, 'run'), /run is not a readable checkpoint: tensor "trainer\.hidden\.1": data_offsets \[\d+, \d+\) run past/);
+  assert.deepEqual(decodeCheckpoint(cut, 'run', { training: false }).weights, decodeCheckpoint(bytes).weights);
+  // The header is checked whole: trainer metadata that does not match its tensors is refused either way.
+  const [weightBegin] = header['rnn.weight_hh_l0'].data_offsets as [number, number];
+  assert.throws(() => decodeCheckpoint(bytes.subarray(0, dataStart + weightBegin + 4), 'run', { training: false }),
+    /tensor "rnn\.weight_hh_l0": data_offsets \[\d+, \d+\) run past/);
+  const { weights, metadata } = decodeCheckpoint(bytes);
+  assert.throws(() => decodeCheckpoint(serializeSafetensors(weights, metadata), 'run', { training: false }),
+    /run: expected 2 trainer\.hidden\.\* tensors, found 0/);
 });
 
 test('a checkpoint without training state has only the PyTorch parameter tensors', () => {

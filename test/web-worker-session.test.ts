@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { RNNModel } from '../src/rnn/model.js';
+import { RNNModel } from '../src/rnn/model.js';
+import { encodeCheckpoint, modelContent } from '../src/rnn/checkpoint.js';
+import { CharTokenizer } from '../src/text/char.js';
 import { TrainingSession } from '../src/worker/session.js';
 import type { ModelSpec, TrainingSpec, WorkerMessage, WorkerRequest } from '../src/worker/protocol.js';
 
@@ -100,6 +102,28 @@ test('stop ends the run with reason "stopped"; the model can still generate, str
   assert.equal(loaded.cell, 'lstm');
   assert.equal(loaded.vocabSize, 300);
   assert.deepEqual(withoutSpeed(await other.result({ type: 'generate', seed: 'it is a truth', options })), withoutSpeed(first));
+});
+
+test('a Load takes the weights of a resumable checkpoint and leaves its training state unread', async () => {
+  const tokenizer = CharTokenizer.fromCorpus('it is a truth universally acknowledged');
+  const built = await RNNModel.create({ cell: 'gru', vocabSize: tokenizer.vocabSize, embedSize: 4, hiddenSize: 6, numLayers: 1 }, { seed: 3 });
+  const trainer = {
+    epoch: 0, batchIndex: 2, globalStep: 2, offset: 0, rng: [1, 2, 3, 4], hidden: [new Float32Array(6)],
+    epochLossSum: 1, bestValLoss: 2, epochsWithoutImprovement: 0,
+  };
+  const bytes = encodeCheckpoint(modelContent(built, built.config, { tokenizer: tokenizer.toJSON(), trainer }));
+  built.dispose();
+  // The hidden state is the file's last tensor: cut into, it would refuse a resume but not a Load.
+  const cut = bytes.subarray(0, bytes.length - 4);
+  const options = { maxNewTokens: 8, seed: 1 };
+  const whole = harness();
+  const partial = harness();
+  assert.equal((await whole.result<{ cell: string }>({ type: 'load', bytes })).cell, 'gru');
+  assert.equal((await partial.result<{ cell: string }>({ type: 'load', bytes: cut })).cell, 'gru');
+  assert.deepEqual(
+    withoutSpeed(await partial.result({ type: 'generate', seed: 'it is', options })),
+    withoutSpeed(await whole.result({ type: 'generate', seed: 'it is', options })),
+  );
 });
 
 test('bad requests get answers that say what to do', async () => {

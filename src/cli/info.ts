@@ -3,6 +3,7 @@
  * training position), without building the model.
  */
 import { describeConfig, loadCheckpoint, parameterShapes, tokenizerFromJSON } from '../index.js';
+import { trainerMetadata } from '../rnn/checkpoint.js';
 import { booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
 
 export const INFO_HELP = `Usage: textloom info <model.safetensors> [--json]
@@ -23,8 +24,10 @@ export async function infoCommand(argv: string[], output: Output): Promise<numbe
     throw new UsageError(`needs exactly one model file, got ${parsed.positionals.length} arguments`);
   }
   const path = parsed.positionals[0]!;
-  const checkpoint = await loadCheckpoint(path);
-  const { config, metadata, training } = checkpoint;
+  // The optimizer's moments (twice the weights) are not shown; the position is in the header.
+  const checkpoint = await loadCheckpoint(path, { training: false });
+  const { config, metadata } = checkpoint;
+  const training = trainerMetadata(metadata, path);
   const parameters = [...parameterShapes(config).values()].reduce((n, shape) => n + shape.reduce((a, d) => a * d, 1), 0);
   const tokenizer = checkpoint.tokenizer === null ? null : tokenizerFromJSON(checkpoint.tokenizer);
   const format = metadata['textloom_format'] ? `${metadata['textloom_format']} v${metadata['textloom_format_version']}` : 'PyTorch state_dict (no textloom metadata)';
@@ -41,12 +44,12 @@ export async function infoCommand(argv: string[], output: Output): Promise<numbe
         ? null
         : {
             // The epoch training resumes at: one past the total once the run has finished.
-            epoch: training.trainer.epoch + 1,
+            epoch: training.position.epoch + 1,
             epochs: typeof training.options?.['epochs'] === 'number' ? training.options['epochs'] : null,
-            finished: typeof training.options?.['epochs'] === 'number' && training.trainer.epoch >= training.options['epochs'],
-            batch: training.trainer.batchIndex,
-            step: training.trainer.globalStep,
-            optimizerStep: training.optimizer.step,
+            finished: typeof training.options?.['epochs'] === 'number' && training.position.epoch >= training.options['epochs'],
+            batch: training.position.batchIndex,
+            step: training.position.globalStep,
+            optimizerStep: training.step,
           },
   };
   if (booleanFlag(parsed, 'json')) {

@@ -78,7 +78,8 @@ export interface LoadedModel {
 
 /** Builds the model of a checkpoint and its tokenizer; a file without a tokenizer cannot generate text. */
 export async function loadModel(path: string): Promise<LoadedModel> {
-  const checkpoint = await loadCheckpoint(path);
+  // Generation never resumes training: the optimizer's moments (twice the weights) stay unread.
+  const checkpoint = await loadCheckpoint(path, { training: false });
   if (checkpoint.tokenizer === null) {
     throw new CheckpointError(
       `${path} holds weights but no tokenizer (it was not written by textloom train), so its ids cannot be turned into text`,

@@ -123,13 +123,19 @@ export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
 }
 
 /**
- * Every tensor of `header` (as readSafetensorsHeader read it from `bytes`) as float32, F16 widened and
- * the data copied out of `bytes`. Throws a SafetensorsError, before any tensor is allocated, when a
- * tensor's bytes run past the end of the file.
+ * The tensors of `header` (as readSafetensorsHeader read it from `bytes`) as float32, F16 widened and
+ * the data copied out of `bytes`: every one, or those whose name `keep` accepts, the others neither
+ * copied nor looked at. Throws a SafetensorsError, before any tensor is allocated, when the bytes of a
+ * tensor to read run past the end of the file.
  */
-export function readSafetensorsData(bytes: Uint8Array, header: SafetensorsHeader): Map<string, ParsedTensor> {
+export function readSafetensorsData(
+  bytes: Uint8Array,
+  header: SafetensorsHeader,
+  keep: (name: string) => boolean = () => true,
+): Map<string, ParsedTensor> {
   const dataLength = bytes.length - header.dataStart;
-  for (const [name, { begin, end }] of header.entries) {
+  const wanted = [...header.entries].filter(([name]) => keep(name));
+  for (const [name, { begin, end }] of wanted) {
     if (end > dataLength) {
       throw new SafetensorsError(
         `safetensors: tensor "${name}": data_offsets [${begin}, ${end}) run past the ${dataLength} data bytes; the file is truncated`,
@@ -137,7 +143,7 @@ export function readSafetensorsData(bytes: Uint8Array, header: SafetensorsHeader
     }
   }
   const tensors = new Map<string, ParsedTensor>();
-  for (const [name, entry] of header.entries) {
+  for (const [name, entry] of wanted) {
     const region = bytes.subarray(header.dataStart + entry.begin, header.dataStart + entry.end);
     const data = entry.dtype === 'F32' ? readF32(region) : readF16(region);
     tensors.set(name, { dtype: entry.dtype, shape: entry.shape, data });

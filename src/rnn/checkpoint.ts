@@ -53,6 +53,19 @@ export interface TrainingSnapshot {
   options?: Record<string, unknown>;
 }
 
+/** How decodeCheckpoint and loadCheckpoint read a checkpoint. */
+export interface CheckpointReadOptions {
+  /**
+   * false: skip the training state of a resumable checkpoint (Adam's moments, twice the weights, and the
+   * carried hidden state): those tensors are neither copied nor checked, and `training` is null, as for
+   * generating or inspecting a model. The header is still checked as a whole, trainer metadata included.
+   * Default true; a checkpoint read to resume training needs it.
+   */
+  training?: boolean;
+}
+
+const DECODE_KEYS = optionKeys<CheckpointReadOptions>({ training: true });
+
 /** A decoded checkpoint: what decodeCheckpoint and loadCheckpoint return. */
 export interface Checkpoint {
   /** The model's config: from the metadata, or read off the tensor shapes for a bare PyTorch file. */
@@ -61,7 +74,7 @@ export interface Checkpoint {
   tokenizer: unknown;
   /** The parameters by PyTorch name, checked against `config` (for RNNModel.loadStateDict or restoreModel). */
   weights: TensorMap;
-  /** Optimizer and trainer state of a resumable checkpoint; null otherwise. */
+  /** Optimizer and trainer state of a resumable checkpoint; null otherwise, or when read with `training: false`. */
   training: TrainingSnapshot | null;
   /** Free-form string metadata of the file (everything, including textloom's own keys). */
   metadata: Record<string, string>;
@@ -251,12 +264,46 @@ function readable<T>(name: string, read: () => T): T {
   }
 }
 
+/** Where training stopped, as a resumable checkpoint's header records it. */
+export interface TrainerMetadata {
+  position: Omit<TrainerState, 'hidden'>;
+  hiddenCount: number;
+  /** The optimizer's step count. */
+  step: number;
+  options?: Record<string, unknown>;
+}
+
+/**
+ * The training position in the metadata of a textloom checkpoint, checked; null for a checkpoint that
+ * is not resumable or not textloom's. Needs no tensor, so it serves a checkpoint read without its
+ * training state too.
+ */
+export function trainerMetadata(metadata: Record<string, string>, name = 'checkpoint'): TrainerMetadata | null {
+  if (metadata['textloom_format'] !== CHECKPOINT_FORMAT || metadata['trainer'] === undefined) return null;
+  const { hiddenCount, ...position } = parseJsonField(metadata, 'trainer', name) as TrainerState & { hiddenCount: number };
+  const step = Number(metadata['optimizer_step']);
+  if (!Number.isInteger(step) || step < 0) {
+    throw new CheckpointError(`${name}: optimizer_step must be a non-negative integer, got ${metadata['optimizer_step']}`);
+  }
+  const trainer: TrainerMetadata = { position, hiddenCount, step };
+  if (metadata['training_options'] !== undefined) {
+    trainer.options = parseJsonField(metadata, 'training_options', name) as Record<string, unknown>;
+  }
+  return trainer;
+}
+
 /**
  * Reads checkpoint bytes; `name` (a path) only serves error messages. Everything the header says
  * (format, config, tensor names and shapes, trainer state) is checked before any tensor is copied, so
- * a wrong file is refused at the cost of reading its header, however large its data.
+ * a wrong file is refused at the cost of reading its header, however large its data. With
+ * `{ training: false }` the tensors of the training state are skipped (see CheckpointReadOptions).
  */
-export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkpoint {
+export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint', options: CheckpointReadOptions = {}): Checkpoint {
+  checkOptionKeys('decodeCheckpoint', options, DECODE_KEYS);
+  if (options.training !== undefined && typeof options.training !== 'boolean') {
+    throw new TypeError(`decodeCheckpoint: training must be true or false, got ${typeof options.training}`);
+  }
+  const withTraining = options.training ?? true;
   const header = readable(name, () => readSafetensorsHeader(bytes));
   const { entries, metadata } = header;
   const format = metadata['textloom_format'];
@@ -293,23 +340,13 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   checkWeights(weightShapes, config, name);
   const tokenizer = ours && metadata['tokenizer'] !== undefined ? parseJsonField(metadata, 'tokenizer', name) : null;
 
-  let trainer: { position: Omit<TrainerState, 'hidden'>; step: number; options?: Record<string, unknown> } | null = null;
-  if (ours && metadata['trainer'] !== undefined) {
-    const { hiddenCount, ...position } = parseJsonField(metadata, 'trainer', name) as TrainerState & { hiddenCount: number };
-    if (hiddenNames.length !== hiddenCount || hiddenNames.some((h) => h === undefined)) {
-      throw new CheckpointError(`${name}: expected ${hiddenCount} trainer.hidden.* tensors, found ${hiddenNames.filter(Boolean).length}`);
-    }
-    const step = Number(metadata['optimizer_step']);
-    if (!Number.isInteger(step) || step < 0) {
-      throw new CheckpointError(`${name}: optimizer_step must be a non-negative integer, got ${metadata['optimizer_step']}`);
-    }
-    trainer = { position, step };
-    if (metadata['training_options'] !== undefined) {
-      trainer.options = parseJsonField(metadata, 'training_options', name) as Record<string, unknown>;
-    }
+  const trainer = trainerMetadata(metadata, name);
+  if (trainer && (hiddenNames.length !== trainer.hiddenCount || hiddenNames.some((h) => h === undefined))) {
+    throw new CheckpointError(`${name}: expected ${trainer.hiddenCount} trainer.hidden.* tensors, found ${hiddenNames.filter(Boolean).length}`);
   }
 
-  const tensors = readable(name, () => readSafetensorsData(bytes, header));
+  const isTrainingTensor = (key: string): boolean => key.startsWith(OPTIMIZER_PREFIX) || key.startsWith(HIDDEN_PREFIX);
+  const tensors = readable(name, () => readSafetensorsData(bytes, header, (key) => withTraining || !isTrainingTensor(key)));
   const weights: TensorMap = new Map();
   const optimizerTensors: TensorMap = new Map();
   for (const [key, t] of tensors) {
@@ -325,7 +362,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     weights.set(dropped, { shape: [...t.shape], data: t.data.slice() });
   }
   let training: TrainingSnapshot | null = null;
-  if (trainer) {
+  if (trainer && withTraining) {
     const hidden = hiddenNames.map((key) => tensors.get(key)!.data);
     training = { optimizer: { step: trainer.step, tensors: optimizerTensors }, trainer: { ...trainer.position, hidden } };
     if (trainer.options !== undefined) training.options = trainer.options;
@@ -347,8 +384,10 @@ export async function saveCheckpoint(path: string | URL, content: CheckpointCont
  *
  * `const ckpt = await loadCheckpoint('model.safetensors'); const model = await RNNModel.create(ckpt.config);
  * restoreModel(model, ckpt); const tokenizer = tokenizerFromJSON(ckpt.tokenizer);`
+ * Only to generate or inspect, `loadCheckpoint(path, { training: false })` leaves out the training state.
  */
-export async function loadCheckpoint(location: string | URL): Promise<Checkpoint> {
+export async function loadCheckpoint(location: string | URL, options: CheckpointReadOptions = {}): Promise<Checkpoint> {
+  checkOptionKeys('loadCheckpoint', options, DECODE_KEYS);
   let bytes: Uint8Array;
   try {
     bytes = await readBytes(location);
@@ -360,7 +399,7 @@ export async function loadCheckpoint(location: string | URL): Promise<Checkpoint
       'parameter, as many as the model takes in WASM memory to generate (12 with the optimizer state, and training ' +
       "takes more), and wasm32's memory holds 4 GiB; this file is something else");
   }
-  return decodeCheckpoint(bytes, String(location));
+  return decodeCheckpoint(bytes, String(location), options);
 }
 
 /** What modelContent() adds to a model's weights and config; every part is optional. */

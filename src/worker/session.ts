@@ -269,7 +269,9 @@ export class TrainingSession {
   private async load(bytes: Uint8Array): Promise<ModelSummary> {
     if (this.run) throw new Error('worker: cannot load a model while training runs; stop it first');
     if (!(bytes instanceof Uint8Array)) throw new TypeError('worker: load expects the bytes of a .safetensors file (a Uint8Array)');
-    const checkpoint = decodeCheckpoint(bytes, 'the chosen file');
+    // Training in the worker always starts a new model, so a loaded one only generates and is saved as
+    // weights: a resumable file's optimizer moments are left in the bytes.
+    const checkpoint = decodeCheckpoint(bytes, 'the chosen file', { training: false });
     if (checkpoint.tokenizer === null) {
       throw new Error(
         'the chosen file has weights but no tokenizer (a bare PyTorch state_dict?); ' +
