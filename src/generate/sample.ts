@@ -1,8 +1,15 @@
 import type { Random } from '../util/random.js';
 import { exp64, log64 } from './math.js';
 
+/** Thrown when no token of a row can be chosen; a caller that knows which options it set can say which did it. */
+export class NoTokenLeftError extends RangeError {
+  constructor(readonly row: number) {
+    super(`generate: every token of row ${row} has score -Infinity or NaN (banned by noRepeatNgramSize, badWordsIds or minNewTokens?); loosen those options or check the model's logits`);
+  }
+}
+
 function noTokenLeft(row: number): never {
-  throw new RangeError(`generate: every token of row ${row} has score -Infinity or NaN (banned by noRepeatNgramSize, badWordsIds or minNewTokens?); loosen those options or check the model's logits`);
+  throw new NoTokenLeftError(row);
 }
 
 /** Unnormalized probabilities of the softmax, see softmaxWeights. */

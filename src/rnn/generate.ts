@@ -6,6 +6,7 @@
  */
 import type { LogitsSource } from '../generate/engine.js';
 import { checkGenerateOptions, generateStream } from '../generate/index.js';
+import { NoTokenLeftError } from '../generate/sample.js';
 import type { GenerateOptions } from '../generate/index.js';
 import { now } from '../platform/index.js';
 import { UNK_ID, type BpeTokenizer, type Tokenizer } from '../text/index.js';
@@ -317,6 +318,22 @@ function generationSettings(model: GenerativeModel, tokenizer: Tokenizer, option
   return { stop, generateOptions };
 }
 
+/**
+ * The shared generation code's "every token of row 0 is banned" names options that a text generation has
+ * no way to set (badWordsIds, minNewTokens) and a row of a batch it never shows; this names what banned
+ * tokens here, so that the fix is one the caller can make.
+ */
+function noTokenLeft(options: GenerateOptions, generated: number): RangeError {
+  const where = `generateText: after ${generated} new token${generated === 1 ? '' : 's'} no token is left to choose`;
+  const n = options.noRepeatNgramSize ?? 0;
+  if (n === 0) return new RangeError(`${where}: the model's scores are all -Infinity or NaN; check its weights (did training diverge?)`);
+  const unk = options.badWordsIds === undefined ? '' : ', and <unk> is never generated';
+  return new RangeError(
+    `${where}: noRepeatNgramSize=${n} bans every token that would repeat a sequence of ${n === 1 ? 'one token' : `${n} tokens`}${unk}; ` +
+      'raise noRepeatNgramSize or leave it off',
+  );
+}
+
 /** Checks options as a generation with them would, without starting one; `where` names the caller. */
 export function checkGeneration(model: GenerativeModel, tokenizer: Tokenizer, options: TextGenerationOptions, where: string): void {
   checkGenerateOptions(generationSettings(model, tokenizer, options, where).generateOptions, model.config.vocabSize);
@@ -369,7 +386,10 @@ export async function continueText(
   let shown = all.length;
   const splitsCharacters = tokenizer.kind === 'bpe';
   const stream = generateStream(source, [seedIds], generateOptions);
-  let step = await stream.next();
+  const next = () => stream.next().catch((e: unknown) => {
+    throw e instanceof NoTokenLeftError ? noTokenLeft(generateOptions, newIds.length) : e;
+  });
+  let step = await next();
   while (!step.done) {
     newIds.push(step.value.token);
     // The end-of-text token ends the generation and has no text, as decode with skip_special_tokens.
@@ -384,7 +404,7 @@ export async function continueText(
         shown = all.length;
       }
     }
-    step = await stream.next();
+    step = await next();
   }
   const seconds = (now() - start) / 1000;
   const result = step.value;
