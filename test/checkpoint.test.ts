@@ -118,7 +118,7 @@ test('read with training: false, a resumable checkpoint gives the same weights a
   await assert.rejects(loadCheckpoint(path, { weightsOnly: true } as never), /loadCheckpoint: unknown option "weightsOnly"/);
 });
 
-test('read with training: false, damaged training tensors do not matter but a damaged header still does', () => {
+test('read with training: false, damaged training tensors do not matter but a damaged header still does', async () => {
   const { bytes } = resumableCheckpoint();
   const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
@@ -142,6 +142,28 @@ test('read with training: false, damaged training tensors do not matter but a da
   const { weights, metadata } = decodeCheckpoint(bytes);
   assert.throws(() => decodeCheckpoint(serializeSafetensors(weights, metadata), 'run', { training: false }),
     /run: expected 2 trainer\.hidden\.\* tensors, found 0/);
+
+  // From a file, only the header and the weights are read: the same answers.
+  const dir = mkdtempSync(join(tmpdir(), 'textloom-ckpt-'));
+  const file = (name: string, content: Uint8Array): string => {
+    writeFileSync(join(dir, name), content);
+    return join(dir, name);
+  };
+  for (const damaged of [file('nan.safetensors', nanMoment), file('cut.safetensors', cut)]) {
+    await assert.rejects(loadCheckpoint(damaged), CheckpointError);
+    assert.deepEqual((await loadCheckpoint(damaged, { training: false })).weights, weights);
+  }
+  const short = file('short.safetensors', bytes.subarray(0, dataStart + weightBegin + 4));
+  await assert.rejects(loadCheckpoint(short, { training: false }), (e: unknown) => e instanceof CheckpointError &&
+    e.message.startsWith(`${short} is not a readable checkpoint: tensor "rnn.weight_hh_l0": data_offsets`));
+  for (const [name, content, message] of [
+    ['empty.safetensors', new Uint8Array(0), 'file is 0 bytes, shorter than the 8-byte header length'],
+    ['header.safetensors', bytes.subarray(0, dataStart - 8), `header claims ${headerLength} bytes but only ${headerLength - 8} follow`],
+  ] as const) {
+    const path = file(name, content);
+    await assert.rejects(loadCheckpoint(path, { training: false }), (e: unknown) => e instanceof CheckpointError &&
+      e.message.startsWith(`${path} is not a readable checkpoint: ${message}`));
+  }
 });
 
 test('a checkpoint without training state has only the PyTorch parameter tensors', () => {

@@ -63,10 +63,7 @@ export async function readBytes(location: string | URL): Promise<Uint8Array> {
       const buffer = await f.readFile(file);
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
-    if (size > MAX_BYTE_ARRAY) {
-      throw new PlatformFileError(`cannot read ${String(location)}: it is ${size} bytes, more than the ${MAX_BYTE_ARRAY} ` +
-        '(4 GiB) that one JavaScript byte array holds', 'ETOOLARGE');
-    }
+    refuseBeyondOneArray(location, size);
     const handle = await f.open(file, 'r');
     try {
       return await readInChunks(handle, size);
@@ -75,6 +72,55 @@ export async function readBytes(location: string | URL): Promise<Uint8Array> {
     }
   } catch (e) {
     throw wrapSystemError(e, `cannot read ${String(location)}`);
+  }
+}
+
+/** A local file being read in parts: an array of its size, zero until `fill` reads a range into it. */
+export interface FileParts {
+  bytes: Uint8Array;
+  /** Reads the file's bytes [begin, end) (cut at its end) into `bytes` at the same offsets. */
+  fill(begin: number, end: number): Promise<void>;
+}
+
+/**
+ * Runs `use` on a local file (Node, Deno) that it reads only the parts of it needs, so that the bytes of
+ * a file it skips are never read (and the zero pages of a large array are never touched). Null for a URL,
+ * or where there is no file system: the caller reads those whole.
+ */
+export async function readFileParts<T>(location: string | URL, use: (file: FileParts) => Promise<T>): Promise<T | null> {
+  if (isUrl(location) || !hasFileSystem()) return null;
+  const f = await fs();
+  const file = await localPath(location);
+  let handle: FileHandle;
+  let bytes: Uint8Array;
+  try {
+    const { size } = await f.stat(file);
+    refuseBeyondOneArray(location, size);
+    handle = await f.open(file, 'r');
+    bytes = new Uint8Array(size);
+  } catch (e) {
+    throw wrapSystemError(e, `cannot read ${String(location)}`);
+  }
+  const fill = async (begin: number, end: number): Promise<void> => {
+    const stop = Math.min(end, bytes.length);
+    if (begin >= stop) return;
+    try {
+      await readInChunks(handle, stop - begin, IO_CHUNK_BYTES, bytes.subarray(begin, stop), begin);
+    } catch (e) {
+      throw wrapSystemError(e, `cannot read ${String(location)}`);
+    }
+  };
+  try {
+    return await use({ bytes, fill });
+  } finally {
+    await handle.close();
+  }
+}
+
+function refuseBeyondOneArray(location: string | URL, size: number): void {
+  if (size > MAX_BYTE_ARRAY) {
+    throw new PlatformFileError(`cannot read ${String(location)}: it is ${size} bytes, more than the ${MAX_BYTE_ARRAY} ` +
+      '(4 GiB) that one JavaScript byte array holds', 'ETOOLARGE');
   }
 }
 
@@ -97,12 +143,14 @@ interface WritableHandle {
   write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
 }
 
-/** The first `size` bytes of an open file (fewer if it ends before), read `chunk` bytes a call into one array. */
-export async function readInChunks(handle: ReadableHandle, size: number, chunk = IO_CHUNK_BYTES): Promise<Uint8Array> {
-  const out = new Uint8Array(size);
+/** `size` bytes of an open file from `start` (fewer if it ends before), read `chunk` bytes a call into one
+ *  array (`out`, or a new one). */
+export async function readInChunks(
+  handle: ReadableHandle, size: number, chunk = IO_CHUNK_BYTES, out: Uint8Array = new Uint8Array(size), start = 0,
+): Promise<Uint8Array> {
   let position = 0;
   while (position < size) {
-    const { bytesRead } = await handle.read(out, position, Math.min(chunk, size - position), position);
+    const { bytesRead } = await handle.read(out, position, Math.min(chunk, size - position), start + position);
     if (bytesRead === 0) break;
     position += bytesRead;
   }

@@ -3,6 +3,7 @@ export { detectRuntime, hasFileSystem, environmentVariable, yieldToEventLoop, no
 export type { RuntimeName } from './runtime.js';
 export {
   readBytes,
+  readFileParts,
   localPath,
   readText,
   fileExists,

@@ -9,7 +9,7 @@
  * and its metadata is returned as it is but never read as textloom's.
  */
 import { readSafetensorsData, readSafetensorsHeader, serializeSafetensors, SafetensorsError, type TensorToWrite } from '../io/safetensors.js';
-import { readBytes, writeBytesAtomic, type PlatformFileError } from '../platform/index.js';
+import { readBytes, readFileParts, writeBytesAtomic, type PlatformFileError } from '../platform/index.js';
 import { checkOptionKeys, optionKeys } from '../util/options.js';
 import type { TrainerState } from './trainer.js';
 import { gateCount, parameterSpecs, validateConfig as validateModelConfig, type CellType, type ModelConfig } from './layout.js';
@@ -57,8 +57,8 @@ export interface TrainingSnapshot {
 export interface CheckpointReadOptions {
   /**
    * false: skip the training state of a resumable checkpoint (Adam's moments, twice the weights, and the
-   * carried hidden state): those tensors are neither copied nor checked, and `training` is null, as for
-   * generating or inspecting a model. The header is still checked as a whole, trainer metadata included.
+   * carried hidden state): those tensors are neither copied nor checked (loadCheckpoint does not even read
+   * them from a local file), and `training` is null, as for generating or inspecting a model. The header is still checked as a whole, trainer metadata included.
    * Default true; a checkpoint read to resume training needs it.
    */
   training?: boolean;
@@ -82,6 +82,7 @@ export interface Checkpoint {
 
 const OPTIMIZER_PREFIX = 'optimizer.';
 const HIDDEN_PREFIX = 'trainer.hidden.';
+const isTrainingTensor = (key: string): boolean => key.startsWith(OPTIMIZER_PREFIX) || key.startsWith(HIDDEN_PREFIX);
 
 /** PyTorch parameter names and shapes of the tutorial's RNNModel with this config, in its order. */
 export function parameterShapes(config: RNNConfig): Map<string, number[]> {
@@ -345,7 +346,6 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint', options
     throw new CheckpointError(`${name}: expected ${trainer.hiddenCount} trainer.hidden.* tensors, found ${hiddenNames.filter(Boolean).length}`);
   }
 
-  const isTrainingTensor = (key: string): boolean => key.startsWith(OPTIMIZER_PREFIX) || key.startsWith(HIDDEN_PREFIX);
   const tensors = readable(name, () => readSafetensorsData(bytes, header, (key) => withTraining || !isTrainingTensor(key)));
   const weights: TensorMap = new Map();
   const optimizerTensors: TensorMap = new Map();
@@ -390,7 +390,7 @@ export async function loadCheckpoint(location: string | URL, options: Checkpoint
   checkOptionKeys('loadCheckpoint', options, DECODE_KEYS);
   let bytes: Uint8Array;
   try {
-    bytes = await readBytes(location);
+    bytes = (options.training === false ? await readWithoutTraining(location) : null) ?? await readBytes(location);
   } catch (e) {
     if ((e as PlatformFileError).code !== 'ETOOLARGE') throw e;
     // A file of weights holds 4 bytes a parameter, what the model takes in WASM memory to generate; a
@@ -400,6 +400,23 @@ export async function loadCheckpoint(location: string | URL, options: Checkpoint
       "takes more), and wasm32's memory holds 4 GiB; this file is something else");
   }
   return decodeCheckpoint(bytes, String(location), options);
+}
+
+/**
+ * A local checkpoint file with only its header and the weights read in: the training tensors' bytes
+ * stay zero, unread, which decodeCheckpoint with `training: false` never looks at. Null for a URL.
+ */
+function readWithoutTraining(location: string | URL): Promise<Uint8Array | null> {
+  return readFileParts(location, async ({ bytes, fill }) => {
+    await fill(0, 8);
+    const headerLength = bytes.length < 8 ? 0 : Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    await fill(8, 8 + headerLength);
+    const header = readable(String(location), () => readSafetensorsHeader(bytes));
+    for (const [key, { begin, end }] of header.entries) {
+      if (!isTrainingTensor(key)) await fill(header.dataStart + begin, header.dataStart + end);
+    }
+    return bytes;
+  });
 }
 
 /** What modelContent() adds to a model's weights and config; every part is optional. */
