@@ -58,10 +58,10 @@ export interface CheckpointReadOptions {
   /**
    * false: skip the training state of a resumable checkpoint (Adam's moments, twice the weights, and the
    * carried hidden state): those tensors are neither copied nor checked (loadCheckpoint does not even read
-   * them from a local file), and `training` is null, as for generating or inspecting a model. The header is still checked as a whole, trainer metadata included.
-   * Default true; a checkpoint read to resume training needs it.
+   * them from a local file), and `training` is null, as for generating or inspecting a model. The header
+   * is still checked as a whole, trainer metadata included. Default true; resuming training needs it.
    */
-  training?: boolean;
+  training?: boolean | undefined;
 }
 
 const DECODE_KEYS = optionKeys<CheckpointReadOptions>({ training: true });
