@@ -72,12 +72,14 @@ export {
   parameterShapes,
   restoreModel,
   saveCheckpoint,
+  trainerMetadata,
   type Checkpoint,
   type CheckpointableModel,
   type CheckpointContent,
   type CheckpointReadOptions,
   type ModelContentExtra,
   type RNNConfig,
+  type TrainerMetadata,
   type TrainingSnapshot,
 } from './rnn/checkpoint.js';
 export {

@@ -2,8 +2,7 @@
  * `textloom info <model>`: what a checkpoint holds (format, model config, parameter count, tokenizer,
  * training position), without building the model.
  */
-import { describeConfig, loadCheckpoint, parameterShapes, tokenizerFromJSON } from '../index.js';
-import { trainerMetadata } from '../rnn/checkpoint.js';
+import { describeConfig, loadCheckpoint, parameterShapes, tokenizerFromJSON, trainerMetadata } from '../index.js';
 import { booleanFlag, parse, UsageError, EXIT_OK, type Output } from './args.js';
 
 export const INFO_HELP = `Usage: textloom info <model.safetensors> [--json]

@@ -267,10 +267,13 @@ function readable<T>(name: string, read: () => T): T {
 
 /** Where training stopped, as a resumable checkpoint's header records it. */
 export interface TrainerMetadata {
+  /** Epoch, batch and global step at which training resumes. */
   position: Omit<TrainerState, 'hidden'>;
+  /** Number of hidden-state tensors the file carries for the resumed batch. */
   hiddenCount: number;
   /** The optimizer's step count. */
   step: number;
+  /** The train() options of the run, where it recorded them. */
   options?: Record<string, unknown>;
 }
 
