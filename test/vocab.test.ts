@@ -4,7 +4,7 @@ import { TokenCounter, UNK_ID, UNK_TOKEN, Vocabulary } from '../src/text/vocab.j
 import { WordTokenizer, splitWords } from '../src/text/word.js';
 import { CharTokenizer } from '../src/text/char.js';
 import { textPieces } from '../src/text/vocab-tokenizer.js';
-import { decodeUtf16, DECODE_CHUNK_UNITS } from '../src/text/preprocess.js';
+import { decodeUtf16, DECODE_CHUNK_UNITS } from '../src/text/utf16.js';
 import { tokenizeCorpus } from '../src/rnn/dataset.js';
 
 test('ids: <unk> first, then count descending, ties by first occurrence', () => {

@@ -15,8 +15,6 @@ import { codePointAt, lowerTable, pythonTable, PY } from './unicode.js';
 import { hashUnit, UNIT_HASH_SEED } from './unit-table.js';
 import { decodeUtf16 } from './utf16.js';
 
-export { decodeUtf16, DECODE_CHUNK_UNITS } from './utf16.js';
-
 const CAPITAL_SIGMA = 0x03a3;
 const SMALL_SIGMA = 0x03c3;
 const FINAL_SIGMA = 0x03c2;

@@ -33,23 +33,13 @@ export class UnitTable {
 
   /** Entry of units[from, to), whose hash is `hash`; -1 if absent. */
   find(units: Uint16Array, from: number, to: number, hash: number): number {
-    const mask = this.slots.length - 1;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot];
-      if (entry === EMPTY) return EMPTY;
-      if (this.hashes[entry] === hash && this.equals(entry, units, from, to)) return entry;
-    }
+    return this.slots[this.probe(units, from, to, hash)];
   }
 
   /** Entry of units[from, to), added as the next entry if absent. */
   add(units: Uint16Array, from: number, to: number, hash: number): number {
-    const mask = this.slots.length - 1;
-    let slot = hash & mask;
-    for (; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot];
-      if (entry === EMPTY) break;
-      if (this.hashes[entry] === hash && this.equals(entry, units, from, to)) return entry;
-    }
+    const slot = this.probe(units, from, to, hash);
+    if (this.slots[slot] !== EMPTY) return this.slots[slot];
     const entry = this.size++;
     if (entry === this.hashes.length) this.growEntries();
     const start = this.starts[entry];
@@ -76,6 +66,15 @@ export class UnitTable {
     const units = this.units.subarray(this.starts[entry], this.starts[entry + 1]);
     // A call per short token costs less than a TextDecoder call.
     return units.length <= SHORT ? String.fromCharCode.apply(null, units as unknown as number[]) : decodeUtf16(units);
+  }
+
+  /** The slot that holds units[from, to), or the empty slot where it would go. */
+  private probe(units: Uint16Array, from: number, to: number, hash: number): number {
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot];
+      if (entry === EMPTY || (this.hashes[entry] === hash && this.equals(entry, units, from, to))) return slot;
+    }
   }
 
   private equals(entry: number, units: Uint16Array, from: number, to: number): boolean {

@@ -3,7 +3,8 @@
  * Decoding joins words with single spaces (the preprocessing already lost case, digits and
  * punctuation, so decode(encode(t)) is the preprocessed text with single spaces).
  */
-import { decodeUtf16, preprocessInto, preprocessText, type PreprocessSink } from './preprocess.js';
+import { preprocessInto, preprocessText, type PreprocessSink } from './preprocess.js';
+import { decodeUtf16 } from './utf16.js';
 import { EntryCounts, UnitTable } from './unit-table.js';
 import { VocabTokenizer, vocabularyFrom, vocabularyFromJSON, type PieceCounter } from './vocab-tokenizer.js';
 import { UNK_ID, type Vocabulary, type VocabularyOptions } from './vocab.js';
