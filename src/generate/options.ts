@@ -1,4 +1,5 @@
 import { checkOptionKeys, optionKeys } from '../util/options.js';
+import { optionValue } from '../util/arguments.js';
 import { isSeed, Random, SEED_RANGE } from '../util/random.js';
 
 /**
@@ -129,23 +130,17 @@ function fail(message: string): never {
   throw new RangeError(`generate: ${message}`);
 }
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return JSON.stringify(value);
-  return String(value);
-}
-
 function integer(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
-    fail(`${name} must be ${range}, got ${show(value)}`);
+    fail(`${name} must be ${range}, got ${optionValue(value)}`);
   }
   return value;
 }
 
 function finite(name: string, value: unknown, valid: (v: number) => boolean, range: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !valid(value)) {
-    fail(`${name} must be ${range}, got ${show(value)}`);
+    fail(`${name} must be ${range}, got ${optionValue(value)}`);
   }
   return value;
 }
@@ -158,17 +153,17 @@ function eosIds(value: unknown, vocabSize: number): number[] {
   if (value === undefined) return [];
   const list = typeof value === 'number' ? [value] : value;
   if (!Array.isArray(list) || list.length === 0) {
-    fail(`eosTokenId must be a token id or a non-empty array of token ids, got ${show(value)}`);
+    fail(`eosTokenId must be a token id or a non-empty array of token ids, got ${optionValue(value)}`);
   }
   return list.map((v, i) => tokenId(Array.isArray(value) ? `eosTokenId[${i}]` : 'eosTokenId', v, vocabSize));
 }
 
 function badWords(value: unknown, vocabSize: number): number[][] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) fail(`badWordsIds must be an array of token id arrays, got ${show(value)}`);
+  if (!Array.isArray(value)) fail(`badWordsIds must be an array of token id arrays, got ${optionValue(value)}`);
   return value.map((seq: unknown, i) => {
     if (!Array.isArray(seq) || seq.length === 0) {
-      fail(`badWordsIds[${i}] must be a non-empty array of token ids, got ${show(seq)}`);
+      fail(`badWordsIds[${i}] must be a non-empty array of token ids, got ${optionValue(seq)}`);
     }
     return seq.map((v: unknown, j) => tokenId(`badWordsIds[${i}][${j}]`, v, vocabSize));
   });
@@ -185,7 +180,7 @@ function abortSignal(value: unknown): AbortSignal | null {
   const candidate = value as { aborted?: unknown; throwIfAborted?: unknown } | null;
   if (candidate === null || typeof candidate !== 'object' || typeof candidate.aborted !== 'boolean'
     || typeof candidate.throwIfAborted !== 'function') {
-    fail(`signal must be an AbortSignal (e.g. new AbortController().signal), got ${show(value)}`);
+    fail(`signal must be an AbortSignal (e.g. new AbortController().signal), got ${optionValue(value)}`);
   }
   return value as AbortSignal;
 }
@@ -195,11 +190,11 @@ function randomSource(options: GenerateOptions): Random | null {
     fail('give either seed or random, not both');
   }
   if (options.random !== undefined) {
-    if (!(options.random instanceof Random)) fail(`random must be a Random (src/util/random.ts), got ${show(options.random)}`);
+    if (!(options.random instanceof Random)) fail(`random must be a Random (src/util/random.ts), got ${optionValue(options.random)}`);
     return options.random;
   }
   if (options.seed !== undefined) {
-    if (!isSeed(options.seed)) fail(`seed must be ${SEED_RANGE}, got ${show(options.seed)}`);
+    if (!isSeed(options.seed)) fail(`seed must be ${SEED_RANGE}, got ${optionValue(options.seed)}`);
     return new Random(options.seed);
   }
   return null;
@@ -221,7 +216,7 @@ export function checkGenerateOptions(options: GenerateOptions, vocabSize = Numbe
 export function resolveOptions(options: GenerateOptions, vocabSize: number): ResolvedOptions {
   checkOptionKeys('generate', options, GENERATE_OPTION_KEYS, { snakeCase: 'snake_case configs go through fromHuggingFace()' });
   const doSample = options.doSample ?? false;
-  if (typeof doSample !== 'boolean') fail(`doSample must be true or false, got ${show(doSample)}`);
+  if (typeof doSample !== 'boolean') fail(`doSample must be true or false, got ${optionValue(doSample)}`);
   const numBeams = integer('numBeams', options.numBeams ?? 1, 1);
   if (numBeams > 1 && doSample) {
     fail(`beam sampling (numBeams=${numBeams} with doSample: true) is not implemented; use numBeams: 1 to sample or doSample: false for beam search`);
@@ -230,7 +225,7 @@ export function resolveOptions(options: GenerateOptions, vocabSize: number): Res
     for (const [name, neutral] of SAMPLING_ONLY) {
       const value = options[name];
       if (value !== undefined && value !== neutral) {
-        fail(`${name}=${show(value)} only applies when sampling; set doSample: true or remove ${name}`);
+        fail(`${name}=${optionValue(value)} only applies when sampling; set doSample: true or remove ${name}`);
       }
     }
   }
@@ -238,13 +233,13 @@ export function resolveOptions(options: GenerateOptions, vocabSize: number): Res
     for (const [name, neutral] of BEAM_ONLY) {
       const value = options[name];
       if (value !== undefined && value !== neutral) {
-        fail(`${name}=${show(value)} only applies to beam search; set numBeams > 1 or remove ${name}`);
+        fail(`${name}=${optionValue(value)} only applies to beam search; set numBeams > 1 or remove ${name}`);
       }
     }
   }
   const earlyStopping = options.earlyStopping ?? false;
   if (earlyStopping !== true && earlyStopping !== false && earlyStopping !== 'never') {
-    fail(`earlyStopping must be true, false or 'never', got ${show(earlyStopping)}`);
+    fail(`earlyStopping must be true, false or 'never', got ${optionValue(earlyStopping)}`);
   }
   const numReturnSequences = integer('numReturnSequences', options.numReturnSequences ?? 1, 1);
   if (numBeams > 1 && numReturnSequences > numBeams) {

@@ -39,5 +39,5 @@ export function requireArgument(where: string, label: string, value: unknown, ex
 
 /** An option's value in an error: as it reads in code, so that the string "1" does not show as the number 1. */
 export function optionValue(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' || Array.isArray(value) ? JSON.stringify(value) : String(value);
 }
